@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from .base import GameError, InputError, SettingsError, Title
 from .pong import TITLE as PONG
+from .snake import TITLE as SNAKE
 
-TITLES: dict[str, Title] = {t.name: t for t in (PONG,)}
+TITLES: dict[str, Title] = {t.name: t for t in (PONG, SNAKE)}
 
 
 def get_title(name: str) -> Title:

@@ -444,7 +444,7 @@ class PongBotTests(unittest.TestCase):
 
 
 def play(seed, score_to, moves, check):
-    """Random held inputs (one move every 4 ticks) against a bot or a human slot."""
+    """Random held inputs (one move every 6 ticks); None lets the bot play that slot."""
     state = new(seed, score_to=score_to)
     for move in moves:
         for slot in (0, 1):
@@ -452,7 +452,7 @@ def play(seed, score_to, moves, check):
             inp = T.bot_input(state, slot) if d is None else {"dir": d}
             if inp is not None:
                 feed(T, state, slot, inp)
-        for _ in range(4):
+        for _ in range(6):
             T.step(state)
             check(state)
     return state
@@ -460,8 +460,8 @@ def play(seed, score_to, moves, check):
 
 moves = st.lists(
     st.tuples(st.sampled_from([None, -1, 0, 1]), st.sampled_from([None, -1, 0, 1])),
-    min_size=1,
-    max_size=120,
+    min_size=40,
+    max_size=150,
 )
 
 
@@ -514,7 +514,7 @@ class PongPropertyTests(unittest.TestCase):
                 if inp_a is not None:
                     feed(T, a, slot, inp_a)
                     feed(T, b, slot, inp_b)
-            for _ in range(4):
+            for _ in range(6):
                 T.step(a)
                 b = roundtrip(T.step(b))
                 self.assertEqual(a, b)
