@@ -1,0 +1,33 @@
+"""The Celery app: two queues and the beat schedule, defined here and nowhere else."""
+
+import os
+
+from celery import Celery
+from kombu import Queue
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+app = Celery("arcade")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+
+# `ticks` carries the long-lived match loops and is consumed only by the tick worker;
+# `default` carries short jobs (finishing a match in the database, housekeeping).
+app.conf.task_queues = (Queue("default"), Queue("ticks"))
+app.conf.task_routes = {"realtime.tasks.run_match": {"queue": "ticks"}}
+
+
+def _beat_schedule() -> dict:
+    from django.conf import settings
+
+    return {
+        "supervise-matches": {
+            "task": "realtime.tasks.supervise",
+            "schedule": settings.SUPERVISOR_INTERVAL_S,
+            # A heartbeat that missed its slot is worthless once the next one is due.
+            "options": {"queue": "default", "expires": settings.SUPERVISOR_INTERVAL_S},
+        },
+    }
+
+
+app.conf.beat_schedule = _beat_schedule()
+app.autodiscover_tasks()

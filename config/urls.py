@@ -1,0 +1,16 @@
+from django.contrib import admin
+from django.http import JsonResponse
+from django.urls import path
+
+from frontend import views as frontend_views
+
+
+def healthz(request):
+    return JsonResponse({"status": "ok"})
+
+
+urlpatterns = [
+    path("", frontend_views.home, name="home"),
+    path("healthz", healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,160 @@
+"""Persistent records of players and matches.
+
+The database holds what must outlive a match: who played, the settings, the outcome. The
+state of a running match lives in Redis (``realtime.state``) and reaches these rows only on
+status transitions, never per tick.
+"""
+
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from matches.games import TITLES
+
+
+def new_public_id() -> str:
+    # 10 characters of a URL-safe alphabet (~60 bits): unguessable, short enough for a URL.
+    return secrets.token_urlsafe(8)[:10]
+
+
+def new_seed() -> int:
+    return secrets.randbits(63)
+
+
+class Player(models.Model):
+    """Someone who plays: a browser guest known by its session, or a signed-in user."""
+
+    display_name = models.CharField(max_length=24)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="player",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_seen_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["display_name", "id"]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+
+class Match(models.Model):
+    class Status(models.TextChoices):
+        WAITING = "waiting", "Waiting for players"
+        COUNTDOWN = "countdown", "Countdown"
+        RUNNING = "running", "Running"
+        FINISHED = "finished", "Finished"
+        ABORTED = "aborted", "Aborted"
+
+    LIVE_STATUSES = (Status.COUNTDOWN, Status.RUNNING)
+    OPEN_STATUSES = (Status.WAITING, Status.COUNTDOWN)
+    OVER_STATUSES = (Status.FINISHED, Status.ABORTED)
+
+    public_id = models.CharField(max_length=16, unique=True, default=new_public_id, editable=False)
+    # Validated against the title registry by match_create; not DB choices, so that adding a
+    # title needs no migration.
+    title = models.CharField(max_length=16, db_index=True)
+    rules_version = models.PositiveSmallIntegerField()
+    status = models.CharField(
+        max_length=12, choices=Status.choices, default=Status.WAITING, db_index=True
+    )
+    settings = models.JSONField(default=dict, blank=True)
+    tick_hz = models.PositiveSmallIntegerField()
+    max_players = models.PositiveSmallIntegerField()
+    seed = models.BigIntegerField(default=new_seed)
+    fill_with_bots = models.BooleanField(
+        default=False, help_text="Empty slots up to the title's minimum are played by bots."
+    )
+    created_by = models.ForeignKey(
+        Player, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    starts_at = models.DateTimeField(null=True, blank=True, help_text="End of the countdown.")
+    started_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    winner = models.ForeignKey(
+        Player, null=True, blank=True, on_delete=models.SET_NULL, related_name="matches_won"
+    )
+    summary = models.JSONField(default=dict, blank=True)
+    abort_reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name_plural = "matches"
+        indexes = [models.Index(fields=["status", "created_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(max_players__gte=1) & Q(max_players__lte=64), name="match_max_players"
+            ),
+            models.CheckConstraint(
+                condition=Q(tick_hz__gte=1) & Q(tick_hz__lte=120), name="match_tick_hz"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title_label} {self.public_id}"
+
+    @property
+    def title_label(self) -> str:
+        title = TITLES.get(self.title)
+        return title.label if title else self.title
+
+    @property
+    def is_over(self) -> bool:
+        return self.status in self.OVER_STATUSES
+
+    @property
+    def duration_s(self) -> float | None:
+        if self.started_at and self.ended_at:
+            return (self.ended_at - self.started_at).total_seconds()
+        return None
+
+
+class Participation(models.Model):
+    class Result(models.TextChoices):
+        NONE = "", "—"
+        WIN = "win", "Win"
+        LOSS = "loss", "Loss"
+        DRAW = "draw", "Draw"
+        FORFEIT = "forfeit", "Forfeit"
+
+    match = models.ForeignKey(Match, on_delete=models.CASCADE, related_name="participations")
+    player = models.ForeignKey(
+        Player, null=True, blank=True, on_delete=models.PROTECT, related_name="participations"
+    )
+    is_bot = models.BooleanField(default=False)
+    slot = models.PositiveSmallIntegerField()
+    joined_at = models.DateTimeField(auto_now_add=True)
+    left_at = models.DateTimeField(null=True, blank=True)
+    score = models.IntegerField(default=0)
+    result = models.CharField(max_length=8, choices=Result.choices, blank=True, default="")
+    connected = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["match", "slot"]
+        constraints = [
+            models.UniqueConstraint(fields=["match", "slot"], name="one_participant_per_slot"),
+            models.UniqueConstraint(
+                fields=["match", "player"],
+                condition=Q(player__isnull=False),
+                name="one_slot_per_player",
+            ),
+            models.CheckConstraint(
+                condition=Q(is_bot=True, player__isnull=True)
+                | Q(is_bot=False, player__isnull=False),
+                name="bot_xor_player",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} in slot {self.slot}"
+
+    @property
+    def name(self) -> str:
+        return f"Bot {self.slot + 1}" if self.is_bot else self.player.display_name

@@ -1,0 +1,69 @@
+"""Reads: the lobby, a match by its public id, results, what the supervisor must look at."""
+
+from datetime import datetime
+
+from django.db.models import Count, Prefetch, QuerySet
+
+from matches.errors import MatchNotFound
+from matches.models import Match, Participation, Player
+
+Status = Match.Status
+
+
+def _with_people(qs: QuerySet[Match]) -> QuerySet[Match]:
+    return qs.annotate(players_count=Count("participations")).prefetch_related(
+        Prefetch("participations", queryset=Participation.objects.select_related("player"))
+    )
+
+
+def match_get(*, public_id: str) -> Match:
+    try:
+        return Match.objects.get(public_id=public_id)
+    except Match.DoesNotExist:
+        raise MatchNotFound(f"no match {public_id!r}") from None
+
+
+def lobby_matches(*, title: str | None = None, limit: int = 50) -> list[Match]:
+    """Open and live matches, newest first: what a lobby lists."""
+    qs = Match.objects.filter(status__in=[Status.WAITING, Status.COUNTDOWN, Status.RUNNING])
+    if title:
+        qs = qs.filter(title=title)
+    return list(_with_people(qs).order_by("-created_at")[:limit])
+
+
+def recent_results(*, title: str | None = None, limit: int = 20) -> list[Match]:
+    qs = Match.objects.filter(status=Status.FINISHED)
+    if title:
+        qs = qs.filter(title=title)
+    return list(_with_people(qs).select_related("winner").order_by("-ended_at")[:limit])
+
+
+def player_matches(*, player: Player, limit: int = 50) -> list[Match]:
+    qs = Match.objects.filter(participations__player=player)
+    return list(_with_people(qs).order_by("-created_at")[:limit])
+
+
+def participation_for(*, match: Match, player: Player | None) -> Participation | None:
+    if player is None:
+        return None
+    return match.participations.filter(player=player).first()
+
+
+def running_match_ids() -> list[int]:
+    return list(Match.objects.filter(status=Status.RUNNING).values_list("pk", flat=True))
+
+
+def countdowns_elapsed(*, now: datetime) -> list[int]:
+    return list(
+        Match.objects.filter(status=Status.COUNTDOWN, starts_at__lte=now).values_list(
+            "pk", flat=True
+        )
+    )
+
+
+def waiting_since(*, before: datetime) -> list[int]:
+    return list(
+        Match.objects.filter(status=Status.WAITING, created_at__lt=before).values_list(
+            "pk", flat=True
+        )
+    )

@@ -1,0 +1,246 @@
+"""Domain operations on players and matches.
+
+Every write to these models goes through a function here: views, admin actions, consumers
+and Celery tasks call them and hold no rules of their own. A match's status only moves
+forward (waiting → countdown → running → finished | aborted); anything else raises
+``IllegalTransition``.
+"""
+
+import unicodedata
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings as django_settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from matches.errors import (
+    AlreadyJoined,
+    IllegalTransition,
+    InvalidMatchSettings,
+    MatchClosed,
+    MatchError,
+    MatchFull,
+    MatchNotFound,
+    NotAParticipant,
+)
+from matches.games import GameError, get_title
+from matches.models import Match, Participation, Player
+
+Status = Match.Status
+
+_NEXT: dict[str, frozenset[str]] = {
+    Status.WAITING: frozenset({Status.COUNTDOWN, Status.ABORTED}),
+    Status.COUNTDOWN: frozenset({Status.RUNNING, Status.ABORTED}),
+    Status.RUNNING: frozenset({Status.FINISHED, Status.ABORTED}),
+    Status.FINISHED: frozenset(),
+    Status.ABORTED: frozenset(),
+}
+
+DISPLAY_NAME_MAX = 24
+
+
+def _check_transition(match: Match, to: str) -> None:
+    if to not in _NEXT[match.status]:
+        raise IllegalTransition(f"match {match.public_id} is {match.status}; it cannot become {to}")
+
+
+def _locked(match_id: int) -> Match:
+    try:
+        return Match.objects.select_for_update().get(pk=match_id)
+    except Match.DoesNotExist:
+        raise MatchNotFound(f"no match with id {match_id}") from None
+
+
+def clean_display_name(raw: Any) -> str:
+    if not isinstance(raw, str):
+        raise MatchError("a display name must be a string", code="bad_name")
+    name = " ".join(raw.split())
+    if not name:
+        raise MatchError("a display name cannot be empty", code="bad_name")
+    if len(name) > DISPLAY_NAME_MAX:
+        raise MatchError(
+            f"a display name has at most {DISPLAY_NAME_MAX} characters", code="bad_name"
+        )
+    if any(unicodedata.category(ch)[0] == "C" for ch in name):
+        raise MatchError("a display name cannot hold control characters", code="bad_name")
+    return name
+
+
+def player_create(*, display_name: str, user=None) -> Player:
+    return Player.objects.create(display_name=clean_display_name(display_name), user=user)
+
+
+def player_rename(*, player: Player, display_name: str) -> Player:
+    player.display_name = clean_display_name(display_name)
+    player.save(update_fields=["display_name", "last_seen_at"])
+    return player
+
+
+@transaction.atomic
+def match_create(
+    *,
+    title: str,
+    settings: dict | None = None,
+    created_by: Player | None = None,
+    fill_with_bots: bool = False,
+    seed: int | None = None,
+) -> Match:
+    try:
+        game = get_title(title)
+        clean = game.validate_settings(settings or {})
+    except GameError as exc:
+        raise InvalidMatchSettings(exc.reason, code=exc.code) from exc
+    match = Match(
+        title=game.name,
+        rules_version=game.version,
+        settings=clean,
+        tick_hz=game.tick_hz,
+        max_players=clean.get("max_players", game.max_players),
+        created_by=created_by,
+        fill_with_bots=fill_with_bots,
+    )
+    if seed is not None:
+        match.seed = seed
+    match.save()
+    return match
+
+
+@transaction.atomic
+def match_join(*, match_id: int, player: Player) -> Participation:
+    """Seat ``player`` in the lowest free slot; a match that fills up starts its countdown."""
+    match = _locked(match_id)
+    if match.is_over:
+        raise MatchClosed(f"match {match.public_id} is {match.status}")
+    taken = set(match.participations.values_list("slot", flat=True))
+    if match.participations.filter(player=player).exists():
+        raise AlreadyJoined(f"{player.display_name} is already in match {match.public_id}")
+    if len(taken) >= match.max_players:
+        raise MatchFull(f"match {match.public_id} is full ({match.max_players} players)")
+    if match.status != Status.WAITING:
+        raise MatchClosed(f"match {match.public_id} has already started")
+    slot = min(set(range(match.max_players)) - taken)
+    try:
+        with transaction.atomic():
+            participation = Participation.objects.create(match=match, player=player, slot=slot)
+    except IntegrityError:
+        # The row lock makes this unreachable on PostgreSQL; the constraints still guard it.
+        raise MatchFull(f"match {match.public_id} has no free slot") from None
+    if len(taken) + 1 == match.max_players:
+        match_start(match_id=match.pk)
+    return participation
+
+
+@transaction.atomic
+def match_leave(*, match_id: int, player: Player) -> None:
+    """Before the start the slot is freed; once running the player is marked as gone."""
+    match = _locked(match_id)
+    participation = match.participations.filter(player=player).first()
+    if participation is None:
+        raise NotAParticipant(f"{player.display_name} is not in match {match.public_id}")
+    if match.is_over:
+        raise MatchClosed(f"match {match.public_id} is {match.status}")
+    if match.status == Status.WAITING:
+        participation.delete()
+        return
+    participation.left_at = timezone.now()
+    participation.connected = False
+    participation.save(update_fields=["left_at", "connected"])
+
+
+@transaction.atomic
+def match_start(*, match_id: int, countdown_s: float | None = None) -> Match:
+    """waiting → countdown; the supervisor begins the match when the countdown ends."""
+    match = _locked(match_id)
+    _check_transition(match, Status.COUNTDOWN)
+    game = get_title(match.title)
+    humans = match.participations.count()
+    if humans == 0:
+        raise IllegalTransition(f"match {match.public_id} has no players")
+    if humans < game.min_players and not match.fill_with_bots:
+        raise IllegalTransition(
+            f"{game.label} needs {game.min_players} players; match {match.public_id} "
+            f"has {humans} and no bots"
+        )
+    if countdown_s is None:
+        countdown_s = django_settings.MATCH_COUNTDOWN_S
+    match.status = Status.COUNTDOWN
+    match.starts_at = timezone.now() + timedelta(seconds=max(0.0, countdown_s))
+    match.save(update_fields=["status", "starts_at"])
+    return match
+
+
+@transaction.atomic
+def match_begin(*, match_id: int) -> Match:
+    """countdown → running: bots take the empty slots the title needs filled."""
+    match = _locked(match_id)
+    _check_transition(match, Status.RUNNING)
+    game = get_title(match.title)
+    taken = set(match.participations.values_list("slot", flat=True))
+    if match.fill_with_bots:
+        free = sorted(set(range(match.max_players)) - taken)
+        for slot in free[: max(0, game.min_players - len(taken))]:
+            Participation.objects.create(match=match, is_bot=True, slot=slot, connected=True)
+    match.status = Status.RUNNING
+    match.started_at = timezone.now()
+    match.save(update_fields=["status", "started_at"])
+    return match
+
+
+def _result_for(slot: int, result: dict) -> str:
+    if slot in result.get("forfeited", ()):
+        return Participation.Result.FORFEIT
+    winner = result.get("winner")
+    if winner is None:
+        return Participation.Result.DRAW
+    return Participation.Result.WIN if winner == slot else Participation.Result.LOSS
+
+
+@transaction.atomic
+def match_finish(*, match_id: int, result: dict, stats: dict | None = None) -> Match:
+    """running → finished, recording scores, results, the winner and the tick statistics.
+
+    ``result`` has the shape of ``Title.result()``: ``scores`` per slot, ``winner`` slot or
+    None for a draw, ``summary`` text, optionally ``forfeited`` slots.
+    """
+    match = _locked(match_id)
+    _check_transition(match, Status.FINISHED)
+    scores = list(result.get("scores", []))
+    winner_slot = result.get("winner")
+    match.winner = None
+    for participation in match.participations.select_related("player"):
+        if participation.slot < len(scores):
+            participation.score = int(scores[participation.slot])
+        participation.result = _result_for(participation.slot, result)
+        participation.connected = False
+        participation.save(update_fields=["score", "result", "connected"])
+        if participation.slot == winner_slot and not participation.is_bot:
+            match.winner = participation.player
+    match.status = Status.FINISHED
+    match.ended_at = timezone.now()
+    match.summary = {
+        "scores": scores,
+        "winner_slot": winner_slot,
+        "text": result.get("summary", ""),
+        "duration_s": match.duration_s,
+        "stats": stats or {},
+    }
+    match.save(update_fields=["status", "ended_at", "winner", "summary"])
+    return match
+
+
+@transaction.atomic
+def match_abort(*, match_id: int, reason: str, stats: dict | None = None) -> Match:
+    match = _locked(match_id)
+    _check_transition(match, Status.ABORTED)
+    reason = (reason or "").strip()
+    if not reason:
+        raise MatchError("an abort needs a reason", code="reason_required")
+    match.status = Status.ABORTED
+    match.ended_at = timezone.now()
+    match.abort_reason = reason[:200]
+    if stats:
+        match.summary = {**match.summary, "stats": stats}
+    match.save(update_fields=["status", "ended_at", "abort_reason", "summary"])
+    match.participations.update(connected=False)
+    return match

