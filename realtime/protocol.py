@@ -1,0 +1,17 @@
+"""Server → client messages that the tick runner produces (see docs/protocol.md).
+
+A tick's state message is encoded here once and the same bytes go to every client.
+"""
+
+import json
+
+PROTOCOL_VERSION = 1
+_dumps = json.JSONEncoder(separators=(",", ":"), allow_nan=False).encode
+
+
+def encode_state(*, tick: int, snapshot: dict) -> str:
+    return _dumps({"type": "state", "v": PROTOCOL_VERSION, "tick": tick, "state": snapshot})
+
+
+def encode_over(*, tick: int, result: dict) -> str:
+    return _dumps({"type": "over", "v": PROTOCOL_VERSION, "tick": tick, "result": result})

@@ -1,0 +1,203 @@
+"""The tick runner: one match, stepped at its title's rate on absolute deadlines.
+
+``MatchRunner.advance()`` is one tick (inputs → rules → fenced commit + broadcast) and is
+what tests call; ``MatchRunner.run()`` is the loop around it. The code is plain blocking
+Python: under the tick worker's gevent pool, ``time.sleep`` and the Redis sockets yield to the
+other matches of the process, so hundreds of loops share one OS thread.
+"""
+
+import json
+import logging
+import random
+import threading
+import time
+from enum import StrEnum
+
+from channels.layers import get_channel_layer
+from django.conf import settings
+
+from matches.games import GameError, get_title
+from realtime import protocol
+from realtime import state as store
+from realtime.stats import TickStats
+
+log = logging.getLogger(__name__)
+
+# Ticks run back to back to catch up after a stall; beyond that, ticks are skipped.
+MAX_CATCHUP = 3
+MAX_INPUTS_PER_TICK = 512
+
+
+class Outcome(StrEnum):
+    CONTINUE = "continue"
+    FINISHED = "finished"
+    LEASE_LOST = "lease_lost"  # someone else holds the lease now, or the fence refused us
+    STOPPED = "stopped"  # a stop was requested through Redis (staff action)
+    RELEASED = "released"  # this worker is shutting down and handed the match back
+    BUSY = "busy"  # another runner holds the lease: nothing to do
+    MISSING = "missing"  # no state in Redis: the supervisor decides what that means
+
+
+_COMMIT_RESULT = {1: Outcome.CONTINUE, 0: Outcome.LEASE_LOST, -1: Outcome.LEASE_LOST,
+                  -2: Outcome.STOPPED}  # fmt: skip
+_dumps = json.JSONEncoder(separators=(",", ":"), allow_nan=False).encode
+
+
+class MatchRunner:
+    def __init__(
+        self, match_id: int, *, clock=time.monotonic, sleep=time.sleep, phase: float | None = None
+    ) -> None:
+        self.match_id = match_id
+        self.clock = clock
+        self.sleep = sleep
+        # Matches that start together (a burst of dispatches after a worker died) would tick
+        # together forever; a random phase within the first period spreads them out.
+        self.phase = random.random() if phase is None else phase
+        self.redis = store.client()
+        self.scripts = store.scripts()
+        self.batch = store.batcher()
+        self.token = store.new_token()
+        self.epoch: int | None = None
+        self.meta: store.Meta | None = None
+        self.state: dict = {}
+        self.stats = TickStats()
+        self.lease_ms = int(settings.MATCH_LEASE_TTL_S * 1000)
+        self._keys = {part: store.key(match_id, part) for part in (
+            "lease", "epoch", "state", "control", "inputs", "stats")}  # fmt: skip
+        self._layer = get_channel_layer()
+        self._channel = ""
+
+    # --- lease -------------------------------------------------------------------------------
+    def acquire(self) -> Outcome:
+        """Take the lease and load the last committed state; CONTINUE when we may run."""
+        self.meta = store.Meta.load(self.match_id, self.redis)
+        saved = store.load_state(self.match_id)
+        if self.meta is None or saved is None:
+            return Outcome.MISSING
+        if saved["status"] == "finished":
+            return Outcome.FINISHED
+        epoch = self.scripts.acquire(
+            keys=[self._keys["lease"], self._keys["epoch"]], args=[self.token, self.lease_ms]
+        )
+        if not epoch:
+            return Outcome.BUSY
+        self.epoch = int(epoch)
+        self.title = get_title(self.meta.title)
+        self.period = 1.0 / self.meta.tick_hz
+        self.state = saved["state"]
+        self.stats = TickStats.from_json(self.redis.hget(self._keys["stats"], "json"))
+        group = store.group_name(self.meta.public_id)
+        self._channel = f"{settings.CHANNEL_LAYER_PREFIX}__group__{group}"
+        log.info("match %s: runner %s took epoch %s at tick %s",
+                 self.match_id, self.token, self.epoch, self.state.get("tick"))  # fmt: skip
+        return Outcome.CONTINUE
+
+    def release(self) -> None:
+        self.flush_stats()
+        self.scripts.release(keys=[self._keys["lease"]], args=[self.token])
+
+    # --- one tick ----------------------------------------------------------------------------
+    def advance(self) -> Outcome:
+        """One tick: apply pending inputs and bots, step the rules, commit and broadcast."""
+        title, state = self.title, self.state
+        raw_inputs = self.batch.call(self.scripts.take_inputs, keys=[self._keys["inputs"]])
+        for raw in raw_inputs[:MAX_INPUTS_PER_TICK]:
+            self._apply_raw_input(raw)
+        for slot in self.meta.bots:
+            bot_input = title.bot_input(state, slot)
+            if bot_input is not None:
+                state = title.apply_input(state, slot, bot_input)
+        state = title.step(state)
+        self.state = state
+        tick = state["tick"]
+        finished = title.is_finished(state)
+        text = protocol.encode_state(tick=tick, snapshot=title.snapshot(state))
+        result_json = ""
+        if finished:
+            result_json = _dumps(title.result(state))
+        message = self._layer.serialize({"type": "match.state", "text": text})
+        committed = self.batch.call(
+            self.scripts.commit,
+            keys=[self._keys["lease"], self._keys["epoch"], self._keys["state"],
+                  self._keys["control"], store.FINISHED_INDEX],
+            args=[self.token, self.epoch, self.lease_ms, _dumps(state), tick,
+                  "finished" if finished else "running", self._channel, message, text,
+                  result_json, time.time(), self.match_id],
+        )  # fmt: skip
+        outcome = _COMMIT_RESULT[committed]
+        if outcome is Outcome.CONTINUE and finished:
+            return Outcome.FINISHED
+        return outcome
+
+    def _apply_raw_input(self, raw: bytes) -> None:
+        try:
+            item = json.loads(raw)
+            slot = item["slot"]
+            if not (isinstance(slot, int) and 0 <= slot < self.meta.players):
+                raise ValueError(f"slot {slot!r} out of range")
+            if slot in self.meta.bots:
+                raise ValueError(f"slot {slot} is played by a bot")
+            inp = self.title.validate_input(item["input"])
+            self.state = self.title.apply_input(self.state, slot, inp)
+        except (ValueError, KeyError, TypeError, GameError) as exc:
+            # The gateway validates before queueing; this only guards the loop from a bad row.
+            log.warning("match %s: dropped input %r: %s", self.match_id, raw[:200], exc)
+
+    # --- the loop ----------------------------------------------------------------------------
+    def run(self, stop: threading.Event | None = None) -> Outcome:
+        """Tick on absolute deadlines t0 + k·dt until the match ends or we must stop."""
+        period, clock = self.period, self.clock
+        period_ms = period * 1000
+        flush_every = self.meta.tick_hz
+        t0 = clock() + self.phase * period - period
+        k = 0
+        while True:
+            if stop is not None and stop.is_set():
+                self.release()
+                return Outcome.RELEASED
+            k += 1
+            deadline = t0 + k * period
+            now = clock()
+            if now < deadline:
+                self.sleep(deadline - now)
+                now = clock()
+            behind = int((now - deadline) / period)
+            if behind > MAX_CATCHUP:
+                skipped = behind - MAX_CATCHUP
+                k += skipped
+                self.stats.skipped += skipped
+                deadline = t0 + k * period
+            outcome = self.advance()
+            done = clock()
+            self.stats.record(
+                jitter_ms=(now - deadline) * 1000, duration_ms=(done - now) * 1000,
+                period_ms=period_ms,
+            )  # fmt: skip
+            if outcome is not Outcome.CONTINUE:
+                self.flush_stats()
+                return outcome
+            if self.stats.ticks % flush_every == 0:
+                self.flush_stats()
+
+    def flush_stats(self) -> None:
+        summary = self.stats.to_json()
+        self.redis.hset(self._keys["stats"], mapping={"json": summary, "updated": time.time()})
+
+
+def run_match(match_id: int, stop: threading.Event | None = None) -> Outcome:
+    """Run a match to its end (or until the lease is lost or we are told to stop)."""
+    runner = MatchRunner(match_id)
+    outcome = runner.acquire()
+    if outcome is not Outcome.CONTINUE:
+        return outcome
+    try:
+        outcome = runner.run(stop)
+    except BaseException:
+        # Let the next runner take over at once instead of waiting for the TTL.
+        runner.release()
+        raise
+    if outcome is Outcome.LEASE_LOST:
+        log.warning("match %s: runner %s lost its lease; stopping", match_id, runner.token)
+    elif outcome is Outcome.STOPPED:
+        runner.release()
+    return outcome

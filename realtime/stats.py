@@ -1,0 +1,97 @@
+"""Tick statistics of one match: counters and fixed-bucket histograms that merge by addition.
+
+Kept in the runner's memory, flushed to Redis about once a second (``m:{id}:stats``), and
+summed across matches by the benchmark and the metrics endpoint.
+"""
+
+import json
+from dataclasses import dataclass, field
+
+BUCKET_MS = 0.1
+BUCKETS = 1000  # 0 .. 100 ms; the last bucket takes everything above
+
+
+def _bucket(ms: float) -> int:
+    return min(BUCKETS - 1, max(0, int(ms / BUCKET_MS)))
+
+
+def percentile(hist: list[int], q: float) -> float:
+    """Upper edge (ms) of the bucket holding the q-quantile; 0.0 for an empty histogram."""
+    total = sum(hist)
+    if not total:
+        return 0.0
+    rank = q * total
+    seen = 0
+    for index, count in enumerate(hist):
+        seen += count
+        if seen >= rank:
+            return round((index + 1) * BUCKET_MS, 3)
+    return BUCKETS * BUCKET_MS
+
+
+@dataclass
+class TickStats:
+    ticks: int = 0
+    skipped: int = 0
+    overruns: int = 0
+    duration_sum_ms: float = 0.0
+    duration_max_ms: float = 0.0
+    jitter_hist: list[int] = field(default_factory=lambda: [0] * BUCKETS)
+    duration_hist: list[int] = field(default_factory=lambda: [0] * BUCKETS)
+
+    def record(self, *, jitter_ms: float, duration_ms: float, period_ms: float) -> None:
+        self.ticks += 1
+        self.jitter_hist[_bucket(jitter_ms)] += 1
+        self.duration_hist[_bucket(duration_ms)] += 1
+        self.duration_sum_ms += duration_ms
+        self.duration_max_ms = max(self.duration_max_ms, duration_ms)
+        # Overrun: the tick was not done by the time the next one was due.
+        if jitter_ms + duration_ms > period_ms:
+            self.overruns += 1
+
+    def summary(self) -> dict:
+        return {
+            "ticks": self.ticks,
+            "skipped": self.skipped,
+            "overruns": self.overruns,
+            "jitter_p50_ms": percentile(self.jitter_hist, 0.5),
+            "jitter_p99_ms": percentile(self.jitter_hist, 0.99),
+            "duration_mean_ms": round(self.duration_sum_ms / self.ticks, 4) if self.ticks else 0,
+            "duration_p99_ms": percentile(self.duration_hist, 0.99),
+            "duration_max_ms": round(self.duration_max_ms, 3),
+        }
+
+    def to_json(self) -> str:
+        return json.dumps({**self.summary(), "jitter_hist": _sparse(self.jitter_hist),
+                           "duration_hist": _sparse(self.duration_hist)})  # fmt: skip
+
+    @classmethod
+    def from_json(cls, raw: str | bytes | None) -> "TickStats":
+        stats = cls()
+        if not raw:
+            return stats
+        data = json.loads(raw)
+        stats.ticks = data.get("ticks", 0)
+        stats.skipped = data.get("skipped", 0)
+        stats.overruns = data.get("overruns", 0)
+        stats.duration_sum_ms = data.get("duration_mean_ms", 0) * stats.ticks
+        stats.duration_max_ms = data.get("duration_max_ms", 0)
+        for index, count in data.get("jitter_hist", {}).items():
+            stats.jitter_hist[int(index)] = count
+        for index, count in data.get("duration_hist", {}).items():
+            stats.duration_hist[int(index)] = count
+        return stats
+
+    def merge(self, other: "TickStats") -> None:
+        self.ticks += other.ticks
+        self.skipped += other.skipped
+        self.overruns += other.overruns
+        self.duration_sum_ms += other.duration_sum_ms
+        self.duration_max_ms = max(self.duration_max_ms, other.duration_max_ms)
+        for index in range(BUCKETS):
+            self.jitter_hist[index] += other.jitter_hist[index]
+            self.duration_hist[index] += other.duration_hist[index]
+
+
+def _sparse(hist: list[int]) -> dict[int, int]:
+    return {index: count for index, count in enumerate(hist) if count}

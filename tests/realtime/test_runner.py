@@ -1,0 +1,213 @@
+import json
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.test import SimpleTestCase, override_settings
+
+from realtime import state as store
+from realtime.runner import MAX_CATCHUP, MatchRunner, Outcome
+from tests.support.matches import redis_match
+from tests.support.stack import flush_redis
+
+
+def running(match_id: int = 1, **kwargs) -> MatchRunner:
+    redis_match(match_id, **kwargs)
+    runner = MatchRunner(match_id)
+    assert runner.acquire() is Outcome.CONTINUE
+    return runner
+
+
+class FakeClock:
+    """Time that moves only when the loop sleeps or a tick takes `cost` seconds."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+class AdvanceTests(SimpleTestCase):
+    def setUp(self):
+        flush_redis()
+
+    def test_a_tick_advances_the_state_in_redis(self):
+        runner = running()
+        for _ in range(3):
+            self.assertIs(runner.advance(), Outcome.CONTINUE)
+        saved = store.load_state(1)
+        self.assertEqual(saved["tick"], 3)
+        self.assertEqual(saved["state"]["tick"], 3)
+        self.assertEqual(saved["epoch"], runner.epoch)
+
+    def test_a_tick_is_published_once_to_the_match_group_encoded_as_a_state_message(self):
+        runner = running()
+        layer = get_channel_layer()
+
+        async def listen():
+            channel = await layer.new_channel()
+            await layer.group_add(store.group_name("t1"), channel)
+            try:
+                runner.advance()
+                return await layer.receive(channel)
+            finally:
+                await layer.group_discard(store.group_name("t1"), channel)
+
+        message = async_to_sync(listen)()
+        self.assertEqual(message["type"], "match.state")
+        body = json.loads(message["text"])
+        self.assertEqual((body["type"], body["tick"], body["v"]), ("state", 1, 1))
+        self.assertIn("paddles", body["state"])
+
+    def test_queued_inputs_are_applied_on_the_next_tick(self):
+        runner = running()
+        store.push_input(match_id=1, slot=0, tick=0, payload={"dir": 1})
+        y0 = runner.state["paddles"][0]["y"]
+        runner.advance()
+        self.assertGreater(runner.state["paddles"][0]["y"], y0)
+        self.assertEqual(store.client().llen(store.key(1, "inputs")), 0)
+
+    def test_a_malformed_queued_input_is_dropped_and_the_match_goes_on(self):
+        runner = running()
+        r = store.client()
+        for raw in (b"not json", json.dumps({"slot": 5, "tick": 0, "input": {"dir": 1}}),
+                    json.dumps({"slot": 0, "tick": 0, "input": {"dir": 9}})):  # fmt: skip
+            r.rpush(store.key(1, "inputs"), raw)
+        with self.assertLogs("realtime.runner", "WARNING") as logs:
+            self.assertIs(runner.advance(), Outcome.CONTINUE)
+        self.assertEqual(len(logs.records), 3)
+        self.assertEqual(runner.state["paddles"][0]["dir"], 0)
+
+    def test_bots_play_their_slots(self):
+        runner = running(bots=(0, 1))
+        moves = 0
+        for _ in range(300):
+            runner.advance()
+            moves += sum(1 for p in runner.state["paddles"] if p["dir"] != 0)
+        self.assertGreater(moves, 10)
+
+    def test_a_second_runner_cannot_take_a_held_lease(self):
+        running()
+        self.assertIs(MatchRunner(1).acquire(), Outcome.BUSY)
+
+    def test_a_match_without_state_is_reported_missing(self):
+        self.assertIs(MatchRunner(42).acquire(), Outcome.MISSING)
+
+    def test_a_stale_runner_is_fenced_off_after_another_took_over(self):
+        stale = running()
+        stale.advance()
+        store.client().delete(store.key(1, "lease"))  # its lease expired
+        fresh = MatchRunner(1)
+        self.assertIs(fresh.acquire(), Outcome.CONTINUE)
+        self.assertEqual(fresh.epoch, stale.epoch + 1)
+        fresh.advance()
+        self.assertIs(stale.advance(), Outcome.LEASE_LOST)
+        saved = store.load_state(1)
+        self.assertEqual((saved["tick"], saved["epoch"]), (2, fresh.epoch))
+
+    def test_the_fence_refuses_a_write_from_an_old_epoch_even_with_the_right_token(self):
+        # After a Redis failover the old token can reappear; the epoch still tells them apart.
+        runner = running()
+        store.client().incr(store.key(1, "epoch"))
+        self.assertIs(runner.advance(), Outcome.LEASE_LOST)
+        self.assertEqual(store.load_state(1)["tick"], 0)
+
+    def test_a_stop_request_ends_the_loop_without_writing(self):
+        runner = running()
+        store.request_stop(1, "staff")
+        self.assertIs(runner.advance(), Outcome.STOPPED)
+        self.assertEqual(store.load_state(1)["tick"], 0)
+
+    def test_a_finished_match_writes_its_result_and_is_indexed_for_retention(self):
+        runner = running(settings={"score_to": 1})
+        outcome = Outcome.CONTINUE
+        for _ in range(30 * 60):
+            outcome = runner.advance()
+            if outcome is not Outcome.CONTINUE:
+                break
+        self.assertIs(outcome, Outcome.FINISHED)
+        saved = store.load_state(1)
+        self.assertEqual(saved["status"], "finished")
+        self.assertEqual(sorted(saved["result"]["scores"]), [0, 1])
+        self.assertIsNotNone(store.client().zscore(store.FINISHED_INDEX, 1))
+        self.assertIs(MatchRunner(1).acquire(), Outcome.FINISHED)
+
+    def test_a_resumed_runner_continues_the_tick_counter_and_the_scores(self):
+        first = running()
+        for _ in range(10):
+            first.advance()
+        first.state["scores"] = [3, 2]
+        first.advance()
+        first.release()
+        second = MatchRunner(1)
+        self.assertIs(second.acquire(), Outcome.CONTINUE)
+        self.assertEqual(second.state["tick"], 11)
+        self.assertEqual(second.state["scores"], [3, 2])
+        second.advance()
+        self.assertEqual(store.load_state(1)["tick"], 12)
+
+
+class LoopTimingTests(SimpleTestCase):
+    def setUp(self):
+        flush_redis()
+
+    def _runner(self, clock: FakeClock, cost_of_tick) -> MatchRunner:
+        redis_match(1)
+        runner = MatchRunner(1, clock=clock, sleep=clock.sleep, phase=0.0)
+        runner.acquire()
+        real_advance = runner.advance
+
+        def advance():
+            clock.now += cost_of_tick(runner.stats.ticks)
+            outcome = real_advance()
+            return Outcome.STOPPED if runner.stats.ticks >= 299 else outcome
+
+        runner.advance = advance
+        return runner
+
+    def test_deadlines_are_absolute_so_the_loop_does_not_drift(self):
+        clock = FakeClock()
+        start = clock.now
+        runner = self._runner(clock, lambda k: 0.004)
+        runner.run()
+        self.assertEqual(runner.stats.ticks, 300)
+        # 300 ticks started at t0 + k/30: the last one at 299/30 s, however long each took.
+        self.assertAlmostEqual(clock.now - start, 299 / 30 + 0.004, places=6)
+        self.assertEqual((runner.stats.overruns, runner.stats.skipped), (0, 0))
+
+    def test_after_a_stall_the_loop_catches_up_a_bounded_number_of_ticks_then_skips(self):
+        clock = FakeClock()
+        period = 1 / 30
+        # Tick 100 stalls for 10 periods; the loop runs MAX_CATCHUP late ticks, skips the rest.
+        runner = self._runner(clock, lambda k: 10 * period if k == 100 else 0.001)
+        runner.run()
+        self.assertEqual(runner.stats.skipped, 10 - MAX_CATCHUP - 1)
+        self.assertGreaterEqual(runner.stats.overruns, MAX_CATCHUP)
+        self.assertEqual(json.loads(runner.stats.to_json())["skipped"], runner.stats.skipped)
+
+    def test_a_worker_shutdown_releases_the_lease(self):
+        import threading
+
+        clock = FakeClock()
+        runner = self._runner(clock, lambda k: 0.001)
+        stop = threading.Event()
+        stop.set()
+        self.assertIs(runner.run(stop), Outcome.RELEASED)
+        self.assertIsNone(store.lease_holder(1))
+
+
+@override_settings(MATCH_LEASE_TTL_S=0.2)
+class LeaseExpiryTests(SimpleTestCase):
+    def setUp(self):
+        flush_redis()
+
+    def test_the_lease_expires_when_the_runner_stops_renewing_it(self):
+        import time
+
+        running()
+        self.assertIsNotNone(store.lease_holder(1))
+        time.sleep(0.35)
+        self.assertIsNone(store.lease_holder(1))

@@ -1,0 +1,34 @@
+"""Matches for tests: in the database through the services, or straight into Redis."""
+
+from matches import services
+from matches.games import get_title
+from matches.models import Match
+from realtime import state as store
+
+
+def redis_match(
+    match_id: int = 1, *, title: str = "pong", players: int = 2, bots=(), settings=None,
+    seed: int = 7,
+) -> store.Meta:  # fmt: skip
+    """A running match known only to Redis, as the supervisor leaves it at begin."""
+    game = get_title(title)
+    meta = store.Meta(
+        match_id=match_id, public_id=f"t{match_id}", title=title, tick_hz=game.tick_hz,
+        players=players, bots=tuple(bots),
+    )  # fmt: skip
+    state = game.initial_state(
+        players=players, seed=seed, settings=game.validate_settings(settings or {})
+    )
+    store.init_match(meta=meta, state=state, snapshot=game.snapshot(state))
+    return meta
+
+
+def counting_down(title: str = "pong", *, names=("ann", "bob"), **kwargs) -> Match:
+    """A full match whose countdown has already elapsed."""
+    match = services.match_create(title=title, **kwargs)
+    for name in names:
+        services.match_join(match_id=match.pk, player=services.player_create(display_name=name))
+    if match.max_players > len(names):
+        services.match_start(match_id=match.pk, countdown_s=0)
+    Match.objects.filter(pk=match.pk).update(starts_at=match.created_at)
+    return Match.objects.get(pk=match.pk)

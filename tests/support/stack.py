@@ -1,0 +1,112 @@
+"""Real processes for live tests: Celery workers and beat, started as an operator would.
+
+They talk to the same Redis as the tests and to the test database, so the test case must be
+a TransactionTestCase (committed rows are visible to them).
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connection
+
+from realtime import state as store
+
+ROOT = Path(__file__).resolve().parents[2]
+LOG_DIR = Path(settings.VAR_DIR) / "test-logs"
+
+
+def test_database_url() -> str:
+    db = connection.settings_dict
+    if db["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{db['NAME']}"
+    user = db.get("USER") or ""
+    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
+    auth = f"{user}{password}@" if user else ""
+    return f"postgres://{auth}{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{db['NAME']}"
+
+
+def service_env(**extra: str) -> dict[str, str]:
+    return {
+        **os.environ,
+        "DATABASE_URL": test_database_url(),
+        "REDIS_URL": settings.REDIS_URL,
+        "MATCH_LEASE_TTL_S": str(settings.MATCH_LEASE_TTL_S),
+        "SUPERVISOR_INTERVAL_S": str(settings.SUPERVISOR_INTERVAL_S),
+        "PYTHONUNBUFFERED": "1",
+        **extra,
+    }
+
+
+class Service:
+    """One child process with its own process group and a log file under var/test-logs/."""
+
+    def __init__(self, name: str, argv: list[str], **env: str) -> None:
+        LOG_DIR.mkdir(parents=True, exist_ok=True)
+        self.name = name
+        self.log_path = LOG_DIR / f"{name}.log"
+        self._log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
+        self.proc = subprocess.Popen(
+            argv, cwd=ROOT, env=service_env(**env), stdout=self._log, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )  # fmt: skip
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def signal(self, sig: int) -> None:
+        if self.proc.poll() is None:
+            os.kill(self.proc.pid, sig)
+
+    def stop(self, timeout: float = 10) -> None:
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+        self._log.close()
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+def celery(name: str, *args: str, **env: str) -> Service:
+    return Service(name, [sys.executable, "-m", "celery", "-A", "config", *args], **env)
+
+
+def tick_worker(name: str = "ticks1", concurrency: int = 200) -> Service:
+    return celery(name, "worker", "-Q", "ticks", "-P", "gevent", "-c", str(concurrency),
+                  "-n", f"{name}@%h", "--prefetch-multiplier", "1", "-l", "INFO")  # fmt: skip
+
+
+def default_worker(name: str = "default1") -> Service:
+    return celery(name, "worker", "-Q", "default", "-c", "1", "-P", "solo", "-n", f"{name}@%h",
+                  "-l", "INFO")  # fmt: skip
+
+
+def beat(name: str = "beat") -> Service:
+    schedule = LOG_DIR / f"{name}-schedule"
+    return celery(name, "beat", "-l", "INFO", "-s", str(schedule))
+
+
+def wait_for(predicate: Callable[[], object], *, timeout: float, interval: float = 0.02,
+             what: str = "condition") -> object:  # fmt: skip
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+def flush_redis() -> None:
+    store.client().flushdb()
