@@ -6,11 +6,12 @@ see ``docs/games.md`` for the interface and the rules of each title.
 
 from __future__ import annotations
 
+from .arena import TITLE as ARENA
 from .base import GameError, InputError, SettingsError, Title
 from .pong import TITLE as PONG
 from .snake import TITLE as SNAKE
 
-TITLES: dict[str, Title] = {t.name: t for t in (PONG, SNAKE)}
+TITLES: dict[str, Title] = {t.name: t for t in (PONG, SNAKE, ARENA)}
 
 
 def get_title(name: str) -> Title:

@@ -1,0 +1,478 @@
+"""Thrust Arena: 2-16 ships with inertia shoot each other; most kills wins.
+
+World ``W`` x ``H`` units, origin top-left, y grows downwards, angles in radians
+measured from the +x axis towards +y (clockwise on screen), kept in [-pi, pi).
+Internally velocities are units per tick; snapshots report them per second.
+Shots are stored as lists ``[x, y, vx, vy, owner, ticks_left]``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from . import rng
+from .base import (
+    Field,
+    InputError,
+    Title,
+    check_bool,
+    check_float,
+    check_int,
+    check_object,
+    r1,
+    ranked_winner,
+)
+
+W = 1000.0
+H = 1000.0
+SHIP_R = 14.0
+TURN_RATE = 0.14  # radians per tick (4.2 rad/s)
+THRUST = 0.45  # units per tick per tick (405 u/s^2)
+DRAG = 0.985  # velocity factor per tick
+MAX_SPEED = 9.0  # units per tick (270 u/s)
+WALL_BOUNCE = 0.5  # fraction of the normal speed kept when bouncing off a wall
+SHOT_SPEED = 18.0  # units per tick (540 u/s)
+SHOT_LIFE = 36  # ticks (1.2 s, range 648 units)
+SHOT_R = 3.0
+COOLDOWN = 9  # ticks between two shots of a ship (0.3 s)
+INVULN_TICKS = 60  # spawn protection (2 s); firing ends it early
+SPAWN_RING = 350.0  # start positions: on a circle of this radius around the centre
+SPAWN_MARGIN = 80.0  # respawn points are at least this far from the walls
+SPAWN_CANDIDATES = 8  # respawn: best of this many random points (farthest from ships)
+
+TAU = 2.0 * math.pi
+HIT_R = SHIP_R + SHOT_R
+_HIT_R2 = HIT_R * HIT_R
+_REACH = SHOT_SPEED + HIT_R
+_SHOT_V2 = SHOT_SPEED * SHOT_SPEED
+_NOSE = SHIP_R + SHOT_R
+
+# Bot tuning.
+BOT_WALL_LOOKAHEAD = 20.0  # ticks of current velocity
+BOT_WALL_MARGIN = 110.0
+BOT_AIM_ERROR = (0.02, 0.10)  # radians (per-bot range), changes every BOT_AIM_PERIOD ticks
+BOT_AIM_PERIOD = 8
+BOT_FIRE_CONE = 0.12  # radians: fire when facing this close to the aim
+BOT_CLOSE_IN = (220.0, 420.0)  # thrust toward the target when farther than this (per bot)
+BOT_SHIELD_PENALTY = 500.0  # prefer targets without spawn protection
+
+NO_CONTROLS = {"thrust": False, "turn": 0, "fire": False, "aim": None}
+
+
+def norm_angle(a: float) -> float:
+    """An angle in ``[-pi, pi)``."""
+    if -math.pi <= a < math.pi:
+        return a
+    return (a + math.pi) % TAU - math.pi
+
+
+def clamp_speed(vx: float, vy: float, limit: float = MAX_SPEED) -> tuple[float, float]:
+    """Scale (vx, vy) down so that ``math.hypot(vx, vy) <= limit`` exactly."""
+    speed = math.hypot(vx, vy)
+    if speed <= limit:
+        return vx, vy
+    k = limit / speed
+    vx *= k
+    vy *= k
+    while math.hypot(vx, vy) > limit:  # guard against rounding up by an ulp
+        vx *= 0.999999999999
+        vy *= 0.999999999999
+    return vx, vy
+
+
+class Arena(Title):
+    name = "arena"
+    label = "Thrust Arena"
+    version = 1
+    tick_hz = 30
+    min_players = 2
+    max_players = 16
+    default_max_players = 8
+    pauses_on_disconnect = False
+
+    def extra_fields(self) -> list[Field]:
+        return [
+            Field("time_limit_s", "int", 180, "Time limit", 30, 900, unit="s"),
+            Field("respawn_s", "float", 3.0, "Respawn delay", 1.0, 10.0, unit="s"),
+            Field(
+                "hp", "int", 3, "Hit points", 1, 10, help="Hits a ship takes before it blows up."
+            ),
+            Field(
+                "kill_limit",
+                "int",
+                0,
+                "Kill limit",
+                0,
+                100,
+                help="The match ends when a ship reaches this many kills (0 = no limit).",
+            ),
+        ]
+
+    # -- setup
+
+    def initial_state(self, *, players: int, seed: int, settings: dict) -> dict:
+        settings = self._prepare(players, seed, settings)
+        state = {
+            "title": self.name,
+            "v": self.version,
+            "tick": 0,
+            "players": players,
+            "settings": settings,
+            "rng": rng.seed_state(seed, 1),
+            "bot_seed": rng.seed_state(seed, 2),
+            "end_tick": settings["time_limit_s"] * self.tick_hz,
+            "respawn_ticks": self.ticks(settings["respawn_s"]),
+            "ships": [],
+            "shots": [],
+            "finished": False,
+            "winner": None,
+            "reason": None,
+            "forfeited": [],
+            "events": [],
+        }
+        a0 = rng.draw_uniform(state, 0.0, TAU)
+        order, state["rng"] = rng.shuffled(state["rng"], range(players))
+        for i in range(players):
+            angle = a0 + TAU * order[i] / players
+            x = W / 2 + SPAWN_RING * math.cos(angle)
+            y = H / 2 + SPAWN_RING * math.sin(angle)
+            ship = self._new_ship(settings["hp"])
+            ship.update(x=x, y=y, a=norm_angle(angle + math.pi))
+            state["ships"].append(ship)
+        return state
+
+    @staticmethod
+    def _new_ship(hp: int) -> dict:
+        return {
+            "x": W / 2,
+            "y": H / 2,
+            "vx": 0.0,
+            "vy": 0.0,
+            "a": 0.0,
+            "hp": hp,
+            "alive": True,
+            "active": True,
+            "respawn_in": 0,
+            "inv": INVULN_TICKS,
+            "cd": 0,
+            "kills": 0,
+            "deaths": 0,
+            **NO_CONTROLS,
+        }
+
+    # -- inputs
+
+    def validate_input(self, payload: Any) -> dict:
+        check_object(payload, ("thrust", "turn", "fire", "aim"), InputError, "input")
+        out = dict(NO_CONTROLS)
+        if "thrust" in payload:
+            out["thrust"] = check_bool(payload["thrust"], "thrust", InputError)
+        if "turn" in payload:
+            out["turn"] = check_int(payload["turn"], "turn", -1, 1, InputError)
+        if "fire" in payload:
+            out["fire"] = check_bool(payload["fire"], "fire", InputError)
+        if payload.get("aim") is not None:
+            out["aim"] = norm_angle(check_float(payload["aim"], "aim", -TAU, TAU, InputError))
+        return out
+
+    def apply_input(self, state: dict, slot: int, inp: dict) -> dict:
+        self._check_slot(state, slot)
+        ship = state["ships"][slot]
+        if state["finished"] or not ship["active"]:
+            return state
+        # A destroyed ship waiting to respawn keeps the controls for when it is back.
+        ship["thrust"] = inp["thrust"]
+        ship["turn"] = inp["turn"]
+        ship["fire"] = inp["fire"]
+        ship["aim"] = inp["aim"]
+        return state
+
+    # -- simulation
+
+    def step(self, state: dict) -> dict:
+        if state["finished"]:
+            return state
+        state["tick"] += 1
+        events = state["events"] = []
+        ships = state["ships"]
+        shots = state["shots"]
+        cos, sin, hypot = math.cos, math.sin, math.hypot
+        lo, hi_x, hi_y = SHIP_R, W - SHIP_R, H - SHIP_R
+        for i, s in enumerate(ships):
+            if not s["active"]:
+                continue
+            if not s["alive"]:
+                s["respawn_in"] -= 1
+                if s["respawn_in"] <= 0:
+                    self._respawn(state, i)
+                continue
+            a = s["a"]
+            aim = s["aim"]
+            if aim is not None:
+                diff = norm_angle(aim - a)
+                a = aim if -TURN_RATE <= diff <= TURN_RATE else a + math.copysign(TURN_RATE, diff)
+            elif s["turn"]:
+                a += s["turn"] * TURN_RATE
+            a = s["a"] = norm_angle(a)
+            ca, sa = cos(a), sin(a)
+            vx, vy = s["vx"], s["vy"]
+            if s["thrust"]:
+                vx += THRUST * ca
+                vy += THRUST * sa
+            vx *= DRAG
+            vy *= DRAG
+            if hypot(vx, vy) > MAX_SPEED:
+                vx, vy = clamp_speed(vx, vy)
+            x = s["x"] + vx
+            y = s["y"] + vy
+            if x < lo:
+                x, vx = lo, -vx * WALL_BOUNCE if vx < 0 else vx
+            elif x > hi_x:
+                x, vx = hi_x, -vx * WALL_BOUNCE if vx > 0 else vx
+            if y < lo:
+                y, vy = lo, -vy * WALL_BOUNCE if vy < 0 else vy
+            elif y > hi_y:
+                y, vy = hi_y, -vy * WALL_BOUNCE if vy > 0 else vy
+            s["x"], s["y"], s["vx"], s["vy"] = x, y, vx, vy
+            if s["inv"] > 0:
+                s["inv"] -= 1
+            if s["cd"] > 0:
+                s["cd"] -= 1
+            if s["fire"] and s["cd"] == 0:
+                shots.append(
+                    [x + _NOSE * ca, y + _NOSE * sa, SHOT_SPEED * ca, SHOT_SPEED * sa, i, SHOT_LIFE]
+                )
+                s["cd"] = COOLDOWN
+                s["inv"] = 0
+                events.append({"e": "fire", "slot": i})
+        if shots:
+            state["shots"] = self._move_shots(state, shots)
+        self._check_end(state)
+        return state
+
+    def _move_shots(self, state: dict, shots: list) -> list:
+        ships = state["ships"]
+        targets = [(i, s) for i, s in enumerate(ships) if s["alive"] and s["active"]]
+        kept = []
+        for shot in shots:
+            x0, y0, vx, vy, owner, life = shot
+            x1 = x0 + vx
+            y1 = y0 + vy
+            hit = None
+            first = 2.0
+            for i, s in targets:
+                if i == owner:
+                    continue
+                cx, cy = s["x"], s["y"]
+                if abs(cx - x1) > _REACH or abs(cy - y1) > _REACH:
+                    continue
+                # Closest approach of the segment (x0, y0) -> (x1, y1) to the ship's centre.
+                fx, fy = x0 - cx, y0 - cy
+                t = -(fx * vx + fy * vy) / _SHOT_V2
+                t = 0.0 if t < 0.0 else (1.0 if t > 1.0 else t)
+                dx, dy = fx + vx * t, fy + vy * t
+                if dx * dx + dy * dy <= _HIT_R2 and t < first and s["alive"]:
+                    hit, first = i, t
+            if hit is not None:
+                self._hit(state, hit, owner)
+                continue
+            life -= 1
+            if life <= 0 or x1 < 0.0 or x1 > W or y1 < 0.0 or y1 > H:
+                continue
+            shot[0], shot[1], shot[5] = x1, y1, life
+            kept.append(shot)
+        return kept
+
+    def _hit(self, state: dict, victim: int, owner: int) -> None:
+        s = state["ships"][victim]
+        if s["inv"] > 0:
+            state["events"].append({"e": "shield", "slot": victim, "by": owner})
+            return
+        s["hp"] -= 1
+        state["events"].append({"e": "hit", "slot": victim, "by": owner})
+        if s["hp"] <= 0:
+            s["alive"] = False
+            s["hp"] = 0
+            s["vx"] = s["vy"] = 0.0
+            s["respawn_in"] = state["respawn_ticks"]
+            s["deaths"] += 1
+            state["ships"][owner]["kills"] += 1
+            state["events"].append({"e": "kill", "slot": victim, "by": owner})
+
+    def _respawn(self, state: dict, i: int) -> None:
+        others = [(o["x"], o["y"]) for j, o in enumerate(state["ships"]) if j != i and o["alive"]]
+        best = None
+        best_d2 = -1.0
+        for _ in range(SPAWN_CANDIDATES):
+            x = rng.draw_uniform(state, SPAWN_MARGIN, W - SPAWN_MARGIN)
+            y = rng.draw_uniform(state, SPAWN_MARGIN, H - SPAWN_MARGIN)
+            d2 = min(((x - ox) ** 2 + (y - oy) ** 2 for ox, oy in others), default=0.0)
+            if d2 > best_d2:
+                best, best_d2 = (x, y), d2
+        x, y = best
+        s = state["ships"][i]
+        s.update(
+            x=x,
+            y=y,
+            vx=0.0,
+            vy=0.0,
+            a=norm_angle(math.atan2(H / 2 - y, W / 2 - x)),
+            hp=state["settings"]["hp"],
+            alive=True,
+            respawn_in=0,
+            inv=INVULN_TICKS,
+            cd=0,
+        )
+        state["events"].append({"e": "respawn", "slot": i})
+
+    def _check_end(self, state: dict) -> None:
+        limit = state["settings"]["kill_limit"]
+        if limit and any(s["kills"] >= limit for s in state["ships"]):
+            self._finish(state, "kill_limit")
+        elif state["tick"] >= state["end_tick"]:
+            self._finish(state, "time_up")
+
+    def _finish(self, state: dict, reason: str) -> None:
+        state["finished"] = True
+        state["reason"] = reason
+        state["shots"] = []
+        ranking = self._ranking(state)
+        state["winner"] = ranked_winner(ranking, lambda i: self._rank_key(state, i)[:-1])
+
+    @staticmethod
+    def _rank_key(state: dict, i: int) -> tuple:
+        s = state["ships"][i]
+        return (0 if s["active"] else 1, -s["kills"], s["deaths"], i)
+
+    def _ranking(self, state: dict) -> list[int]:
+        return sorted(range(state["players"]), key=lambda i: self._rank_key(state, i))
+
+    def forfeit(self, state: dict, slot: int) -> dict:
+        self._check_slot(state, slot)
+        s = state["ships"][slot]
+        if state["finished"] or not s["active"]:
+            return state
+        s.update(active=False, alive=False, respawn_in=0, vx=0.0, vy=0.0, **NO_CONTROLS)
+        state["forfeited"].append(slot)
+        state["shots"] = [shot for shot in state["shots"] if shot[4] != slot]
+        state["events"].append({"e": "forfeit", "slot": slot})
+        if sum(1 for o in state["ships"] if o["active"]) <= 1:
+            self._finish(state, "forfeit")
+        return state
+
+    # -- outcome and views
+
+    def result(self, state: dict) -> dict:
+        scores = [s["kills"] for s in state["ships"]]
+        ranking = self._ranking(state)
+        winner = state["winner"] if state["finished"] else None
+        summary = "\u2013".join(str(scores[i]) for i in ranking)
+        if state["finished"] and winner is None:
+            summary += " (draw)"
+        return {
+            "scores": scores,
+            "winner": winner,
+            "ranking": ranking,
+            "summary": summary,
+            "finished": state["finished"],
+            "reason": state["reason"],
+            "forfeited": list(state["forfeited"]),
+        }
+
+    def snapshot(self, state: dict) -> dict:
+        hz = self.tick_hz
+        return {
+            "tick": state["tick"],
+            "w": W,
+            "h": H,
+            "ship_r": SHIP_R,
+            "shot_r": SHOT_R,
+            "max_hp": state["settings"]["hp"],
+            "ticks_left": max(0, state["end_tick"] - state["tick"]),
+            "ships": [
+                {
+                    "x": r1(s["x"]),
+                    "y": r1(s["y"]),
+                    "vx": r1(s["vx"] * hz),
+                    "vy": r1(s["vy"] * hz),
+                    "a": round(s["a"], 2) + 0.0,
+                    "hp": s["hp"],
+                    "alive": s["alive"],
+                    "active": s["active"],
+                    "inv": s["inv"],
+                    "respawn_in": s["respawn_in"],
+                    "thrust": s["thrust"] and s["alive"],
+                    "kills": s["kills"],
+                    "deaths": s["deaths"],
+                }
+                for s in state["ships"]
+            ],
+            "shots": [
+                [r1(x), r1(y), r1(vx * hz), r1(vy * hz), owner]
+                for x, y, vx, vy, owner, _ in state["shots"]
+            ],
+            "scores": [s["kills"] for s in state["ships"]],
+            "finished": state["finished"],
+            "winner": state["winner"],
+            "events": list(state["events"]),
+        }
+
+    # -- bot
+
+    def bot_input(self, state: dict, slot: int) -> dict | None:
+        if state["finished"]:
+            return None
+        me = state["ships"][slot]
+        if not me["active"] or not me["alive"]:
+            return None
+        x, y, vx, vy, a = me["x"], me["y"], me["vx"], me["vy"], me["a"]
+        # 1. Heading for a wall: turn to the centre and thrust away from it.
+        px = x + vx * BOT_WALL_LOOKAHEAD
+        py = y + vy * BOT_WALL_LOOKAHEAD
+        m = BOT_WALL_MARGIN
+        if px < m or px > W - m or py < m or py > H - m:
+            aim = math.atan2(H / 2 - y, W / 2 - x)
+            return self._bot(abs(norm_angle(aim - a)) < 0.6, False, aim)
+        # 2. Nearest enemy, preferring ones without spawn protection.
+        target = None
+        best = math.inf
+        for j, o in enumerate(state["ships"]):
+            if j == slot or not o["alive"] or not o["active"]:
+                continue
+            d = math.hypot(o["x"] - x, o["y"] - y)
+            if o["inv"] > 0:
+                d += BOT_SHIELD_PENALTY
+            if d < best:
+                best, target = d, o
+        if target is None:
+            aim = math.atan2(H / 2 - y, W / 2 - x)
+            far = math.hypot(W / 2 - x, H / 2 - y) > 150.0
+            return self._bot(far and abs(norm_angle(aim - a)) < 0.6, False, aim)
+        # 3. Lead the shot: solve |D + V t| = SHOT_SPEED * t for the flight time t.
+        dx, dy = target["x"] - x, target["y"] - y
+        tvx, tvy = target["vx"], target["vy"]
+        qa = tvx * tvx + tvy * tvy - _SHOT_V2  # < 0: shots outrun ships
+        qb = 2.0 * (dx * tvx + dy * tvy)
+        qc = dx * dx + dy * dy
+        t = (-qb - math.sqrt(qb * qb - 4.0 * qa * qc)) / (2.0 * qa)
+        # Each bot has its own (seeded) accuracy and preferred distance.
+        seed = state["bot_seed"]
+        skill = rng.hash_unit(seed, slot, 1)
+        lo, hi = BOT_AIM_ERROR
+        error = lo + (hi - lo) * skill
+        lo, hi = BOT_CLOSE_IN
+        close_in = lo + (hi - lo) * rng.hash_unit(seed, slot, 2)
+        u = rng.hash_unit(seed, slot, 3, state["tick"] // BOT_AIM_PERIOD)
+        aim = math.atan2(dy + tvy * t, dx + tvx * t) + (2.0 * u - 1.0) * error
+        off = abs(norm_angle(aim - a))
+        fire = off < BOT_FIRE_CONE and t < SHOT_LIFE * 0.9 and target["inv"] == 0
+        thrust = math.sqrt(qc) > close_in and off < 0.5 and math.hypot(vx, vy) < 0.8 * MAX_SPEED
+        return self._bot(thrust, fire, aim)
+
+    @staticmethod
+    def _bot(thrust: bool, fire: bool, aim: float) -> dict:
+        return {"thrust": bool(thrust), "turn": 0, "fire": bool(fire), "aim": norm_angle(aim)}
+
+
+TITLE = Arena()
