@@ -9,8 +9,11 @@ PROTOCOL_VERSION = 1
 _dumps = json.JSONEncoder(separators=(",", ":"), allow_nan=False).encode
 
 
-def encode_state(*, tick: int, snapshot: dict) -> str:
-    return _dumps({"type": "state", "v": PROTOCOL_VERSION, "tick": tick, "state": snapshot})
+def encode_state(*, tick: int, snapshot: dict, paused: list[int] | None = None) -> str:
+    message = {"type": "state", "v": PROTOCOL_VERSION, "tick": tick, "state": snapshot}
+    if paused:
+        message["paused"] = paused  # slots whose players are away; the title waits for them
+    return _dumps(message)
 
 
 def encode_over(*, tick: int, result: dict) -> str:

@@ -60,6 +60,7 @@ class MatchRunner:
         self.epoch: int | None = None
         self.meta: store.Meta | None = None
         self.state: dict = {}
+        self.absent: dict[int, float] = {}
         self.stats = TickStats()
         self.lease_ms = int(settings.MATCH_LEASE_TTL_S * 1000)
         self._keys = {part: store.key(match_id, part) for part in (
@@ -85,6 +86,8 @@ class MatchRunner:
         self.title = get_title(self.meta.title)
         self.period = 1.0 / self.meta.tick_hz
         self.state = saved["state"]
+        self.absent = saved["absent"]
+        self.grace_s = settings.RECONNECT_GRACE_S
         self.stats = TickStats.from_json(self.redis.hget(self._keys["stats"], "json"))
         group = store.group_name(self.meta.public_id)
         self._channel = f"{settings.CHANNEL_LAYER_PREFIX}__group__{group}"
@@ -99,19 +102,28 @@ class MatchRunner:
     # --- one tick ----------------------------------------------------------------------------
     def advance(self) -> Outcome:
         """One tick: apply pending inputs and bots, step the rules, commit and broadcast."""
-        title, state = self.title, self.state
+        title = self.title
         raw_inputs = self.batch.call(self.scripts.take_inputs, keys=[self._keys["inputs"]])
         for raw in raw_inputs[:MAX_INPUTS_PER_TICK]:
             self._apply_raw_input(raw)
-        for slot in self.meta.bots:
-            bot_input = title.bot_input(state, slot)
-            if bot_input is not None:
-                state = title.apply_input(state, slot, bot_input)
-        state = title.step(state)
-        self.state = state
+        if self.absent:
+            self._forfeit_the_long_gone()
+        paused = bool(self.absent) and title.pauses_on_disconnect
+        if not paused:
+            state = self.state
+            for slot in self.meta.bots:
+                bot_input = title.bot_input(state, slot)
+                if bot_input is not None:
+                    state = title.apply_input(state, slot, bot_input)
+            self.state = title.step(state)
+        state = self.state
         tick = state["tick"]
         finished = title.is_finished(state)
-        text = protocol.encode_state(tick=tick, snapshot=title.snapshot(state))
+        text = protocol.encode_state(
+            tick=tick,
+            snapshot=title.snapshot(state),
+            paused=sorted(self.absent) if paused else None,
+        )
         result_json = ""
         if finished:
             result_json = _dumps(title.result(state))
@@ -122,12 +134,21 @@ class MatchRunner:
                   self._keys["control"], store.FINISHED_INDEX],
             args=[self.token, self.epoch, self.lease_ms, _dumps(state), tick,
                   "finished" if finished else "running", self._channel, message, text,
-                  result_json, time.time(), self.match_id],
+                  result_json, time.time(), self.match_id, _dumps(self.absent)],
         )  # fmt: skip
         outcome = _COMMIT_RESULT[committed]
         if outcome is Outcome.CONTINUE and finished:
             return Outcome.FINISHED
         return outcome
+
+    def _forfeit_the_long_gone(self) -> None:
+        cutoff = time.time() - self.grace_s
+        for slot, since in list(self.absent.items()):
+            if since <= cutoff:
+                log.info("match %s: slot %s forfeits (away %.0f s)", self.match_id, slot,
+                         time.time() - since)  # fmt: skip
+                del self.absent[slot]
+                self.state = self.title.forfeit(self.state, slot)
 
     def _apply_raw_input(self, raw: bytes) -> None:
         try:
@@ -137,6 +158,12 @@ class MatchRunner:
                 raise ValueError(f"slot {slot!r} out of range")
             if slot in self.meta.bots:
                 raise ValueError(f"slot {slot} is played by a bot")
+            if "presence" in item:
+                if item["presence"] == "off":
+                    self.absent.setdefault(slot, float(item["at"]))
+                else:
+                    self.absent.pop(slot, None)
+                return
             inp = self.title.validate_input(item["input"])
             self.state = self.title.apply_input(self.state, slot, inp)
         except (ValueError, KeyError, TypeError, GameError) as exc:

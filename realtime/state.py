@@ -5,10 +5,11 @@ worker on any host can resume any match. Keys of one match share the hash tag ``
 (one slot on a Redis Cluster).
 
     m:{id}:meta     hash   title, public_id, tick_hz, players, bots (set once, at begin)
-    m:{id}:state    hash   state (JSON), tick, epoch, status, result, snapshot
+    m:{id}:state    hash   state (JSON), tick, epoch, status, result, snapshot (the last
+                           encoded state message), absent (slots whose socket dropped)
     m:{id}:lease    string the runner's token, with a TTL the runner renews every tick
     m:{id}:epoch    int    fencing epoch, +1 at every lease acquisition
-    m:{id}:inputs   list   pending inputs, JSON, pushed by the gateway
+    m:{id}:inputs   list   pending inputs and presence changes, JSON, pushed by the gateway
     m:{id}:stats    hash   tick statistics (written about once a second)
     m:{id}:control  string a stop request (admin action, shutdown of a match)
     matches:finished zset  match id -> time its final state was written (for retention)
@@ -18,6 +19,7 @@ import json
 import os
 import secrets
 import socket
+import time
 from dataclasses import dataclass
 from functools import cache
 
@@ -68,7 +70,7 @@ if redis.call('GET', KEYS[2]) ~= ARGV[2] then return -1 end
 if redis.call('EXISTS', KEYS[4]) == 1 then return -2 end
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
 redis.call('HSET', KEYS[3], 'state', ARGV[4], 'tick', ARGV[5], 'epoch', ARGV[2],
-           'status', ARGV[6], 'snapshot', ARGV[9])
+           'status', ARGV[6], 'snapshot', ARGV[9], 'absent', ARGV[13])
 if ARGV[6] == 'finished' then
   redis.call('HSET', KEYS[3], 'result', ARGV[10])
   redis.call('ZADD', KEYS[5], ARGV[11], ARGV[12])
@@ -170,6 +172,8 @@ def load_state(match_id: int) -> dict | None:
         "epoch": int(out.get("epoch", 0)),
         "status": out.get("status", b"running").decode(),
         "result": json.loads(out["result"]) if "result" in out else None,
+        # slot -> wall time its socket dropped (JSON keys are strings)
+        "absent": {int(k): v for k, v in json.loads(out.get("absent", b"{}")).items()},
     }
 
 
@@ -177,6 +181,12 @@ def push_input(*, match_id: int, slot: int, tick: int, payload: dict) -> None:
     client().rpush(
         key(match_id, "inputs"), json.dumps({"slot": slot, "tick": tick, "input": payload})
     )
+
+
+def push_presence(*, match_id: int, slot: int, connected: bool, at: float | None = None) -> None:
+    """A player's socket came or went; the runner pauses or starts the forfeit clock."""
+    item = {"slot": slot, "presence": "on" if connected else "off", "at": at or time.time()}
+    client().rpush(key(match_id, "inputs"), json.dumps(item))
 
 
 def lease_holder(match_id: int) -> str | None:

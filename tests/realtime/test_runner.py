@@ -211,3 +211,50 @@ class LeaseExpiryTests(SimpleTestCase):
         self.assertIsNotNone(store.lease_holder(1))
         time.sleep(0.35)
         self.assertIsNone(store.lease_holder(1))
+
+
+class PresenceTests(SimpleTestCase):
+    def setUp(self):
+        flush_redis()
+
+    def test_pong_pauses_while_a_player_is_away_and_resumes_when_they_return(self):
+        runner = running()
+        runner.advance()
+        store.push_presence(match_id=1, slot=1, connected=False)
+        runner.advance()
+        runner.advance()
+        self.assertEqual(runner.state["tick"], 1)
+        self.assertEqual(store.load_state(1)["absent"].keys(), {1})
+        snapshot = json.loads(store.client().hget(store.key(1, "state"), "snapshot"))
+        self.assertEqual(snapshot["paused"], [1])
+        store.push_presence(match_id=1, slot=1, connected=True)
+        runner.advance()
+        self.assertEqual(runner.state["tick"], 2)
+        self.assertEqual(store.load_state(1)["absent"], {})
+
+    def test_snake_plays_on_while_a_player_is_away(self):
+        runner = running(title="snake", players=2)
+        store.push_presence(match_id=1, slot=0, connected=False)
+        runner.advance()
+        runner.advance()
+        self.assertEqual(runner.state["tick"], 2)
+
+    @override_settings(RECONNECT_GRACE_S=0.0)
+    def test_a_player_away_past_the_grace_period_forfeits(self):
+        runner = running()
+        store.push_presence(match_id=1, slot=0, connected=False, at=1.0)
+        self.assertIs(runner.advance(), Outcome.FINISHED)
+        result = store.load_state(1)["result"]
+        self.assertEqual(result["winner"], 1)
+
+    def test_the_away_clock_survives_a_change_of_runner(self):
+        import time
+
+        first = running()
+        left_at = time.time() - 5
+        store.push_presence(match_id=1, slot=0, connected=False, at=left_at)
+        first.advance()
+        first.release()
+        second = MatchRunner(1)
+        second.acquire()
+        self.assertEqual(second.absent, {0: left_at})
