@@ -351,21 +351,45 @@ class Snake(Title):
         return {"turn": choice}
 
 
+_NEIGHBOURS: dict[tuple[int, int], list[tuple[int, ...]]] = {}
+
+
+def _neighbours(w: int, h: int) -> list[tuple[int, ...]]:
+    """Per cell, the cells next to it (a pure cache keyed by the grid size)."""
+    table = _NEIGHBOURS.get((w, h))
+    if table is None:
+        table = []
+        for c in range(w * h):
+            x, y = c % w, c // w
+            near = []
+            if x > 0:
+                near.append(c - 1)
+            if x < w - 1:
+                near.append(c + 1)
+            if y > 0:
+                near.append(c - w)
+            if y < h - 1:
+                near.append(c + w)
+            table.append(tuple(near))
+        _NEIGHBOURS[(w, h)] = table
+    return table
+
+
 def _flood(start: int, blocked: set[int], w: int, h: int, cap: int) -> int:
     """Free cells reachable from ``start`` (itself included), counting up to ``cap``."""
+    table = _neighbours(w, h)
     seen = {start}
     stack = [start]
-    last_row = w * (h - 1)
+    count = 1
     while stack:
-        c = stack.pop()
-        x = c % w
-        for n, ok in ((c - 1, x > 0), (c + 1, x < w - 1), (c - w, c >= w), (c + w, c < last_row)):
-            if ok and n not in seen and n not in blocked:
-                seen.add(n)
-                if len(seen) >= cap:
+        for n in table[stack.pop()]:
+            if n not in seen and n not in blocked:
+                count += 1
+                if count >= cap:
                     return cap
+                seen.add(n)
                 stack.append(n)
-    return len(seen)
+    return count
 
 
 TITLE = Snake()

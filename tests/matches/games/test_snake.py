@@ -542,10 +542,15 @@ class SnakePropertyTests(unittest.TestCase):
 
     @PROPERTY
     @given(seeds, st.integers(2, 8))
-    def test_bots_only_produce_valid_inputs(self, seed, players):
+    def test_bots_only_produce_valid_inputs_and_their_snakes_never_shrink(self, seed, players):
+        lengths = [S.START_LENGTH] * players
+
         def check(state, inputs):
             for inp in inputs.values():
                 self.assertEqual(T.validate_input(inp), inp)
+            for i, s in enumerate(state["snakes"]):
+                self.assertGreaterEqual(len(s["body"]), lengths[i])
+                lengths[i] = len(s["body"])
 
         run_bots(
             T,
