@@ -120,6 +120,49 @@ class RegistryTests(unittest.TestCase):
                         self.assertNotIn(n.split(".")[0], forbidden)
 
     @PROPERTY
+    @given(
+        st.sampled_from(sorted(SPEC)),
+        st.integers(0, 2**63),
+        st.lists(
+            st.tuples(st.sampled_from(["step", "step", "step", "bot", "raw", "forfeit"]),
+                      st.integers(0, 15), json_values),
+            max_size=120,
+        ),
+    )  # fmt: skip
+    def test_any_mix_of_steps_inputs_and_forfeits_keeps_a_consistent_state(self, name, seed, ops):
+        title = get_title(name)
+        players = min(title.max_players, 4)
+        state = title.initial_state(
+            players=players, seed=seed, settings={"max_players": title.max_players}
+        )
+        for op, slot, payload in ops:
+            slot %= players
+            if op == "step":
+                title.step(state)
+            elif op == "bot":
+                inp = title.bot_input(state, slot)
+                if inp is not None:
+                    title.apply_input(state, slot, inp)
+            elif op == "raw":
+                try:
+                    inp = title.validate_input(payload)
+                except InputError:
+                    continue
+                title.apply_input(state, slot, inp)
+            else:
+                title.forfeit(state, slot)
+        assert_plain_json(self, state)
+        self.assertEqual(roundtrip(state), state)
+        result = title.result(state)
+        self.assertEqual(sorted(result["ranking"]), list(range(players)))
+        self.assertEqual(len(result["scores"]), players)
+        self.assertTrue(all(score >= 0 for score in result["scores"]))
+        if result["winner"] is not None:
+            self.assertEqual(result["ranking"][0], result["winner"])
+            self.assertNotIn(result["winner"], result["forfeited"])
+        json.dumps(title.snapshot(state), allow_nan=False)
+
+    @PROPERTY
     @given(st.sampled_from(sorted(SPEC)), st.dictionaries(st.text(max_size=12), json_values))
     def test_any_settings_object_is_either_completed_or_refused_cleanly(self, name, raw):
         title = get_title(name)
