@@ -127,6 +127,8 @@ class MatchRunner:
         result_json = ""
         if finished:
             result_json = _dumps(title.result(state))
+            # Before the commit that ends the match: whoever finishes it reads these.
+            self.flush_stats()
         message = self._layer.serialize({"type": "match.state", "text": text})
         committed = self.batch.call(
             self.scripts.commit,

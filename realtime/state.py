@@ -74,6 +74,7 @@ redis.call('HSET', KEYS[3], 'state', ARGV[4], 'tick', ARGV[5], 'epoch', ARGV[2],
 if ARGV[6] == 'finished' then
   redis.call('HSET', KEYS[3], 'result', ARGV[10])
   redis.call('ZADD', KEYS[5], ARGV[11], ARGV[12])
+  redis.call('DEL', KEYS[1])  -- nothing left to run: the lease goes with the last tick
 end
 if ARGV[7] ~= '' then redis.call('PUBLISH', ARGV[7], ARGV[8]) end
 return 1

@@ -110,3 +110,21 @@ def wait_for(predicate: Callable[[], object], *, timeout: float, interval: float
 
 def flush_redis() -> None:
     store.client().flushdb()
+
+
+def wait_ready(*services: Service, timeout: float = 30) -> None:
+    """Wait until every Celery worker among ``services`` answers a ping."""
+    import socket
+
+    from config.celery import app
+
+    names = {f"{s.name}@{socket.gethostname()}" for s in services}
+
+    def all_answer() -> bool:
+        for s in services:
+            if s.proc.poll() is not None:
+                raise AssertionError(f"{s.name} exited:\n{s.log()[-3000:]}")
+        replies = app.control.ping(destination=sorted(names), timeout=0.5)
+        return names <= {name for reply in replies for name in reply}
+
+    wait_for(all_answer, timeout=timeout, interval=0.1, what=f"workers {sorted(names)}")
