@@ -17,7 +17,7 @@ from typing import Any
 
 import redis
 from redis.commands.core import Script
-from redis.exceptions import NoScriptError
+from redis.exceptions import NoScriptError, ResponseError
 
 MAX_BATCH = 256
 
@@ -38,6 +38,7 @@ class Batcher:
         self._queue: queue.SimpleQueue[_Call] = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._flusher: threading.Thread | None = None
+        self._conn = None
 
     def call(self, script: Script, *, keys: list, args: list | tuple = ()) -> Any:
         self._ensure_flusher()
@@ -69,15 +70,25 @@ class Batcher:
             self._flush(batch)
 
     def _flush(self, batch: list[_Call]) -> None:
+        # Straight onto one connection owned by the flusher: redis-py's Pipeline would check a
+        # connection out of the pool (and poll it) per batch, and ask SCRIPT EXISTS per execute.
         try:
-            # Plain EVALSHA: a pipeline that knows about its scripts would ask SCRIPT EXISTS
-            # on every execute, an extra round trip per batch.
-            pipe = self.client.pipeline(transaction=False)
-            for item in batch:
-                pipe.execute_command("EVALSHA", item.script.sha, len(item.keys), *item.keys,
-                                     *item.args)  # fmt: skip
-            results = pipe.execute(raise_on_error=False)
+            conn = self._connection()
+            conn.send_packed_command(
+                conn.pack_commands(
+                    [("EVALSHA", i.script.sha, len(i.keys), *i.keys, *i.args) for i in batch]
+                ),
+                check_health=False,
+            )
+            results = []
+            for _ in batch:
+                try:
+                    results.append(conn.read_response())
+                except ResponseError as exc:
+                    results.append(exc)
         except BaseException as exc:  # the connection failed: every caller gets the error
+            if self._conn is not None:
+                self._conn.disconnect()
             for item in batch:
                 item.error = exc
                 item.done.set()
@@ -94,3 +105,8 @@ class Batcher:
             else:
                 item.result = result
             item.done.set()
+
+    def _connection(self):
+        if self._conn is None:
+            self._conn = self.client.connection_pool.make_connection()
+        return self._conn

@@ -3,10 +3,13 @@
 A tick's state message is encoded here once and the same bytes go to every client.
 """
 
-import json
+import orjson
 
 PROTOCOL_VERSION = 1
-_dumps = json.JSONEncoder(separators=(",", ":"), allow_nan=False).encode
+
+
+def _dumps(message: dict) -> str:
+    return orjson.dumps(message).decode()
 
 
 def encode_state(*, tick: int, snapshot: dict, paused: list[int] | None = None) -> str:
