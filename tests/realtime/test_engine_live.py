@@ -154,6 +154,23 @@ class EngineLiveTests(TransactionTestCase):
         leaving.proc.wait(timeout=10)
         self.assertEqual(leaving.proc.returncode, 0, leaving.log()[-2000:])
 
+    def test_matches_spread_across_the_tick_workers_sharing_a_redis(self):
+        from realtime.tasks import run_match
+        from tests.support.matches import redis_match
+
+        a, b = stack.tick_worker("ticks1"), stack.tick_worker("ticks2")
+        self.start(a, b)
+        ids = list(range(101, 113))
+        for match_id in ids:
+            redis_match(match_id)
+            run_match.delay(match_id)
+        stack.wait_for(lambda: all(holder_pid(m) for m in ids), timeout=10,
+                       what="every match to be running")  # fmt: skip
+        per_worker = {pid: sum(1 for m in ids if holder_pid(m) == pid) for pid in (a.pid, b.pid)}
+        print(f"\n  12 matches over 2 workers: {sorted(per_worker.values())}")
+        self.assertEqual(sum(per_worker.values()), len(ids))
+        self.assertGreaterEqual(min(per_worker.values()), 3)
+
     def test_a_match_played_to_its_end_is_finished_in_the_database_by_the_workers(self):
         self.start(stack.tick_worker("ticks1"), stack.default_worker(), stack.beat())
         match = counting_down("pong", names=("idle",), fill_with_bots=True,
