@@ -148,6 +148,21 @@ def match_leave(*, match_id: int, player: Player) -> None:
     participation.save(update_fields=["left_at", "connected"])
 
 
+def participation_set_connected(*, match_id: int, player: Player, connected: bool) -> bool:
+    """Record whether the player's socket is open; False if they hold no seat to mark.
+
+    One UPDATE, so it is atomic without a lock; a player who left or a match that is over
+    keeps ``connected=False``.
+    """
+    changed = Participation.objects.filter(
+        match_id=match_id,
+        player=player,
+        left_at__isnull=True,
+        match__status__in=[Status.WAITING, Status.COUNTDOWN, Status.RUNNING],
+    ).update(connected=connected)
+    return changed > 0
+
+
 @transaction.atomic
 def match_start(*, match_id: int, countdown_s: float | None = None) -> Match:
     """waiting → countdown; the supervisor begins the match when the countdown ends."""
@@ -155,7 +170,7 @@ def match_start(*, match_id: int, countdown_s: float | None = None) -> Match:
     _check_transition(match, Status.COUNTDOWN)
     game = get_title(match.title)
     humans = match.participations.count()
-    if humans == 0:
+    if humans == 0 and not match.fill_with_bots:
         raise IllegalTransition(f"match {match.public_id} has no players")
     if humans < game.min_players and not match.fill_with_bots:
         raise IllegalTransition(
@@ -172,19 +187,32 @@ def match_start(*, match_id: int, countdown_s: float | None = None) -> Match:
 
 @transaction.atomic
 def match_begin(*, match_id: int) -> Match:
-    """countdown → running: bots take the empty slots the title needs filled."""
+    """countdown → running: with ``fill_with_bots``, bots take every empty slot."""
     match = _locked(match_id)
     _check_transition(match, Status.RUNNING)
-    game = get_title(match.title)
+    _compact_slots(match)
     taken = set(match.participations.values_list("slot", flat=True))
     if match.fill_with_bots:
-        free = sorted(set(range(match.max_players)) - taken)
-        for slot in free[: max(0, game.min_players - len(taken))]:
+        for slot in sorted(set(range(match.max_players)) - taken):
             Participation.objects.create(match=match, is_bot=True, slot=slot, connected=True)
     match.status = Status.RUNNING
     match.started_at = timezone.now()
     match.save(update_fields=["status", "started_at"])
     return match
+
+
+def _compact_slots(match: Match) -> None:
+    """Slots 0..n-1 without gaps (someone left before the start): games number players so."""
+    participations = list(match.participations.order_by("slot"))
+    if [p.slot for p in participations] == list(range(len(participations))):
+        return
+    # Two steps, so that no intermediate state collides with the unique (match, slot).
+    for p in participations:
+        p.slot += 1000
+        p.save(update_fields=["slot"])
+    for index, p in enumerate(participations):
+        p.slot = index
+        p.save(update_fields=["slot"])
 
 
 def _result_for(slot: int, result: dict) -> str:

@@ -145,6 +145,28 @@ class MatchLifecycleTests(TestCase):
         bots = match.participations.filter(is_bot=True)
         self.assertEqual([p.slot for p in bots], [1])
 
+    def test_beginning_closes_the_gaps_players_left_in_the_slots(self):
+        match = services.match_create(title="snake", settings={"max_players": 4})
+        a, b, c = players("a", "b", "c")
+        for p in (a, b, c):
+            services.match_join(match_id=match.pk, player=p)
+        services.match_leave(match_id=match.pk, player=b)
+        services.match_start(match_id=match.pk, countdown_s=0)
+        match = services.match_begin(match_id=match.pk)
+        slots = {p.player.display_name: p.slot for p in match.participations.all()}
+        self.assertEqual(slots, {"a": 0, "c": 1})
+
+    def test_a_match_of_bots_only_fills_every_slot(self):
+        match = services.match_create(
+            title="snake", settings={"max_players": 3}, fill_with_bots=True
+        )
+        services.match_start(match_id=match.pk, countdown_s=0)
+        match = services.match_begin(match_id=match.pk)
+        self.assertEqual(
+            [(p.slot, p.is_bot) for p in match.participations.all()],
+            [(0, True), (1, True), (2, True)],
+        )
+
     def test_leaving_a_running_match_keeps_the_slot_and_marks_the_player_gone(self):
         match = self._running_pong()
         a = match.participations.get(slot=0).player
