@@ -69,7 +69,7 @@ class Match(models.Model):
     max_players = models.PositiveSmallIntegerField()
     seed = models.BigIntegerField(default=new_seed)
     fill_with_bots = models.BooleanField(
-        default=False, help_text="Empty slots up to the title's minimum are played by bots."
+        default=False, help_text="Bots play every slot no human took when the match begins."
     )
     created_by = models.ForeignKey(
         Player, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -158,3 +158,43 @@ class Participation(models.Model):
     @property
     def name(self) -> str:
         return f"Bot {self.slot + 1}" if self.is_bot else self.player.display_name
+
+
+class Replay(models.Model):
+    """What re-simulates a finished match: the input log, next to the match's seed, settings
+    and rules version. Rules are deterministic, so seed + inputs give every state back."""
+
+    match = models.OneToOneField(Match, on_delete=models.CASCADE, related_name="replay")
+    # zlib-compressed JSON: [[tick, [["i", slot, input] | ["f", slot], ...]], ...]
+    log = models.BinaryField()
+    ticks = models.PositiveIntegerField(help_text="Ticks the match ran.")
+    inputs = models.PositiveIntegerField(help_text="Inputs and forfeits in the log.")
+    result = models.JSONField(help_text="The result the live match recorded.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"replay of {self.match}"
+
+
+class Rating(models.Model):
+    """A player's Elo rating in one title, moved once per finished match between humans."""
+
+    INITIAL = 1200.0
+
+    player = models.ForeignKey(Player, on_delete=models.CASCADE, related_name="ratings")
+    title = models.CharField(max_length=16, db_index=True)
+    rating = models.FloatField(default=INITIAL)
+    games = models.PositiveIntegerField(default=0)
+    wins = models.PositiveIntegerField(default=0)
+    losses = models.PositiveIntegerField(default=0)
+    draws = models.PositiveIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["title", "-rating"]
+        constraints = [
+            models.UniqueConstraint(fields=["player", "title"], name="one_rating_per_title")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.player} {self.title} {self.rating:.0f}"

@@ -12,6 +12,7 @@ worker on any host can resume any match. Keys of one match share the hash tag ``
     m:{id}:inputs   list   pending inputs and presence changes, JSON, pushed by the gateway
     m:{id}:stats    hash   tick statistics (written about once a second)
     m:{id}:control  string a stop request (admin action, shutdown of a match)
+    m:{id}:log      stream every applied input and forfeit, by tick (the replay's input)
     matches:finished zset  match id -> time its final state was written (for retention)
 """
 
@@ -76,6 +77,7 @@ if ARGV[6] == 'finished' then
   redis.call('ZADD', KEYS[5], ARGV[11], ARGV[12])
   redis.call('DEL', KEYS[1])  -- nothing left to run: the lease goes with the last tick
 end
+if ARGV[14] ~= '' then redis.call('XADD', KEYS[6], '*', 't', ARGV[15], 'e', ARGV[14]) end
 if ARGV[7] ~= '' then redis.call('PUBLISH', ARGV[7], ARGV[8]) end
 return 1
 """
@@ -204,6 +206,20 @@ def mark_dispatched(match_id: int) -> bool:
     return bool(client().set(key(match_id, "dispatched"), "1", nx=True, px=DISPATCH_MARK_MS))
 
 
+def load_log(match_id: int) -> list[list]:
+    """The input log: ``[[tick, [[\"i\", slot, input] | [\"f\", slot], ...]], ...]`` in order."""
+    return [
+        [int(fields[b"t"]), json.loads(fields[b"e"])]
+        for _, fields in client().xrange(key(match_id, "log"))
+    ]
+
+
+def push_forfeit(*, match_id: int, slot: int, reason: str) -> None:
+    """Make a player forfeit at the next tick (staff kicked them, or they gave up)."""
+    item = {"slot": slot, "forfeit": True, "reason": reason}
+    client().rpush(key(match_id, "inputs"), json.dumps(item))
+
+
 def load_stats(match_id: int) -> dict:
     raw = client().hget(key(match_id, "stats"), "json")
     return json.loads(raw) if raw else {}
@@ -212,6 +228,6 @@ def load_stats(match_id: int) -> dict:
 def drop_match(match_id: int) -> None:
     r = client()
     r.delete(*(key(match_id, part) for part in (
-        "meta", "state", "lease", "epoch", "inputs", "stats", "control", "dispatched"
+        "meta", "state", "lease", "epoch", "inputs", "stats", "control", "dispatched", "log",
     )))  # fmt: skip
     r.zrem(FINISHED_INDEX, match_id)
