@@ -156,6 +156,23 @@ MATCH_WAITING_TIMEOUT_S = _env_float("MATCH_WAITING_TIMEOUT_S", 600.0)
 MATCH_RETENTION_S = _env_float("MATCH_RETENTION_S", 3600.0)
 SUPERVISOR_INTERVAL_S = _env_float("SUPERVISOR_INTERVAL_S", 1.0)
 RECONNECT_GRACE_S = _env_float("RECONNECT_GRACE_S", 30.0)
+# Quick play: a player nobody was paired with by then plays against bots.
+QUICKPLAY_BOT_AFTER_S = _env_float("QUICKPLAY_BOT_AFTER_S", 3.0)
+
+# --- Realtime gateway (websockets; see docs/protocol.md) -------------------------------------
+# Per-connection token bucket: sustained messages per second and burst; past it, close 1008.
+GATEWAY_RATE_PER_S = _env_float("GATEWAY_RATE_PER_S", 60.0)
+GATEWAY_RATE_BURST = _env_float("GATEWAY_RATE_BURST", 120.0)
+# Nakama's figure: a game message has no business being bigger (Daphne's own cap is 1 MiB).
+GATEWAY_MAX_MESSAGE_BYTES = int(_env_float("GATEWAY_MAX_MESSAGE_BYTES", 4096))
+# The server pings each client this often; a ping unanswered for GATEWAY_SLOW_CLIENT_S means
+# the client is not reading (its backlog sits in Daphne's buffers): close 4408.
+GATEWAY_PING_INTERVAL_S = _env_float("GATEWAY_PING_INTERVAL_S", 2.0)
+GATEWAY_SLOW_CLIENT_S = _env_float("GATEWAY_SLOW_CLIENT_S", 10.0)
+# Messages waiting in a connection's channel-layer queue before it is closed 4408.
+GATEWAY_MAX_BACKLOG = int(_env_float("GATEWAY_MAX_BACKLOG", 64))
+# Inputs pending for one match in Redis before more are refused (the runner takes 512 a tick).
+GATEWAY_MAX_PENDING_INPUTS = int(_env_float("GATEWAY_MAX_PENDING_INPUTS", 256))
 
 # --- Auth, sessions, security ----------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

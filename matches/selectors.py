@@ -23,6 +23,10 @@ def match_get(*, public_id: str) -> Match:
         raise MatchNotFound(f"no match {public_id!r}") from None
 
 
+def match_status(*, match_id: int) -> str | None:
+    return Match.objects.filter(pk=match_id).values_list("status", flat=True).first()
+
+
 def lobby_matches(*, title: str | None = None, limit: int = 50) -> list[Match]:
     """Open and live matches, newest first: what a lobby lists."""
     qs = Match.objects.filter(status__in=[Status.WAITING, Status.COUNTDOWN, Status.RUNNING])

@@ -14,6 +14,7 @@ from django.conf import settings as django_settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from matches import ratings, replay
 from matches.errors import (
     AlreadyJoined,
     IllegalTransition,
@@ -25,7 +26,7 @@ from matches.errors import (
     NotAParticipant,
 )
 from matches.games import GameError, get_title
-from matches.models import Match, Participation, Player
+from matches.models import Match, Participation, Player, Rating, Replay
 
 Status = Match.Status
 
@@ -225,11 +226,20 @@ def _result_for(slot: int, result: dict) -> str:
 
 
 @transaction.atomic
-def match_finish(*, match_id: int, result: dict, stats: dict | None = None) -> Match:
+def match_finish(
+    *,
+    match_id: int,
+    result: dict,
+    stats: dict | None = None,
+    replay_log: list | None = None,
+    final_tick: int | None = None,
+) -> Match:
     """running → finished, recording scores, results, the winner and the tick statistics.
 
     ``result`` has the shape of ``Title.result()``: ``scores`` per slot, ``winner`` slot or
-    None for a draw, ``summary`` text, optionally ``forfeited`` slots.
+    None for a draw, ``summary`` text, optionally ``forfeited`` slots. With ``replay_log``
+    (the runner's input log) the match gets its replay; human players' ratings move here,
+    in the same transaction, so exactly once per finished match.
     """
     match = _locked(match_id)
     _check_transition(match, Status.FINISHED)
@@ -254,7 +264,45 @@ def match_finish(*, match_id: int, result: dict, stats: dict | None = None) -> M
         "stats": stats or {},
     }
     match.save(update_fields=["status", "ended_at", "winner", "summary"])
+    if replay_log is not None:
+        Replay.objects.create(
+            match=match,
+            log=replay.pack_log(replay_log),
+            ticks=final_tick or 0,
+            inputs=sum(len(entries) for _, entries in replay_log),
+            result=result,
+        )
+    _rate(match, result)
     return match
+
+
+def _rate(match: Match, result: dict) -> None:
+    humans = {
+        p.slot: p.player for p in match.participations.select_related("player") if not p.is_bot
+    }
+    if len(humans) < 2:
+        return
+    ranking = result.get("ranking") or sorted(humans)
+    if result.get("winner") is None:
+        places = dict.fromkeys(humans, 0.0)  # a draw
+    else:
+        places = {slot: -float(ranking.index(slot)) for slot in humans}
+    rows = {
+        slot: Rating.objects.select_for_update().get_or_create(player=player, title=match.title)[0]
+        for slot, player in humans.items()
+    }
+    new = ratings.updated({slot: row.rating for slot, row in rows.items()}, places)
+    best = max(places.values())
+    for slot, row in rows.items():
+        row.rating = round(new[slot], 2)
+        row.games += 1
+        if all(v == best for v in places.values()):
+            row.draws += 1
+        elif places[slot] == best:
+            row.wins += 1
+        else:
+            row.losses += 1
+        row.save()
 
 
 @transaction.atomic

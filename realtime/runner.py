@@ -66,10 +66,12 @@ class MatchRunner:
         self.meta: store.Meta | None = None
         self.state: dict = {}
         self.absent: dict[int, float] = {}
+        # What this tick applied, for the replay log (committed with the tick).
+        self._log: list[list] = []
         self.stats = TickStats()
         self.lease_ms = int(settings.MATCH_LEASE_TTL_S * 1000)
         self._keys = {part: store.key(match_id, part) for part in (
-            "lease", "epoch", "state", "control", "inputs", "stats")}  # fmt: skip
+            "lease", "epoch", "state", "control", "inputs", "stats", "log")}  # fmt: skip
         self._layer = get_channel_layer()
         self._channel = ""
 
@@ -108,6 +110,8 @@ class MatchRunner:
     def advance(self) -> Outcome:
         """One tick: apply pending inputs and bots, step the rules, commit and broadcast."""
         title = self.title
+        self._log: list[list] = []
+        applied_at = self.state["tick"]
         raw_inputs = self.batch.call(self.scripts.take_inputs, keys=[self._keys["inputs"]])
         for raw in raw_inputs[:MAX_INPUTS_PER_TICK]:
             self._apply_raw_input(raw)
@@ -138,10 +142,11 @@ class MatchRunner:
         committed = self.batch.call(
             self.scripts.commit,
             keys=[self._keys["lease"], self._keys["epoch"], self._keys["state"],
-                  self._keys["control"], store.FINISHED_INDEX],
+                  self._keys["control"], store.FINISHED_INDEX, self._keys["log"]],
             args=[self.token, self.epoch, self.lease_ms, _dumps(state), tick,
                   "finished" if finished else "running", self._channel, message, text,
-                  result_json, time.time(), self.match_id, _dumps(self.absent)],
+                  result_json, time.time(), self.match_id, _dumps(self.absent),
+                  _dumps(self._log) if self._log else "", applied_at],
         )  # fmt: skip
         outcome = _COMMIT_RESULT[committed]
         if outcome is Outcome.CONTINUE and finished:
@@ -155,7 +160,7 @@ class MatchRunner:
                 log.info("match %s: slot %s forfeits (away %.0f s)", self.match_id, slot,
                          time.time() - since)  # fmt: skip
                 del self.absent[slot]
-                self.state = self.title.forfeit(self.state, slot)
+                self._forfeit(slot)
 
     def _apply_raw_input(self, raw: bytes) -> None:
         try:
@@ -165,6 +170,10 @@ class MatchRunner:
                 raise ValueError(f"slot {slot!r} out of range")
             if slot in self.meta.bots:
                 raise ValueError(f"slot {slot} is played by a bot")
+            if item.get("forfeit") is True:
+                log.info("match %s: slot %s forfeits (%s)", self.match_id, slot, item.get("reason"))
+                self._forfeit(slot)
+                return
             if "presence" in item:
                 if item["presence"] == "off":
                     self.absent.setdefault(slot, float(item["at"]))
@@ -173,9 +182,14 @@ class MatchRunner:
                 return
             inp = self.title.validate_input(item["input"])
             self.state = self.title.apply_input(self.state, slot, inp)
+            self._log.append(["i", slot, inp])
         except (ValueError, KeyError, TypeError, GameError) as exc:
             # The gateway validates before queueing; this only guards the loop from a bad row.
             log.warning("match %s: dropped input %r: %s", self.match_id, raw[:200], exc)
+
+    def _forfeit(self, slot: int) -> None:
+        self.state = self.title.forfeit(self.state, slot)
+        self._log.append(["f", slot])
 
     # --- the loop ----------------------------------------------------------------------------
     def run(self, stop: threading.Event | None = None) -> Outcome:

@@ -50,7 +50,11 @@ def finish(match_id: int) -> bool:
         return False
     try:
         services.match_finish(
-            match_id=match_id, result=saved["result"], stats=store.load_stats(match_id)
+            match_id=match_id,
+            result=saved["result"],
+            stats=store.load_stats(match_id),
+            replay_log=store.load_log(match_id),
+            final_tick=saved["tick"],
         )
     except MatchError:
         return False  # already finished or aborted: a retried finish changes nothing

@@ -1,0 +1,56 @@
+"""Replays by re-simulation: seed + settings + the input log give back every state.
+
+Pure Python over the title interface (no Django, no I/O), like the rules themselves. The
+log is what the tick runner applied, grouped by the tick at which it was applied:
+``[[tick, [["i", slot, input] | ["f", slot], ...]], ...]``; the runner applies a tick's
+entries, then the bots' inputs, then steps, and so does this.
+"""
+
+import zlib
+from collections import deque
+from collections.abc import Iterator
+
+import orjson
+
+from matches.games import get_title
+
+
+def pack_log(log: list) -> bytes:
+    return zlib.compress(orjson.dumps(log), level=9)
+
+
+def unpack_log(blob: bytes) -> list:
+    return orjson.loads(zlib.decompress(bytes(blob)))
+
+
+def states(
+    *, title: str, players: int, bots: tuple[int, ...], seed: int, settings: dict, log: list,
+    max_ticks: int,
+) -> Iterator[dict]:  # fmt: skip
+    """Every state of the match from its first to its last, one per tick (the same dict,
+    mutated: copy what you keep)."""
+    game = get_title(title)
+    by_tick: dict[int, list] = {}
+    for tick, entries in log:
+        by_tick.setdefault(tick, []).extend(entries)
+    state = game.initial_state(players=players, seed=seed, settings=settings)
+    yield state
+    while not game.is_finished(state) and state["tick"] < max_ticks:
+        tick = state["tick"]
+        for entry in by_tick.get(tick, ()):
+            if entry[0] == "i":
+                state = game.apply_input(state, entry[1], entry[2])
+            else:
+                state = game.forfeit(state, entry[1])
+        for slot in bots:
+            bot_input = game.bot_input(state, slot)
+            if bot_input is not None:
+                state = game.apply_input(state, slot, bot_input)
+        state = game.step(state)
+        yield state
+
+
+def final_result(**kwargs) -> dict:
+    """The result re-simulation arrives at (compare it with the recorded one)."""
+    last = deque(states(**kwargs), maxlen=1)[0]
+    return get_title(kwargs["title"]).result(last)
