@@ -35,7 +35,9 @@ def states(
         by_tick.setdefault(tick, []).extend(entries)
     state = game.initial_state(players=players, seed=seed, settings=settings)
     yield state
-    while not game.is_finished(state) and state["tick"] < max_ticks:
+    # max_ticks (the recorded last tick) is a bound, not a stop: a forfeit at the last tick
+    # still has to be applied.
+    while not game.is_finished(state) and state["tick"] <= max_ticks:
         tick = state["tick"]
         for entry in by_tick.get(tick, ()):
             if entry[0] == "i":
