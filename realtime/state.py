@@ -27,6 +27,7 @@ from functools import cache
 import redis
 from django.conf import settings
 
+from realtime import protocol
 from realtime.batcher import Batcher
 
 FINISHED_INDEX = "matches:finished"
@@ -158,7 +159,8 @@ def init_match(*, meta: Meta, state: dict, snapshot: dict) -> bool:
     pipe.hset(
         key(meta.match_id, "state"),
         mapping={"tick": state.get("tick", 0), "epoch": 0, "status": "running",
-                 "snapshot": json.dumps(snapshot)},
+                 # Encoded as the runner encodes every tick: the gateway sends it verbatim.
+                 "snapshot": protocol.encode_state(tick=state.get("tick", 0), snapshot=snapshot)},
     )  # fmt: skip
     pipe.execute()
     return True
@@ -229,5 +231,6 @@ def drop_match(match_id: int) -> None:
     r = client()
     r.delete(*(key(match_id, part) for part in (
         "meta", "state", "lease", "epoch", "inputs", "stats", "control", "dispatched", "log",
+        "sockets", "rtt",  # the gateway's (realtime.gateway)
     )))  # fmt: skip
     r.zrem(FINISHED_INDEX, match_id)

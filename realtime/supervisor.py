@@ -17,6 +17,7 @@ from django.utils import timezone
 from matches import selectors, services
 from matches.errors import MatchError
 from matches.games import get_title
+from realtime import broadcast
 from realtime import state as store
 
 log = logging.getLogger(__name__)
@@ -49,7 +50,7 @@ def finish(match_id: int) -> bool:
     if not saved or saved["status"] != "finished":
         return False
     try:
-        services.match_finish(
+        match = services.match_finish(
             match_id=match_id,
             result=saved["result"],
             stats=store.load_stats(match_id),
@@ -58,6 +59,8 @@ def finish(match_id: int) -> bool:
         )
     except MatchError:
         return False  # already finished or aborted: a retried finish changes nothing
+    # After the write, so a socket that connects on seeing `over` finds the match over.
+    broadcast.match_over(match, tick=saved["tick"])
     return True
 
 

@@ -1,0 +1,214 @@
+"""The match socket, ``/ws/matches/<public_id>/``: translates frames, holds no game rules.
+
+A session that holds a seat in the match plays its slot; anyone else watches. State messages
+come pre-encoded from the tick runner through the channel layer and are sent verbatim.
+Close codes and every message are in docs/protocol.md.
+"""
+
+import logging
+import time
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+
+from matches.errors import MatchError, MatchNotFound
+from matches.games import GameError, get_title
+from realtime import gateway, messages
+from realtime.messages import ProtocolError
+from realtime.ratelimit import TokenBucket
+
+log = logging.getLogger(__name__)
+
+CLOSE_NORMAL = 1000
+CLOSE_POLICY = 1008  # rate limited
+CLOSE_UNKNOWN_MATCH = 4404
+CLOSE_TOO_SLOW = 4408
+CLOSE_REPLACED = 4409
+CLOSE_MATCH_OVER = 4410
+
+_encode_input = messages.compact
+
+
+class MatchConsumer(AsyncWebsocketConsumer):
+    seat: gateway.Seat | None = None
+    closing = False
+    joined = False
+    left = False
+
+    # --- lifecycle ---------------------------------------------------------------------------
+    async def connect(self) -> None:
+        public_id = self.scope["url_route"]["kwargs"]["public_id"]
+        try:
+            seat = await database_sync_to_async(gateway.admit)(
+                public_id=public_id, session=self.scope["session"]
+            )
+        except MatchNotFound as exc:
+            # Accept first: a refused handshake cannot say why, an error frame can.
+            await self.accept()
+            await self._fail(exc.code, exc.reason, CLOSE_UNKNOWN_MATCH)
+            return
+        self.seat = seat
+        if seat.over_text is not None:
+            await self.accept()
+            await self._finish(seat.over_text)
+            return
+        self.bucket = TokenBucket(
+            rate=settings.GATEWAY_RATE_PER_S, burst=settings.GATEWAY_RATE_BURST
+        )
+        self.max_bytes = settings.GATEWAY_MAX_MESSAGE_BYTES
+        self.ping_every = settings.GATEWAY_PING_INTERVAL_S
+        self.slow_after = settings.GATEWAY_SLOW_CLIENT_S
+        self.max_backlog = settings.GATEWAY_MAX_BACKLOG
+        self.probe_id = 0
+        self.probe_sent: float | None = None  # set while a server ping awaits its pong
+        self.last_probe = time.monotonic()
+        self.skipped = 0
+        # Join the group before reading the snapshot, so that no tick falls in between.
+        await self.channel_layer.group_add(seat.group, self.channel_name)
+        self.joined = True
+        await self.accept()
+        if seat.role == gateway.PLAYER:
+            previous = await gateway.claim_slot(seat=seat, channel=self.channel_name)
+            if previous:
+                await self.channel_layer.send(previous, {"type": "seat.replaced"})
+            await database_sync_to_async(gateway.seat_presence)(seat=seat, connected=True)
+        snapshot, tick, redis_status = await gateway.snapshot(seat=seat)
+        await self.send(
+            messages.encode("welcome", **seat.welcome, tick=tick, server_ms=gateway.now_ms())
+        )
+        if snapshot is not None:
+            await self.send(snapshot)
+        if redis_status == "finished":
+            # The final tick is written; the database may have recorded it before we joined
+            # the group, in which case its `over` went out without us.
+            over = await database_sync_to_async(gateway.over_now)(seat=seat)
+            if over is not None:
+                await self._finish(over)
+
+    async def disconnect(self, code: int) -> None:
+        seat = self.seat
+        if seat is None or not self.joined:
+            return
+        await self.channel_layer.group_discard(seat.group, self.channel_name)
+        # Only the socket that still holds the slot reports it gone (not a replaced one).
+        if (
+            seat.role == gateway.PLAYER
+            and not self.left
+            and await gateway.release_slot(seat=seat, channel=self.channel_name)
+        ):
+            await database_sync_to_async(gateway.seat_presence)(seat=seat, connected=False)
+        await gateway.forget_rtt(seat=seat, channel=self.channel_name)
+
+    # --- client → server ---------------------------------------------------------------------
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if self.closing or self.seat is None:
+            return
+        if not self.bucket.take():
+            await self._fail("rate_limited", "too many messages", CLOSE_POLICY)
+            return
+        try:
+            message = messages.parse(text_data, max_bytes=self.max_bytes)
+            await getattr(self, f"on_{message['type']}")(message)
+        except ProtocolError as exc:
+            await self.send(messages.error(exc.code, exc.reason, exc.ref))
+
+    async def on_input(self, message: dict) -> None:
+        seat, seq = self.seat, message["seq"]
+        if seat.role != gateway.PLAYER:
+            raise ProtocolError("not_a_player", "spectators cannot send inputs", ref=seq)
+        try:
+            payload = get_title(seat.title).validate_input(message["input"])
+        except GameError as exc:
+            raise ProtocolError(exc.code, exc.reason, ref=seq) from None
+        tick = await gateway.push_input(seat=seat, payload_json=_encode_input(payload))
+        if tick < 0:
+            code, reason = gateway.INPUT_REFUSED[tick]
+            raise ProtocolError(code, reason, ref=seq)
+        if message.get("ack"):
+            await self.send(messages.encode("ack", seq=seq, tick=tick))
+
+    async def on_ping(self, message: dict) -> None:
+        await self.send(messages.encode("pong", t=message["t"], server_ms=gateway.now_ms()))
+
+    async def on_pong(self, message: dict) -> None:
+        if self.probe_sent is None or message["id"] != self.probe_id:
+            raise ProtocolError("unexpected_pong", "no ping with this id is pending", ref="pong")
+        rtt_ms = (time.monotonic() - self.probe_sent) * 1000
+        self.probe_sent = None
+        await gateway.record_rtt(seat=self.seat, channel=self.channel_name, rtt_ms=rtt_ms)
+
+    async def on_leave(self, message: dict) -> None:
+        seat = self.seat
+        if seat.role != gateway.PLAYER:
+            raise ProtocolError("not_a_player", "spectators have no seat to leave", ref="leave")
+        try:
+            await database_sync_to_async(gateway.player_leave)(
+                match_id=seat.match_id, player=seat.player
+            )
+        except MatchError as exc:
+            raise ProtocolError(exc.code, exc.reason, ref="leave") from None
+        self.left = True
+        await gateway.release_slot(seat=seat, channel=self.channel_name)
+        await self._close(CLOSE_NORMAL)
+
+    # --- channel layer → client -------------------------------------------------------------
+    async def match_state(self, event: dict) -> None:
+        if self.closing:
+            return
+        backlog = self._backlog()
+        if backlog:
+            if backlog > self.max_backlog:
+                await self._fail("too_slow", f"{backlog} messages behind", CLOSE_TOO_SLOW)
+                return
+            # Something newer is queued behind this state, and each state is complete: the
+            # client loses nothing by getting only the newest one.
+            self.skipped += 1
+            return
+        now = time.monotonic()
+        if self.probe_sent is not None:
+            if now - self.probe_sent > self.slow_after:
+                # Our ping sits unread behind the states we sent: the client stopped reading
+                # and its backlog grows in Daphne's write buffer, where we cannot see it.
+                await self._fail("too_slow", "no pong to the last ping", CLOSE_TOO_SLOW)
+                return
+        elif now - self.last_probe >= self.ping_every:
+            self.probe_id += 1
+            self.probe_sent = self.last_probe = now
+            await self.send(messages.encode("ping", id=self.probe_id))
+        await self.send(event["text"])
+
+    async def match_status(self, event: dict) -> None:
+        if not self.closing:
+            await self.send(event["text"])
+
+    async def match_over(self, event: dict) -> None:
+        if not self.closing:
+            await self._finish(event["text"])
+
+    async def seat_replaced(self, event: dict) -> None:
+        if not self.closing:
+            await self._fail("replaced", "this seat was taken by a newer connection",
+                             CLOSE_REPLACED)  # fmt: skip
+
+    # --- helpers -----------------------------------------------------------------------------
+    def _backlog(self) -> int:
+        """Messages waiting for this connection in the channel layer's in-process queue."""
+        try:
+            queue = self.channel_layer.channels.get(self.channel_name)
+        except (AttributeError, RuntimeError):
+            return 0
+        return queue.qsize() if queue is not None else 0
+
+    async def _fail(self, code: str, reason: str, close_code: int) -> None:
+        log.info("ws %s: %s (%s), closing %s", self.channel_name, code, reason, close_code)
+        await self.send(messages.error(code, reason))
+        await self._close(close_code)
+
+    async def _finish(self, over: str) -> None:
+        await self.send(over)
+        await self._close(CLOSE_MATCH_OVER)
+
+    async def _close(self, code: int) -> None:
+        self.closing = True
+        await self.close(code=code)
