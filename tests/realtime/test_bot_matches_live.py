@@ -1,5 +1,8 @@
 """Bot-vs-bot matches of every title, run by real workers to a result in the database."""
 
+import io
+
+from django.core.management import call_command
 from django.test import TransactionTestCase
 
 from matches import services
@@ -50,3 +53,6 @@ class BotMatchesLiveTests(TransactionTestCase):
                 self.assertEqual(len(match.summary["scores"]), 2)
                 self.assertGreater(match.summary["stats"]["ticks"], 0)
                 self.assertTrue(all(p.is_bot for p in match.participations.all()))
+                out = io.StringIO()
+                call_command("verify_replay", match.public_id, stdout=out)
+                self.assertIn("OK: the replay reproduces the recorded result", out.getvalue())
