@@ -1,6 +1,6 @@
 from django.contrib import admin
 from django.http import JsonResponse
-from django.urls import path
+from django.urls import include, path
 
 from frontend import views as frontend_views
 
@@ -11,6 +11,7 @@ def healthz(request):
 
 urlpatterns = [
     path("", frontend_views.home, name="home"),
+    path("api/", include("matches.api_urls")),
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
 ]

@@ -1,0 +1,15 @@
+"""Routes of the lobby API (matches.api), included under /api/ by config/urls.py."""
+
+from django.urls import path
+
+from matches import api
+
+urlpatterns = [
+    path("csrf", api.csrf, name="api-csrf"),
+    path("titles", api.titles, name="api-titles"),
+    path("me", api.me, name="api-me"),
+    path("matches", api.matches, name="api-matches"),
+    path("matches/<str:public_id>", api.match_detail, name="api-match"),
+    path("matches/<str:public_id>/join", api.match_join, name="api-match-join"),
+    path("matches/<str:public_id>/leave", api.match_leave, name="api-match-leave"),
+]
