@@ -88,6 +88,9 @@ class Match(models.Model):
         ordering = ["-created_at"]
         verbose_name_plural = "matches"
         indexes = [models.Index(fields=["status", "created_at"])]
+        # Acting on a live match (start, end, abort, kick, create with bots) is more than
+        # editing a row: it reaches the tick workers. Staff get it explicitly, not with "change".
+        permissions = [("control_match", "Can control live matches (start, end, abort, kick)")]
         constraints = [
             models.CheckConstraint(
                 condition=Q(max_players__gte=1) & Q(max_players__lte=64), name="match_max_players"
@@ -198,3 +201,37 @@ class Rating(models.Model):
 
     def __str__(self) -> str:
         return f"{self.player} {self.title} {self.rating:.0f}"
+
+
+class AuditLog(models.Model):
+    """One staff action on a match: who did what, when, and why. Written, never edited."""
+
+    class Action(models.TextChoices):
+        START = "start", "Start now"
+        END = "end", "End with current scores"
+        ABORT = "abort", "Abort"
+        KICK = "kick", "Kick a player"
+        CREATE = "create", "Create with bots"
+
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Copied, so the entry still names the person after the account is deleted.
+    actor_name = models.CharField(max_length=150)
+    action = models.CharField(max_length=8, choices=Action.choices)
+    match = models.ForeignKey(
+        Match, null=True, blank=True, on_delete=models.SET_NULL, related_name="audit_entries"
+    )
+    # Copied for the same reason: the trail outlives a deleted match.
+    match_public_id = models.CharField(max_length=16, blank=True)
+    reason = models.CharField(max_length=200, blank=True)
+    details = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = "audit log entry"
+        verbose_name_plural = "audit log"
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor_name} {self.action} {self.match_public_id}"

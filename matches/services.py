@@ -26,7 +26,7 @@ from matches.errors import (
     NotAParticipant,
 )
 from matches.games import GameError, get_title
-from matches.models import Match, Participation, Player, Rating, Replay
+from matches.models import AuditLog, Match, Participation, Player, Rating, Replay
 
 Status = Match.Status
 
@@ -320,3 +320,70 @@ def match_abort(*, match_id: int, reason: str, stats: dict | None = None) -> Mat
     match.save(update_fields=["status", "ended_at", "abort_reason", "summary"])
     match.participations.update(connected=False)
     return match
+
+
+# --- staff control (the admin); the Redis side of each action is in realtime.control ------
+
+
+@transaction.atomic
+def match_seat_bots(*, match_id: int, count: int) -> list[Participation]:
+    """Seat ``count`` bots in the lowest free slots of a waiting match."""
+    match = _locked(match_id)
+    if match.status != Status.WAITING:
+        raise MatchClosed(f"match {match.public_id} is {match.status}; bots join before it starts")
+    taken = set(match.participations.values_list("slot", flat=True))
+    free = sorted(set(range(match.max_players)) - taken)
+    if not 1 <= count <= len(free):
+        raise MatchError(
+            f"match {match.public_id} has {len(free)} free slot(s); cannot seat {count} bot(s)",
+            code="bad_bots",
+        )
+    return [
+        Participation.objects.create(match=match, is_bot=True, slot=slot, connected=True)
+        for slot in free[:count]
+    ]
+
+
+@transaction.atomic
+def participation_kick(*, match_id: int, slot: int) -> Participation:
+    """Staff remove the player in ``slot``: a waiting match frees the seat; a live one marks
+    the player gone (the caller makes the runner forfeit the slot)."""
+    match = _locked(match_id)
+    if match.is_over:
+        raise MatchClosed(f"match {match.public_id} is {match.status}")
+    participation = match.participations.select_related("player").filter(slot=slot).first()
+    if participation is None:
+        raise NotAParticipant(f"nobody plays slot {slot} in match {match.public_id}")
+    if participation.is_bot:
+        raise MatchError(f"slot {slot} is played by a bot", code="bot_slot")
+    if participation.left_at is not None:
+        raise MatchError(f"slot {slot} has already left", code="already_left")
+    if match.status == Status.WAITING:
+        participation.delete()
+        return participation
+    participation.left_at = timezone.now()
+    participation.connected = False
+    participation.save(update_fields=["left_at", "connected"])
+    return participation
+
+
+def audit_record(
+    *,
+    actor,
+    action: str,
+    match: Match | None = None,
+    reason: str = "",
+    details: dict | None = None,
+) -> AuditLog:
+    """One line of the staff audit trail; call it in the transaction of the action it records."""
+    if action not in AuditLog.Action.values:
+        raise ValueError(f"unknown audit action {action!r}")
+    return AuditLog.objects.create(
+        actor=actor if getattr(actor, "pk", None) else None,
+        actor_name=getattr(actor, "get_username", lambda: "system")() or "system",
+        action=action,
+        match=match,
+        match_public_id=match.public_id if match else "",
+        reason=(reason or "")[:200],
+        details=details or {},
+    )

@@ -97,6 +97,38 @@ def beat(name: str = "beat") -> Service:
     return celery(name, "beat", "-l", "INFO", "-s", str(schedule))
 
 
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def daphne(name: str = "daphne", **env: str) -> Service:
+    """The ASGI server on a free local port; ``.port`` and ``.origin`` say where."""
+    import urllib.request
+
+    port = free_port()
+    env = {"ALLOWED_HOSTS": "127.0.0.1,localhost", **env}
+    service = Service(name, [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
+                             "config.asgi:application"], **env)  # fmt: skip
+    service.port = port
+    service.origin = f"http://127.0.0.1:{port}"
+
+    def answers() -> bool:
+        if service.proc.poll() is not None:
+            raise AssertionError(f"{name} exited:\n{service.log()[-3000:]}")
+        try:
+            with urllib.request.urlopen(f"{service.origin}/healthz", timeout=1) as response:
+                return response.status == 200
+        except OSError:
+            return False
+
+    wait_for(answers, timeout=30, interval=0.1, what=f"{name} on port {port}")
+    return service
+
+
 def wait_for(predicate: Callable[[], object], *, timeout: float, interval: float = 0.02,
              what: str = "condition") -> object:  # fmt: skip
     deadline = time.monotonic() + timeout

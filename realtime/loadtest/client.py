@@ -1,0 +1,236 @@
+"""One load-test bot: a browser's exchange with the server, done by a script (Pong).
+
+It uses the lobby API with a session cookie and a CSRF token, opens the match socket with
+the site's Origin, answers the server's pings, sends inputs at a set rate and measures what
+a player would notice: gaps between state updates, ticks it never saw, and the time from an
+input to the first state that reflects it.
+"""
+
+import asyncio
+import http.cookiejar
+import json
+import random
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+import websockets
+
+from realtime.stats import percentile
+
+BUCKET_MS = 0.5
+BUCKETS = 4000  # 0 .. 2 s
+
+
+def _bucket(ms: float) -> int:
+    return min(BUCKETS - 1, max(0, int(ms / BUCKET_MS)))
+
+
+@dataclass
+class Window:
+    """What the clients of one process measured since the last report; merges by addition."""
+
+    states: int = 0
+    missed: int = 0
+    gaps: list[int] = field(default_factory=lambda: [0] * BUCKETS)
+    latency: list[int] = field(default_factory=lambda: [0] * BUCKETS)
+    errors: dict[str, int] = field(default_factory=dict)
+    closes: dict[str, int] = field(default_factory=dict)
+    inputs: int = 0
+
+    def merge(self, other: "Window") -> None:
+        self.states += other.states
+        self.missed += other.missed
+        self.inputs += other.inputs
+        for i in range(BUCKETS):
+            self.gaps[i] += other.gaps[i]
+            self.latency[i] += other.latency[i]
+        for mine, theirs in ((self.errors, other.errors), (self.closes, other.closes)):
+            for k, v in theirs.items():
+                mine[k] = mine.get(k, 0) + v
+
+    def summary(self, *, tick_hz: int) -> dict:
+        period_ms = 1000 / tick_hz
+        over = sum(c for i, c in enumerate(self.gaps) if (i + 1) * BUCKET_MS > 1.5 * period_ms)
+        gaps = sum(self.gaps)
+        seen = self.states + self.missed
+        return {
+            "states": self.states,
+            "delivered_ratio": round(self.states / seen, 5) if seen else 0.0,
+            "missed_ticks": self.missed,
+            "gap_p50_ms": _pct(self.gaps, 0.5),
+            "gap_p99_ms": _pct(self.gaps, 0.99),
+            "gap_max_ms": _max(self.gaps),
+            "gaps_over_1_5_periods": round(over / gaps, 5) if gaps else 0.0,
+            "input_latency_p50_ms": _pct(self.latency, 0.5),
+            "input_latency_p99_ms": _pct(self.latency, 0.99),
+            "inputs": self.inputs,
+            "errors": dict(self.errors),
+            "closes": dict(self.closes),
+        }
+
+
+def _pct(hist: list[int], q: float) -> float:
+    return round(percentile(hist, q) * BUCKET_MS / 0.1, 2)  # stats.percentile assumes 0.1 ms
+
+
+def _max(hist: list[int]) -> float:
+    top = max((i for i, c in enumerate(hist) if c), default=-1)
+    return (top + 1) * BUCKET_MS
+
+
+class _BrowserCookiePolicy(http.cookiejar.DefaultCookiePolicy):
+    """Browsers treat http://localhost as a secure context and send Secure cookies to it."""
+
+    def return_ok_secure(self, cookie, request) -> bool:
+        host = urlsplit(request.get_full_url()).hostname or ""
+        if host in {"localhost", "127.0.0.1", "::1"}:
+            return True
+        return super().return_ok_secure(cookie, request)
+
+
+class Lobby:
+    """The lobby API as a browser uses it: a cookie jar, the CSRF token, the Origin."""
+
+    def __init__(self, base_url: str) -> None:
+        self.base = base_url.rstrip("/")
+        parts = urlsplit(self.base)
+        self.origin = f"{parts.scheme}://{parts.netloc}"
+        self.jar = http.cookiejar.CookieJar(policy=_BrowserCookiePolicy())
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
+        self.csrf = ""
+
+    def call(self, method: str, path: str, body: dict | None = None) -> dict:
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(self.base + path, data=data, method=method)
+        request.add_header("Content-Type", "application/json")
+        request.add_header("Origin", self.origin)
+        request.add_header("Referer", self.origin + "/")
+        if self.csrf:
+            request.add_header("X-CSRFToken", self.csrf)
+        with self.opener.open(request, timeout=30) as response:
+            return json.loads(response.read())
+
+    def sign_in(self, name: str) -> None:
+        self.csrf = self.call("GET", "/api/csrf")["csrf_token"]
+        self.call("POST", "/api/me", {"display_name": name})
+
+    def cookie_header(self) -> str:
+        return "; ".join(f"{c.name}={c.value}" for c in self.jar)
+
+
+class BotClient:
+    """Plays one seat over a real websocket (Pong: the paddle direction flips each input)."""
+
+    def __init__(self, *, lobby: Lobby, public_id: str, input_hz: float, seed: int) -> None:
+        self.lobby = lobby
+        self.public_id = public_id
+        self.input_hz = input_hz
+        self.rng = random.Random(seed)
+        self.window = Window()
+        self.slot: int | None = None
+        self.last_tick: int | None = None
+        self.last_at: float | None = None
+        self.pending: tuple[int, float] | None = None  # (dir, sent at) awaiting a state
+        self.latest: dict | None = None  # the last state's snapshot
+        self.closed = asyncio.Event()
+        self.over = False
+
+    def take_window(self) -> Window:
+        window, self.window = self.window, Window()
+        return window
+
+    async def run(self, stop: asyncio.Event) -> None:
+        parts = urlsplit(self.lobby.base)
+        scheme = "wss" if parts.scheme == "https" else "ws"
+        url = f"{scheme}://{parts.netloc}/ws/matches/{self.public_id}/"
+        headers = {"Cookie": self.lobby.cookie_header()}
+        try:
+            async with websockets.connect(
+                url, origin=self.lobby.origin, additional_headers=headers, max_queue=None,
+                compression=None, ping_interval=None,
+            ) as ws:  # fmt: skip
+                sender = asyncio.create_task(self._send_inputs(ws, stop))
+                try:
+                    await self._receive(ws, stop)
+                finally:
+                    sender.cancel()
+        except websockets.ConnectionClosed as exc:
+            self._count(self.window.closes, str(exc.rcvd.code if exc.rcvd else "none"))
+        except (OSError, websockets.InvalidHandshake) as exc:
+            self._count(self.window.errors, type(exc).__name__)
+        finally:
+            self.closed.set()
+
+    async def _receive(self, ws, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                text = await asyncio.wait_for(ws.recv(), timeout=0.5)
+            except TimeoutError:
+                continue
+            now = time.perf_counter()
+            message = json.loads(text)
+            kind = message.get("type")
+            if kind == "state":
+                self._on_state(message, now)
+            elif kind == "ping":
+                await ws.send(json.dumps({"type": "pong", "v": 1, "id": message["id"]}))
+            elif kind == "welcome":
+                self.slot = message.get("slot")
+            elif kind == "error":
+                self._count(self.window.errors, message.get("code", "?"))
+            elif kind == "over":
+                self.over = True
+                return
+        await ws.close()  # our own close: not counted, the server did nothing wrong
+
+    def _on_state(self, message: dict, now: float) -> None:
+        window = self.window
+        tick = message["tick"]
+        if self.last_tick is not None and tick > self.last_tick:
+            window.missed += tick - self.last_tick - 1
+            window.gaps[_bucket((now - self.last_at) * 1000)] += 1
+        if self.last_tick is None or tick > self.last_tick:
+            self.last_tick, self.last_at = tick, now
+            window.states += 1
+        self.latest = message["state"]
+        if self.pending is not None and self.slot is not None:
+            paddles = message["state"].get("paddles")
+            if paddles and paddles[self.slot]["dir"] == self.pending[0]:
+                window.latency[_bucket((now - self.pending[1]) * 1000)] += 1
+                self.pending = None
+
+    async def _send_inputs(self, ws, stop: asyncio.Event) -> None:
+        """Chase the ball like a player would: a new direction only when it changes."""
+        if self.input_hz <= 0:
+            return
+        period = 1 / self.input_hz
+        await asyncio.sleep(self.rng.random() * period)
+        seq, current = 0, 0
+        while not stop.is_set():
+            now = time.perf_counter()
+            if self.pending is not None and now - self.pending[1] > 2.0:
+                self._count(self.window.errors, "input_not_reflected_in_2s")
+                self.pending = None
+            wanted = self._wanted_direction()
+            if wanted is not None and wanted != current and self.pending is None:
+                seq, current = seq + 1, wanted
+                self.pending = (wanted, now)
+                await ws.send(json.dumps(
+                    {"type": "input", "v": 1, "seq": seq, "input": {"dir": wanted}}))  # fmt: skip
+                self.window.inputs += 1
+            await asyncio.sleep(period)
+
+    def _wanted_direction(self) -> int | None:
+        state = self.latest
+        if state is None or self.slot is None:
+            return None
+        gap = state["ball"]["y"] - state["paddles"][self.slot]["y"]
+        # Some noise, so that the paddles of a load test are not all in lockstep.
+        dead_zone = 12 + self.rng.random() * 8
+        return 0 if abs(gap) < dead_zone else (1 if gap > 0 else -1)
+
+    @staticmethod
+    def _count(counter: dict[str, int], key: str) -> None:
+        counter[key] = counter.get(key, 0) + 1

@@ -1,0 +1,118 @@
+"""Load processes: each runs an event loop of bot clients and answers the orchestrator.
+
+Several processes so that the load tool is not the bottleneck; they need no Django, only the
+lobby API and the socket, like a browser.
+"""
+
+import asyncio
+import itertools
+import multiprocessing
+import time
+
+from realtime.loadtest.client import BotClient, Lobby, Window
+
+SIGN_IN_CONCURRENCY = 8
+
+
+class Fleet:
+    def __init__(self, *, base_url: str, title: str, players: int, input_hz: float,
+                 settings: dict, index: int) -> None:  # fmt: skip
+        self.base_url, self.title, self.players = base_url, title, players
+        self.input_hz, self.settings, self.index = input_hz, settings, index
+        self.stop = asyncio.Event()
+        self.clients: list[BotClient] = []
+        self.retired = Window()  # windows of clients whose match ended, until reported
+        self.tasks: list[asyncio.Task] = []
+        self.names = itertools.count()
+        self.matches_started = 0
+        self.sign_in = asyncio.Semaphore(SIGN_IN_CONCURRENCY)
+
+    async def serve(self, conn) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            command, arg = await loop.run_in_executor(None, conn.recv)
+            if command == "add":
+                started = time.monotonic()
+                results = await asyncio.gather(*(self._seat() for _ in range(arg)))
+                self.tasks += [asyncio.create_task(self._play(lobbies)) for lobbies in results]
+                conn.send(("added", round(time.monotonic() - started, 2)))
+            elif command == "report":
+                window = self.retired
+                self.retired = Window()
+                for client in self.clients:
+                    window.merge(client.take_window())
+                conn.send(("report", window, len(self.clients), self.matches_started))
+            elif command == "stop":
+                self.stop.set()
+                await asyncio.gather(*self.tasks, return_exceptions=True)
+                conn.send(("stopped", None))
+                return
+
+    async def _seat(self) -> list[Lobby]:
+        """Guests with a session each; none is in a match yet."""
+        lobbies = []
+        for _ in range(self.players):
+            lobby = Lobby(self.base_url)
+            name = f"load{self.index}-{next(self.names)}"
+            async with self.sign_in:
+                await asyncio.to_thread(lobby.sign_in, name)
+            lobbies.append(lobby)
+        return lobbies
+
+    async def _play(self, lobbies: list[Lobby]) -> None:
+        """Create a match, fill it, play it; when it ends, the same players start another."""
+        while not self.stop.is_set():
+            host, *guests = lobbies
+            async with self.sign_in:
+                created = await asyncio.to_thread(
+                    host.call, "POST", "/api/matches",
+                    {"title": self.title, "settings": self.settings},
+                )  # fmt: skip
+                public_id = created["match"]["id"]
+                for guest in guests:
+                    await asyncio.to_thread(
+                        guest.call, "POST", f"/api/matches/{public_id}/join", {}
+                    )
+            self.matches_started += 1
+            clients = [
+                BotClient(
+                    lobby=lobby,
+                    public_id=public_id,
+                    input_hz=self.input_hz,
+                    seed=hash((public_id, i)),
+                )
+                for i, lobby in enumerate(lobbies)
+            ]
+            self.clients += clients
+            await asyncio.gather(*(client.run(self.stop) for client in clients))
+            for client in clients:
+                self.clients.remove(client)
+                self.retired.merge(client.take_window())
+            if not any(client.over for client in clients):
+                return  # closed for another reason (counted): do not hammer the server
+
+
+def _main(conn, kwargs: dict) -> None:
+    asyncio.run(Fleet(**kwargs).serve(conn))
+
+
+def spawn(count: int, **kwargs) -> list[tuple[multiprocessing.Process, object]]:
+    ctx = multiprocessing.get_context("spawn")
+    out = []
+    for index in range(count):
+        parent, child = ctx.Pipe()
+        proc = ctx.Process(target=_main, args=(child, {**kwargs, "index": index}), daemon=True,
+                           name=f"loadtest-{index}")  # fmt: skip
+        proc.start()
+        out.append((proc, parent))
+    return out
+
+
+def cpu_seconds(pid: int) -> float:
+    import psutil
+
+    try:
+        times = psutil.Process(pid).cpu_times()
+    except psutil.Error:
+        return 0.0
+    return times.user + times.system

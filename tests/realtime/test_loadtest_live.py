@@ -1,0 +1,36 @@
+"""The load tool against the real stack: it must measure what a browser would see."""
+
+from django.test import TransactionTestCase
+
+from realtime.loadtest.orchestrator import Bar, LoadTest
+from tests.support import stack
+
+
+class LoadToolLiveTests(TransactionTestCase):
+    def setUp(self):
+        stack.flush_redis()
+        countdown = {"MATCH_COUNTDOWN_S": "0.5"}
+        workers = [stack.tick_worker("ticks1"), stack.default_worker()]
+        self.services = [*workers, stack.beat(), stack.daphne(**countdown)]
+        stack.wait_ready(*workers)
+
+    def tearDown(self):
+        for service in self.services:
+            service.stop()
+
+    def test_a_hold_run_measures_updates_delivery_and_input_latency_of_real_clients(self):
+        daphne = self.services[-1]
+        with LoadTest(base_url=daphne.origin, processes=1, settings={"score_to": 21},
+                      log=lambda line: print("\n  " + line)) as test:  # fmt: skip
+            row = test.hold(matches=3, seconds=4, settle=3)
+        self.assertEqual(row["players"], 6)
+        self.assertEqual(row["clients_connected"], 6)
+        # 6 clients for ~4 s at 30 Hz
+        self.assertGreater(row["states"], 6 * 4 * 30 * 0.8)
+        self.assertGreater(row["delivered_ratio"], 0.9)
+        self.assertGreater(row["gap_p50_ms"], 25)
+        self.assertLess(row["gap_p50_ms"], 45)
+        self.assertGreater(row["inputs"], 0)
+        self.assertGreater(row["input_latency_p50_ms"], 0)
+        self.assertEqual(row["errors"], {})
+        self.assertTrue(Bar(p99_gap_ms=1000, delivered_ratio=0.5).holds(row))
