@@ -160,7 +160,7 @@ RECONNECT_GRACE_S = _env_float("RECONNECT_GRACE_S", 30.0)
 QUICKPLAY_BOT_AFTER_S = _env_float("QUICKPLAY_BOT_AFTER_S", 3.0)
 
 # --- Realtime gateway (websockets; see docs/protocol.md) -------------------------------------
-# Per-connection token bucket: sustained messages per second and burst; past it, close 1008.
+# Per-connection token bucket: sustained messages per second and burst; past it, close 4429.
 GATEWAY_RATE_PER_S = _env_float("GATEWAY_RATE_PER_S", 60.0)
 GATEWAY_RATE_BURST = _env_float("GATEWAY_RATE_BURST", 120.0)
 # Nakama's figure: a game message has no business being bigger (Daphne's own cap is 1 MiB).

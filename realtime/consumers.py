@@ -21,7 +21,9 @@ from realtime.ratelimit import TokenBucket
 log = logging.getLogger(__name__)
 
 CLOSE_NORMAL = 1000
-CLOSE_POLICY = 1008  # rate limited
+# Rate limited. Not 1008: autobahn (under Daphne) lets an application close only with 1000
+# or 3000-4999 and fails the connection with 1011 otherwise. 4429 echoes HTTP 429.
+CLOSE_RATE_LIMITED = 4429
 CLOSE_UNKNOWN_MATCH = 4404
 CLOSE_TOO_SLOW = 4408
 CLOSE_REPLACED = 4409
@@ -105,7 +107,7 @@ class MatchConsumer(AsyncWebsocketConsumer):
         if self.closing or self.seat is None:
             return
         if not self.bucket.take():
-            await self._fail("rate_limited", "too many messages", CLOSE_POLICY)
+            await self._fail("rate_limited", "too many messages", CLOSE_RATE_LIMITED)
             return
         try:
             message = messages.parse(text_data, max_bytes=self.max_bytes)

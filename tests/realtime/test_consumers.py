@@ -251,7 +251,7 @@ class MalformedMessageTests(GatewayCase):
         await comm.disconnect()
 
     @override_settings(GATEWAY_RATE_PER_S=10, GATEWAY_RATE_BURST=20)
-    async def test_a_flood_gets_rate_limited_then_the_socket_is_closed_1008(self):
+    async def test_a_flood_gets_rate_limited_then_the_socket_is_closed_4429(self):
         comm, _ = await self.connect(self.ann_cookie)
         for i in range(40):
             await comm.send_json_to({"type": "ping", "t": i})
@@ -259,7 +259,7 @@ class MalformedMessageTests(GatewayCase):
         pongs = [m for m in seen if m.get("type") == "pong"]
         self.assertEqual(len(pongs), 20)
         self.assertEqual(seen[-2]["code"], "rate_limited")
-        self.assertEqual(seen[-1]["code"], 1008)
+        self.assertEqual(seen[-1]["code"], 4429)
         await comm.disconnect()
 
 

@@ -1,0 +1,265 @@
+"""The gateway on real processes: Daphne, Redis, a tick worker, beat and the default worker.
+
+Browsers are played by HTTP with their own cookies (the lobby API) and the `websockets`
+client, sending Origin and Cookie headers as a browser does.
+"""
+
+import asyncio
+import http.client
+import json
+import time
+from collections.abc import Callable
+from http.cookies import SimpleCookie
+
+from asgiref.sync import async_to_sync
+from django.test import TransactionTestCase
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+
+from matches.models import Participation
+from tests.support import stack
+
+DAPHNE_ENV = {
+    "MATCH_COUNTDOWN_S": "0.3",
+    "GATEWAY_PING_INTERVAL_S": "0.5",
+    "GATEWAY_SLOW_CLIENT_S": "2",
+}
+
+
+class Browser:
+    """Plain HTTP with a cookie jar that, like a browser on localhost, ignores `Secure`."""
+
+    def __init__(self, origin: str) -> None:
+        self.origin = origin
+        self.host, port = origin.removeprefix("http://").split(":")
+        self.port = int(port)
+        self.cookies: dict[str, str] = {}
+
+    @property
+    def cookie_header(self) -> str:
+        return "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+
+    def request(self, method: str, path: str, body: dict | None = None) -> tuple[int, dict]:
+        if method == "POST" and "csrftoken" not in self.cookies:
+            self.request("GET", "/api/csrf")
+        headers = {"Origin": self.origin, "Cookie": self.cookie_header}
+        data = None
+        if method == "POST":
+            headers["X-CSRFToken"] = self.cookies["csrftoken"]
+            headers["Content-Type"] = "application/json"
+            data = json.dumps(body or {})
+        conn = http.client.HTTPConnection(self.host, self.port, timeout=10)
+        try:
+            conn.request(method, path, body=data, headers=headers)
+            response = conn.getresponse()
+            for header in response.headers.get_all("Set-Cookie") or []:
+                for name, morsel in SimpleCookie(header).items():
+                    self.cookies[name] = morsel.value
+            return response.status, json.loads(response.read() or b"null")
+        finally:
+            conn.close()
+
+    def post(self, path: str, body: dict | None = None) -> dict:
+        status, reply = self.request("POST", path, body)
+        assert status in (200, 201), (status, reply)
+        return reply
+
+
+class Client:
+    """One socket: answers server pings, keeps every message, may play through ``policy``."""
+
+    def __init__(self, ws: ClientConnection, welcome: dict) -> None:
+        self.ws, self.welcome = ws, welcome
+        self.states: list[tuple[float, dict, str]] = []  # (arrival, message, raw text)
+        self.errors: list[dict] = []
+        self.policy: Callable[[dict], dict | None] | None = None
+        self.seq = 0
+        self.task: asyncio.Task | None = None
+
+    @classmethod
+    async def open(cls, origin: str, public_id: str, *, cookie: str = "", **kwargs) -> "Client":
+        headers = {"Origin": kwargs.pop("send_origin", origin)}
+        if cookie:
+            headers["Cookie"] = cookie
+        ws = await connect(f"ws://{origin.removeprefix('http://')}/ws/matches/{public_id}/",
+                           additional_headers=headers, ping_interval=None, **kwargs)  # fmt: skip
+        welcome = json.loads(await ws.recv())
+        assert welcome["type"] == "welcome", welcome
+        return cls(ws, welcome)
+
+    def start(self) -> "Client":
+        self.task = asyncio.ensure_future(self.run())
+        return self
+
+    async def run(self) -> None:
+        try:
+            async for raw in self.ws:
+                message = json.loads(raw)
+                kind = message["type"]
+                if kind == "ping":
+                    await self.ws.send(json.dumps({"type": "pong", "id": message["id"]}))
+                elif kind == "state":
+                    self.states.append((time.monotonic(), message, raw))
+                    if self.policy is not None:
+                        move = self.policy(message)
+                        if move is not None:
+                            await self.send_input(move)
+                elif kind == "error":
+                    self.errors.append(message)
+        except ConnectionClosed:
+            pass
+
+    async def send_input(self, move: dict) -> None:
+        self.seq += 1
+        await self.ws.send(json.dumps({"type": "input", "v": 1, "seq": self.seq, "input": move}))
+
+    async def until(self, predicate: Callable[[], object], timeout: float, what: str) -> None:
+        deadline = time.monotonic() + timeout
+        while not predicate():
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+            await asyncio.sleep(0.02)
+
+    def last(self) -> dict | None:
+        return self.states[-1][1] if self.states else None
+
+    async def close(self) -> None:
+        await self.ws.close()
+        if self.task is not None:
+            await self.task
+
+
+def tracker(slot: int) -> Callable[[dict], dict | None]:
+    """A scripted player: the paddle follows the ball; a move is sent only when it changes."""
+    current = {"dir": None}
+
+    def policy(message: dict) -> dict | None:
+        state = message["state"]
+        diff = state["ball"]["y"] - state["paddles"][slot]["y"]
+        wanted = 0 if abs(diff) < 6 else (1 if diff > 0 else -1)
+        if wanted == current["dir"]:
+            return None
+        current["dir"] = wanted
+        return {"dir": wanted}
+
+    return policy
+
+
+class GatewayLiveTests(TransactionTestCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        stack.flush_redis()
+        cls.services = [stack.tick_worker("ticks-gw"), stack.default_worker("default-gw"),
+                        stack.beat("beat-gw")]  # fmt: skip
+        stack.wait_ready(*cls.services[:2])
+        cls.daphne = stack.daphne("daphne-gw", **DAPHNE_ENV)
+        cls.services.append(cls.daphne)
+
+    @classmethod
+    def tearDownClass(cls):
+        for service in cls.services:
+            service.stop()
+        super().tearDownClass()
+
+    def setUp(self):
+        self.origin = self.daphne.origin
+        self.ann, self.bob = Browser(self.origin), Browser(self.origin)
+        self.ann.post("/api/me", {"display_name": "ann"})
+        self.bob.post("/api/me", {"display_name": "bob"})
+
+    def new_match(self, **settings) -> str:
+        reply = self.ann.post("/api/matches", {"title": "pong", "settings": settings})
+        public_id = reply["match"]["id"]
+        self.bob.post(f"/api/matches/{public_id}/join")
+        return public_id
+
+    async def open(self, public_id: str, browser: Browser | None = None, **kwargs) -> Client:
+        cookie = browser.cookie_header if browser else ""
+        return (await Client.open(self.origin, public_id, cookie=cookie, **kwargs)).start()
+
+    def test_two_players_rally_the_score_changes_and_a_spectator_sees_the_same_ticks(self):
+        async_to_sync(self._rally)()
+
+    async def _rally(self):
+        public_id = self.new_match(score_to=5)
+        ann = await self.open(public_id, self.ann)
+        bob = await self.open(public_id, self.bob)
+        watcher = await self.open(public_id)
+        stalled = await Client.open(self.origin, public_id, max_queue=1)  # never reads
+        self.assertEqual((ann.welcome["role"], ann.welcome["slot"]), ("player", 0))
+        self.assertEqual((bob.welcome["role"], bob.welcome["slot"]), ("player", 1))
+        self.assertEqual(watcher.welcome["role"], "spectator")
+        ann.policy = tracker(0)
+        bob.policy = lambda message: {"dir": -1} if message["tick"] % 60 == 1 else None
+        await ann.until(lambda: ann.last() and max(ann.last()["state"]["scores"]) > 0, 25,
+                        "a point")  # fmt: skip
+        scores = ann.last()["state"]["scores"]
+        self.assertEqual(scores, [1, 0], "ann follows the ball, bob hides in a corner")
+        self.assertTrue(any(m["state"]["paddles"][0]["dir"] != 0 for _, m, _ in ann.states))
+        # The spectator got the very same bytes for the same ticks.
+        await asyncio.sleep(0.3)
+        ann_ticks = {m["tick"]: raw for _, m, raw in ann.states}
+        seen = {m["tick"]: raw for _, m, raw in watcher.states}
+        common = ann_ticks.keys() & seen.keys()
+        self.assertGreater(len(common), 0.9 * len(ann_ticks))
+        self.assertTrue(all(ann_ticks[t] == seen[t] for t in common))
+        # A spectator's input is refused; the match goes on.
+        await watcher.send_input({"dir": 1})
+        await watcher.until(lambda: watcher.errors, 5, "an error")
+        self.assertEqual(watcher.errors[0]["code"], "not_a_player")
+        # The client that never read was cut off; the others kept ~30 Hz meanwhile.
+        await ann.until(lambda: "too_slow" in self.daphne.log(), 10, "the slow client cut off")
+        window = [at for at, _, _ in ann.states if at > ann.states[-1][0] - 2.0]
+        self.assertGreater(len(window), 2.0 * 30 * 0.8)
+        with self.assertRaises(ConnectionClosed):
+            while True:
+                await asyncio.wait_for(stalled.ws.recv(), 5)
+        self.assertIn(stalled.ws.close_code, (4408, 1006))
+        for client in (ann, bob, watcher):
+            await client.close()
+
+    def test_a_player_who_drops_resumes_in_the_same_slot(self):
+        async_to_sync(self._drop_and_resume)()
+
+    async def _drop_and_resume(self):
+        public_id = self.new_match()
+        ann = await self.open(public_id, self.ann)
+        bob = await self.open(public_id, self.bob)
+        await bob.until(lambda: len(bob.states) > 10, 15, "the match running")
+        await ann.close()
+        await bob.until(lambda: bob.last().get("paused") == [0], 5, "the match paused for ann")
+        paused_at = bob.last()["tick"]
+        ann = await self.open(public_id, self.ann)
+        self.assertEqual((ann.welcome["role"], ann.welcome["slot"]), ("player", 0))
+        await ann.until(lambda: ann.states, 5, "a snapshot")
+        self.assertGreaterEqual(ann.states[0][1]["tick"], paused_at)
+        await bob.until(lambda: bob.last()["tick"] > paused_at + 5, 5, "the match resumed")
+        self.assertNotIn("paused", bob.last())
+        connected = await asyncio.to_thread(
+            lambda: list(Participation.objects.filter(match__public_id=public_id)
+                         .order_by("slot").values_list("connected", flat=True))
+        )  # fmt: skip
+        self.assertEqual(connected, [True, True])
+        await ann.close()
+        await bob.close()
+
+    def test_a_flood_is_cut_off_and_a_foreign_origin_is_refused(self):
+        async_to_sync(self._flood_and_origin)()
+
+    async def _flood_and_origin(self):
+        public_id = self.new_match()
+        with self.assertRaises(InvalidStatus) as refused:
+            await Client.open(self.origin, public_id, send_origin="http://evil.example")
+        self.assertEqual(refused.exception.response.status_code, 403)
+        flooder = await Client.open(self.origin, public_id, cookie=self.ann.cookie_header)
+        for t in range(400):
+            await flooder.ws.send(json.dumps({"type": "ping", "t": t}))
+        messages = []
+        with self.assertRaises(ConnectionClosed):
+            while True:
+                messages.append(json.loads(await asyncio.wait_for(flooder.ws.recv(), 5)))
+        self.assertEqual(flooder.ws.close_code, 4429)
+        errors = [m for m in messages if m["type"] == "error"]
+        self.assertEqual([e["code"] for e in errors], ["rate_limited"])
+        self.assertLessEqual(sum(m["type"] == "pong" for m in messages), 130)
