@@ -71,10 +71,11 @@ def _check_running(match_id: int) -> str:
         return "held"
     saved = store.load_state(match_id)
     if saved is None:
-        services.match_abort(
+        match = services.match_abort(
             match_id=match_id,
             reason="match state lost: Redis restarted without persistence (see operations.md)",
         )
+        broadcast.match_over(match)  # sockets waiting for states learn why none come
         return "aborted"
     if saved["status"] == "finished":
         finish(match_id)
@@ -102,7 +103,10 @@ def supervise_once() -> dict:
     cutoff = now - timedelta(seconds=settings.MATCH_WAITING_TIMEOUT_S)
     for match_id in selectors.waiting_since(before=cutoff):
         try:
-            services.match_abort(match_id=match_id, reason="abandoned: nobody joined in time")
+            match = services.match_abort(
+                match_id=match_id, reason="abandoned: nobody joined in time"
+            )
+            broadcast.match_over(match)
             report["aborted"] += 1
         except MatchError:
             pass

@@ -141,6 +141,21 @@ class RelayTests(GatewayCase):
         self.assertEqual(seen[-1]["code"], 4410)
         await comm.disconnect()
 
+    async def test_an_abort_is_relayed_as_over_and_closes_4410(self):
+        from realtime import broadcast
+
+        comm, _ = await self.connect(self.ann_cookie)
+
+        def abort():
+            broadcast.match_over(services.match_abort(match_id=self.match.pk, reason="staff"))
+
+        await database_sync_to_async(abort)()
+        seen = await receive_until_close(comm)
+        self.assertEqual((seen[-2]["type"], seen[-2]["status"]), ("over", "aborted"))
+        self.assertEqual((seen[-2]["reason"], seen[-2]["result"]), ("staff", None))
+        self.assertEqual(seen[-1]["code"], 4410)
+        await comm.disconnect()
+
 
 class InputTests(GatewayCase):
     async def test_an_input_is_queued_in_redis_with_the_server_tick(self):
