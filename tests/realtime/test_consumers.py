@@ -1,9 +1,7 @@
-import asyncio
 import json
 
 from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
-from channels.layers import get_channel_layer
 from django.test import TransactionTestCase, override_settings
 
 from matches import services
@@ -187,7 +185,7 @@ class InputTests(GatewayCase):
         await receive(comm)
         error = await self.send(comm, {"type": "input", "seq": 4, "input": {"dir": 9}})
         self.assertEqual((error["type"], error["code"], error["ref"]), ("error", "bad_input", 4))
-        self.assertNotIn("input", [i.get("input") and "input" for i in self.inputs()])
+        self.assertEqual([i for i in self.inputs() if "input" in i], [])
         await comm.disconnect()
 
     async def test_an_input_naming_a_slot_is_refused(self):
@@ -341,86 +339,6 @@ class PresenceTests(GatewayCase):
         error = await self.send(comm, {"type": "leave"})
         self.assertEqual(error["code"], "not_a_player")
         await comm.disconnect()
-
-
-class LatencyAndBackpressureTests(GatewayCase):
-    async def publish_states(self, count: int, every: float = 0.0) -> None:
-        layer = get_channel_layer()
-        for tick in range(1, count + 1):
-            text = json.dumps({"type": "state", "v": 1, "tick": tick, "state": {}})
-            await layer.group_send(store.group_name(self.public_id),
-                                   {"type": "match.state", "text": text})  # fmt: skip
-            await asyncio.sleep(every)
-
-    @override_settings(GATEWAY_PING_INTERVAL_S=0.05)
-    async def test_a_server_ping_answered_records_the_round_trip_time_in_redis(self):
-        comm, _ = await self.connect(self.bob_cookie)
-        await asyncio.sleep(0.06)
-        await self.publish_states(1)
-        ping = await receive(comm, pings=True)
-        self.assertEqual((ping["type"], ping["id"]), ("ping", 1))
-        await comm.send_json_to({"type": "pong", "id": 1})
-        await asyncio.sleep(0.1)
-        rtt = store.client().hget(store.key(self.match.pk, "rtt"), "1")
-        self.assertGreaterEqual(float(rtt), 0.0)
-        self.assertLess(float(rtt), 1000.0)
-        await comm.disconnect()
-
-    @override_settings(GATEWAY_PING_INTERVAL_S=0.05, GATEWAY_SLOW_CLIENT_S=0.3)
-    async def test_a_client_that_stops_reading_is_closed_4408_when_a_ping_goes_unanswered(self):
-        stalled, _ = await self.connect(self.visitor_cookie)
-        reader, _ = await self.connect(self.ann_cookie)
-
-        async def read_and_answer_pings() -> list[int]:
-            ticks = [0]
-            while ticks[-1] < 30:
-                message = await receive(reader, pings=True)
-                if message["type"] == "ping":
-                    await reader.send_json_to({"type": "pong", "id": message["id"]})
-                else:
-                    ticks.append(message["tick"])
-            return ticks
-
-        reading = asyncio.ensure_future(read_and_answer_pings())
-        await self.publish_states(30, every=0.03)
-        # The other socket answered its pings and kept up (a conflated tick may be missing).
-        ticks = await reading
-        self.assertEqual(ticks, sorted(set(ticks)))
-        self.assertGreater(len(ticks), 25)
-        seen = await receive_until_close(stalled)
-        self.assertEqual((seen[-2]["code"], seen[-1]["code"]), ("too_slow", 4408))
-        delivered = [m["tick"] for m in seen if m.get("type") == "state"]
-        self.assertLess(len(delivered), 20)  # cut off after ~0.35 s of 0.9 s of ticks
-        await stalled.disconnect()
-        await reader.disconnect()
-
-    async def test_a_backlog_of_states_is_conflated_to_the_newest(self):
-        comm, _ = await self.connect(self.visitor_cookie)
-        self.queue_states(comm_count=10)
-        state = await receive(comm)
-        self.assertEqual(state["tick"], 10)
-        self.assertTrue(await comm.receive_nothing(0.1))
-        await comm.disconnect()
-
-    @override_settings(GATEWAY_MAX_BACKLOG=5)
-    async def test_a_socket_too_far_behind_in_the_channel_layer_is_closed_4408(self):
-        comm, _ = await self.connect(self.visitor_cookie)
-        self.queue_states(comm_count=10)
-        seen = await receive_until_close(comm)
-        self.assertEqual((seen[-2]["code"], seen[-1]["code"]), ("too_slow", 4408))
-        await comm.disconnect()
-
-    def queue_states(self, *, comm_count: int) -> None:
-        """Fill the socket's in-process queue at once, as a stalled event loop would."""
-        layer = get_channel_layer()
-        inner = layer._get_layer()
-        group = inner._get_group_channel_name(store.group_name(self.public_id))
-        (channel,) = inner.groups[group]
-        for tick in range(1, comm_count + 1):
-            text = json.dumps({"type": "state", "v": 1, "tick": tick, "state": {}})
-            inner.channels[channel].put_nowait(
-                layer.serialize({"type": "match.state", "text": text})
-            )
 
 
 class StatusTests(GatewayCase):
