@@ -68,6 +68,14 @@ def _db_result(match: Match) -> dict:
     }
 
 
+def _wait_for_release(match_id: int, timeout_s: float = 1.0) -> None:
+    """Give the runner a moment to see the stop: it flushes its tick statistics, then lets
+    go of the lease. The state is final either way; only the statistics would be stale."""
+    deadline = time.monotonic() + timeout_s
+    while store.lease_holder(match_id) and time.monotonic() < deadline:
+        time.sleep(0.02)
+
+
 def end(*, match_id: int, actor) -> Match:
     """running → finished with the scores of the live state.
 
@@ -79,6 +87,7 @@ def end(*, match_id: int, actor) -> Match:
     if status != Status.RUNNING:
         raise IllegalTransition(f"match {match_id} is {status}; it cannot become finished")
     store.request_stop(match_id, f"ended by {actor}")
+    _wait_for_release(match_id)
     saved = store.load_state(match_id)
     try:
         with transaction.atomic():
