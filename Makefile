@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format deps clean
+.PHONY: run test lint format deps clean bench browser
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Python 3.11 is required")'
@@ -28,8 +28,22 @@ format: deps
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-test: lint
+# Debian's Chromium for the browser tests (tests/frontend): Playwright cannot download its
+# own browsers on machines without general network access. sudo only when not root.
+browser:
+	@command -v chromium >/dev/null || { \
+	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$SUDO apt-get update && $$SUDO apt-get install -y chromium; }
+
+test: lint browser
 	$(BIN)/python manage.py test --noinput $(TESTS)
+
+# The capacity benchmark: the whole stack on its own Redis and database under var/bench/.
+bench: deps
+	mkdir -p var/bench
+	DATABASE_URL=$${BENCH_DATABASE_URL:-sqlite:///$(CURDIR)/var/bench/db.sqlite3} \
+	PRIVATE_REDIS_PORT=$${BENCH_REDIS_PORT:-6393} DEBUG=1 \
+	$(BIN)/python manage.py bench_capacity
 
 clean:
 	rm -rf $(VENV) var

@@ -1,0 +1,213 @@
+"""`make bench`: the whole stack as an operator runs it, ramped with real websocket players
+until the bar breaks. Prints the capacity and writes var/bench/capacity.json and the capacity
+section of docs/benchmarks.md."""
+
+import json
+import os
+import platform
+import secrets
+import subprocess
+import time
+from pathlib import Path
+
+import psutil
+from django.conf import settings
+from django.core.management import BaseCommand, call_command
+
+from matches.models import Match
+from realtime import devredis
+from realtime import state as store
+from realtime.loadtest.orchestrator import Bar, LoadTest
+from realtime.management.commands.runstack import service_commands
+from realtime.stats import TickStats, percentile
+
+DOC = Path(settings.BASE_DIR) / "docs" / "benchmarks.md"
+START, END = "<!-- capacity:start -->", "<!-- capacity:end -->"
+
+
+def _cpu(proc: psutil.Process | None) -> float:
+    if proc is None:
+        return 0.0
+    try:
+        t = proc.cpu_times()
+    except psutil.Error:
+        return 0.0
+    return t.user + t.system + getattr(t, "children_user", 0) + getattr(t, "children_system", 0)
+
+
+def _running_stats() -> TickStats:
+    total = TickStats()
+    ids = list(Match.objects.filter(status=Match.Status.RUNNING).values_list("pk", flat=True))
+    pipe = store.client().pipeline()
+    for match_id in ids:
+        pipe.hget(store.key(match_id, "stats"), "json")
+    for raw in pipe.execute():
+        total.merge(TickStats.from_json(raw))
+    return total
+
+
+class Command(BaseCommand):
+    help = "Capacity benchmark of the whole stack (make bench)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--step", type=int, default=25, help="matches added per step")
+        parser.add_argument("--max-matches", type=int, default=300)
+        parser.add_argument("--seconds", type=float, default=10.0)
+        parser.add_argument("--settle", type=float, default=4.0)
+        parser.add_argument("--processes", type=int, default=2, help="load processes")
+        parser.add_argument("--port", type=int, default=8077)
+        parser.add_argument("--no-doc", action="store_true", help="do not touch docs/")
+
+    def handle(self, *args, **o):
+        out = Path(settings.VAR_DIR) / "bench"
+        out.mkdir(parents=True, exist_ok=True)
+        redis_proc = devredis.ensure()
+        call_command("migrate", interactive=False, verbosity=0)
+        env = {
+            **os.environ, "REDIS_URL": settings.REDIS_URL, "DEBUG": "0",
+            "SECRET_KEY": os.environ.get("SECRET_KEY") or secrets.token_urlsafe(48),
+            "ALLOWED_HOSTS": "127.0.0.1,localhost", "SECURE_SSL_REDIRECT": "0",
+            "MATCH_COUNTDOWN_S": "0.5", "LOG_LEVEL": "WARNING",
+        }  # fmt: skip
+        procs = {}
+        logs = []
+        try:
+            for name, cmd in service_commands(host="127.0.0.1", port=o["port"]).items():
+                log = open(out / f"{name}.log", "wb")  # noqa: SIM115 - closed below
+                logs.append(log)
+                procs[name] = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
+            self._wait_http(o["port"])
+            time.sleep(3)  # workers connecting to the broker
+            watched = {
+                "daphne": psutil.Process(procs["daphne"].pid),
+                "tick_worker": psutil.Process(procs["tick-worker"].pid),
+                "redis": self._redis_process(redis_proc),
+            }
+            rows = self._ramp(o, watched)
+        finally:
+            for proc in procs.values():
+                proc.terminate()
+            for proc in procs.values():
+                try:
+                    proc.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+            for log in logs:
+                log.close()
+            devredis.stop(redis_proc)
+        self._report(rows, o)
+
+    def _wait_http(self, port: int) -> None:
+        import urllib.request
+
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1):
+                    return
+            except OSError:
+                time.sleep(0.2)
+        raise RuntimeError("daphne did not answer within 60 s (see var/bench/daphne.log)")
+
+    def _redis_process(self, redis_proc) -> psutil.Process | None:
+        if redis_proc is not None:
+            return psutil.Process(redis_proc.pid)
+        port = str(settings.REDIS_URL.rsplit(":", 1)[-1].split("/")[0])
+        for proc in psutil.process_iter(["name", "cmdline"]):
+            if "redis-server" in (proc.info["name"] or "") and port in " ".join(
+                proc.info["cmdline"] or []
+            ):
+                return proc
+        return None  # a remote Redis: its CPU is not ours to see
+
+    def _ramp(self, o, watched) -> list[dict]:
+        bar = Bar()
+        rows = []
+        with LoadTest(base_url=f"http://127.0.0.1:{o['port']}", processes=o["processes"],
+                      settings={"score_to": 21}, log=self.stdout.write) as test:  # fmt: skip
+            while test.matches + o["step"] <= o["max_matches"]:
+                test.add(o["step"])
+                time.sleep(o["settle"])
+                cpu0 = {name: _cpu(p) for name, p in watched.items()}
+                ticks0 = _running_stats()
+                row = test.measure(o["seconds"])
+                cpu1 = {name: _cpu(p) for name, p in watched.items()}
+                ticks1 = _running_stats()
+                jitter = [b - a for a, b in zip(ticks0.jitter_hist, ticks1.jitter_hist,
+                                                strict=True)]  # fmt: skip
+                row["tick_jitter_p99_ms"] = percentile([max(0, c) for c in jitter], 0.99)
+                row["cpu_percent"] = {
+                    name: round(100 * (cpu1[name] - cpu0[name]) / row["seconds"], 1)
+                    for name in watched
+                }
+                row["cpu_us_per_update"] = {
+                    name: round(1e6 * (cpu1[name] - cpu0[name]) / row["states"], 1)
+                    if row["states"] and watched[name] is not None else None
+                    for name in watched
+                }  # fmt: skip
+                row["held"] = bar.holds(row)
+                rows.append(row)
+                self.stdout.write(f"        cpu {row['cpu_percent']}  us/update "
+                                  f"{row['cpu_us_per_update']}  tick jitter p99 "
+                                  f"{row['tick_jitter_p99_ms']} ms")  # fmt: skip
+                if not row["held"]:
+                    break
+        return rows
+
+    def _report(self, rows: list[dict], o) -> None:
+        held = [r for r in rows if r["held"]]
+        best = held[-1] if held else None
+        result = {
+            "capacity_players": best["players"] if best else 0,
+            "capacity_matches": best["matches"] if best else 0,
+            "p99_gap_ms": best["gap_p99_ms"] if best else None,
+            "delivered_ratio": best["delivered_ratio"] if best else None,
+            "cpu_us_per_update": best["cpu_us_per_update"] if best else {},
+            "tick_jitter_p99_ms": best["tick_jitter_p99_ms"] if best else None,
+            "input_latency_p99_ms": best["input_latency_p99_ms"] if best else None,
+            "steps": rows,
+            "machine": f"{os.cpu_count()} CPU, {platform.machine()}, Python "
+            f"{platform.python_version()}, {platform.platform()}",
+        }
+        path = Path(settings.VAR_DIR) / "bench" / "capacity.json"
+        path.write_text(json.dumps(result, indent=2) + "\n")
+        table = self._table(rows)
+        self.stdout.write("\n" + table)
+        self.stdout.write(
+            f"\nCAPACITY: {result['capacity_players']} players in {result['capacity_matches']} "
+            f"Pong matches at 30 Hz (p99 gap ≤ 50 ms, ≥ 99 % delivered); wrote {path}"
+        )
+        if any(max(r["load_cpu_percent"]) > 90 for r in rows):
+            self.stdout.write("WARNING: a load process saturated a core; use more --processes")
+        if not o["no_doc"]:
+            self._write_doc(result, table)
+
+    def _table(self, rows: list[dict]) -> str:
+        head = (
+            "| players | matches | gap p50 | gap p99 | delivered | input p99 | tick jitter p99 "
+            "| µs/update daphne | µs/update tick worker | µs/update redis | load CPU | held |"
+        )
+        lines = [head, "|" + "---|" * 12]
+        for r in rows:
+            us = r["cpu_us_per_update"]
+            lines.append(
+                f"| {r['players']} | {r['matches']} | {r['gap_p50_ms']} ms | {r['gap_p99_ms']} ms"
+                f" | {r['delivered_ratio']:.4f} | {r['input_latency_p99_ms']} ms"
+                f" | {r['tick_jitter_p99_ms']} ms | {us['daphne']} | {us['tick_worker']}"
+                f" | {us['redis']} | {r['load_cpu_percent']} | {'yes' if r['held'] else 'no'} |"
+            )
+        return "\n".join(lines)
+
+    def _write_doc(self, result: dict, table: str) -> None:
+        section = (
+            f"{START}\nLatest `make bench` ({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())},"
+            f" {result['machine']}): **capacity {result['capacity_players']} players in "
+            f"{result['capacity_matches']} Pong matches** at 30 Hz.\n\n{table}\n{END}"
+        )
+        text = DOC.read_text()
+        if START in text and END in text:
+            text = text[: text.index(START)] + section + text[text.index(END) + len(END) :]
+        else:
+            text += "\n" + section + "\n"
+        DOC.write_text(text)
+        self.stdout.write(f"updated {DOC}")
