@@ -155,6 +155,16 @@ class MatchConsumer(AsyncWebsocketConsumer):
         await self._close(CLOSE_NORMAL)
 
     # --- channel layer → client -------------------------------------------------------------
+    async def dispatch(self, message: dict) -> None:
+        # Channels' dispatch closes stale database connections before every handler, through
+        # a thread-pool hop; at 30 states a second per socket that hop was the largest cost
+        # of the whole fan-out (py-spy, docs/benchmarks.md). The state handler never touches
+        # the database, so it skips it.
+        if message["type"] == "match.state":
+            await self.match_state(message)
+        else:
+            await super().dispatch(message)
+
     async def match_state(self, event: dict) -> None:
         if self.closing:
             return
