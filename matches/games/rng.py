@@ -68,9 +68,14 @@ def randint(s: int, a: int, b: int) -> tuple[int, int]:
     n = b - a + 1
     if n == 1:
         return a, s
-    limit = ((1 << 64) // n) * n
+    words = ((n - 1).bit_length() + 63) >> 6  # 64-bit draws per candidate (1 up to 2**64)
+    span = 1 << (64 * words)
+    limit = span - span % n
     while True:
         v, s = next_u64(s)
+        for _ in range(words - 1):
+            x, s = next_u64(s)
+            v = (v << 64) | x
         if v < limit:
             return a + v % n, s
 

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import json
 import math
+import os
 
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
-# Modest, deterministic hypothesis settings so the suite stays fast.
+# Modest, deterministic hypothesis settings so the suite stays fast. For a deeper random
+# search: GAMES_MAX_EXAMPLES=500 python -m unittest discover -s tests/matches/games -t .
+_DEEP = int(os.environ.get("GAMES_MAX_EXAMPLES", "0"))
 PROPERTY = settings(
-    max_examples=25,
+    max_examples=_DEEP or 25,
     deadline=None,
-    derandomize=True,
+    derandomize=not _DEEP,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 

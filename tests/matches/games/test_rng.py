@@ -69,6 +69,17 @@ class RngTests(unittest.TestCase):
         with self.assertRaises(ValueError):
             rng.randint(s, 5, 4)
 
+    def test_randint_handles_ranges_wider_than_64_bits(self):
+        s = rng.seed_state(4)
+        for width in (2**64, 2**64 + 1, 2**100):
+            v, s = rng.randint(s, -5, width)
+            self.assertTrue(-5 <= v <= width)
+        values = set()
+        for _ in range(50):
+            v, s = rng.randint(s, 0, 2**70)
+            values.add(v >> 64)
+        self.assertGreater(len(values), 30)  # the high bits are random too
+
     def test_choice_and_shuffle_are_deterministic_permutations(self):
         s = rng.seed_state(3)
         items = list(range(10))
