@@ -6,6 +6,9 @@ as production Redis must be for Celery (``noeviction``) with an append-only file
 restart resumes matches.
 """
 
+import contextlib
+import os
+import shutil
 import subprocess
 import time
 from pathlib import Path
@@ -29,7 +32,7 @@ def is_up(url: str) -> bool:
 def start(*, port: int | None = None, appendonly: bool = True) -> subprocess.Popen:
     """Start the private redis-server and wait until it answers (at most 10 s)."""
     port = port or settings.PRIVATE_REDIS_PORT
-    data_dir = Path(settings.VAR_DIR) / "redis"
+    data_dir = _data_dir(port)
     data_dir.mkdir(parents=True, exist_ok=True)
     proc = subprocess.Popen(
         [
@@ -54,10 +57,49 @@ def start(*, port: int | None = None, appendonly: bool = True) -> subprocess.Pop
                 f"private redis-server exited with {proc.returncode}; see {data_dir / 'redis.log'}"
             )
         if is_up(url):
+            _started.append(proc)
             return proc
         time.sleep(0.05)
     proc.kill()
     raise RuntimeError(f"private redis-server did not answer on port {port} within 10 s")
+
+
+# Every server this process started, so that whoever stops "the private Redis" stops the one
+# running now, also after a fault-injection test replaced it.
+_started: list[subprocess.Popen] = []
+
+
+def _data_dir(port: int) -> Path:
+    # One directory per port: two private servers must never share an append-only file.
+    return Path(settings.VAR_DIR) / "redis" / str(port)
+
+
+def restart(*, keep_data: bool, down_s: float = 0.0) -> subprocess.Popen:
+    """Kill the private Redis (SIGKILL, as a crash) and start it again, with its append-only
+    file or without any data; for fault-injection tests."""
+    import signal
+
+    import psutil
+
+    port = settings.PRIVATE_REDIS_PORT
+    for conn in psutil.net_connections("tcp"):
+        if conn.laddr and conn.laddr.port == port and conn.status == "LISTEN" and conn.pid:
+            victim = psutil.Process(conn.pid)
+            os.kill(conn.pid, signal.SIGKILL)
+            with contextlib.suppress(psutil.NoSuchProcess):
+                victim.wait(timeout=5)
+    for proc in _started:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
+    if not keep_data:
+        for path in _data_dir(port).glob("*"):
+            if path.is_file():
+                path.unlink()
+            else:
+                shutil.rmtree(path)
+    time.sleep(down_s)
+    return start(port=port)
 
 
 def stop(proc: subprocess.Popen | None) -> None:
@@ -81,3 +123,9 @@ def ensure() -> subprocess.Popen | None:
     if not settings.REDIS_IS_PRIVATE:
         raise RuntimeError(f"REDIS_URL={settings.REDIS_URL} does not answer")
     return start()
+
+
+def stop_all() -> None:
+    """Stop every private server this process started (the current one included)."""
+    for proc in _started:
+        stop(proc)

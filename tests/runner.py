@@ -26,7 +26,8 @@ class StackTestRunner(DiscoverRunner):
 
     def teardown_test_environment(self, **kwargs):
         super().teardown_test_environment(**kwargs)
-        devredis.stop(self._redis_proc)
+        if self._redis_proc is not None:
+            devredis.stop_all()
 
     def build_suite(self, test_labels=None, **kwargs):
         return super().build_suite(test_labels or ["tests"], **kwargs)

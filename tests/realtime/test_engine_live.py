@@ -14,6 +14,7 @@ from django.test import TransactionTestCase
 from matches.models import Match
 from realtime import state as store
 from realtime import supervisor
+from tests.chaos.results import scenario
 from tests.support import stack
 from tests.support.matches import counting_down
 
@@ -69,7 +70,7 @@ class EngineLiveTests(TransactionTestCase):
 
     def start(self, *services: stack.Service) -> None:
         self.services.extend(services)
-        workers = [s for s in services if s.name != "beat"]
+        workers = [s for s in services if not s.name.startswith("beat")]
         if workers:
             stack.wait_ready(*workers)
 
@@ -96,6 +97,7 @@ class EngineLiveTests(TransactionTestCase):
         self.assertGreater(len(ticks), 150)
         self.assertEqual(ticks, list(range(ticks[0], ticks[0] + len(ticks))))
 
+    @scenario("tick_worker_sigkill")
     def test_a_killed_worker_s_match_resumes_on_another_within_3_s_with_its_ticks_and_scores(self):
         a, b = stack.tick_worker("ticks1"), stack.tick_worker("ticks2")
         self.start(a, b, stack.default_worker(), stack.beat())
@@ -131,7 +133,10 @@ class EngineLiveTests(TransactionTestCase):
         ticks = listener.ticks
         self.assertEqual(ticks, sorted(set(ticks)))
         self.assertEqual(ticks, list(range(ticks[0], ticks[0] + len(ticks))))
+        return {"resumed_after_s": round(resumed_after, 2), "tick_at_kill": before["tick"],
+                "ticks_published_twice": len(ticks) - len(set(ticks))}  # fmt: skip
 
+    @scenario("tick_worker_sigterm")
     def test_sigterm_hands_a_match_over_to_another_worker_within_2_s(self):
         a, b = stack.tick_worker("ticks1"), stack.tick_worker("ticks2")
         self.start(a, b)
@@ -153,6 +158,7 @@ class EngineLiveTests(TransactionTestCase):
         self.assertLess(handed_over, 2.0)
         leaving.proc.wait(timeout=10)
         self.assertEqual(leaving.proc.returncode, 0, leaving.log()[-2000:])
+        return {"handed_over_after_s": round(handed_over, 2)}
 
     def test_matches_spread_across_the_tick_workers_sharing_a_redis(self):
         from realtime.tasks import run_match
@@ -170,6 +176,32 @@ class EngineLiveTests(TransactionTestCase):
         print(f"\n  12 matches over 2 workers: {sorted(per_worker.values())}")
         self.assertEqual(sum(per_worker.values()), len(ids))
         self.assertGreaterEqual(min(per_worker.values()), 3)
+
+    @scenario("two_runners_contend")
+    def test_two_beats_and_duplicate_dispatches_never_make_two_writers(self):
+        from realtime.tasks import run_match
+
+        a, b = stack.tick_worker("ticks1"), stack.tick_worker("ticks2")
+        self.start(a, b, stack.default_worker(), stack.beat("beat1"), stack.beat("beat2"))
+        matches = [counting_down(names=(f"p{i}", f"q{i}")) for i in range(4)]
+        stack.wait_for(lambda: all(holder_pid(m.pk) for m in matches), timeout=10,
+                       what="every match to run")  # fmt: skip
+        listeners = [Listener(store.group_name(m.public_id), seconds=5) for m in matches]
+        for listener in listeners:
+            listener.start()
+        for match in matches:  # each match handed to the workers twice more
+            run_match.delay(match.pk)
+            run_match.delay(match.pk)
+        for listener in listeners:
+            listener.join(10)
+        epochs = [store.load_state(m.pk)["epoch"] for m in matches]
+        for listener in listeners:
+            ticks = listener.ticks
+            self.assertEqual(ticks, list(range(ticks[0], ticks[0] + len(ticks))))
+        self.assertEqual(epochs, [1] * len(matches))
+        return {"matches": len(matches), "extra_dispatches": 2 * len(matches),
+                "lease_acquisitions_per_match": epochs,
+                "ticks_published_twice": 0}  # fmt: skip
 
     def test_a_match_played_to_its_end_is_finished_in_the_database_by_the_workers(self):
         self.start(stack.tick_worker("ticks1"), stack.default_worker(), stack.beat())

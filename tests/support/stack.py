@@ -148,6 +148,9 @@ def wait_ready(*services: Service, timeout: float = 30) -> None:
     """Wait until every Celery worker among ``services`` answers a ping."""
     import socket
 
+    import kombu.exceptions
+    import redis
+
     from config.celery import app
 
     names = {f"{s.name}@{socket.gethostname()}" for s in services}
@@ -156,7 +159,13 @@ def wait_ready(*services: Service, timeout: float = 30) -> None:
         for s in services:
             if s.proc.poll() is not None:
                 raise AssertionError(f"{s.name} exited:\n{s.log()[-3000:]}")
-        replies = app.control.ping(destination=sorted(names), timeout=0.5)
+        try:
+            # A connection of its own: a pooled one may have been closed by a Redis restart.
+            with app.connection_for_write() as conn:
+                replies = app.control.ping(destination=sorted(names), timeout=0.5,
+                                           connection=conn)  # fmt: skip
+        except (OSError, redis.RedisError, kombu.exceptions.OperationalError):
+            return False
         return names <= {name for reply in replies for name in reply}
 
     wait_for(all_answer, timeout=timeout, interval=0.1, what=f"workers {sorted(names)}")
