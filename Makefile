@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format deps clean bench browser
+.PHONY: run test lint format deps clean bench chaos browser
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Python 3.11 is required")'
@@ -37,6 +37,13 @@ browser:
 
 test: lint browser
 	$(BIN)/python manage.py test --noinput $(TESTS)
+
+# Fault injection on the real stack; every scenario writes what it measured to
+# var/chaos/results.json (they are part of `make test` too).
+chaos: deps
+	rm -f var/chaos/results.json
+	$(BIN)/python manage.py test --noinput tests.chaos tests.realtime.test_engine_live $(CHAOS_TESTS)
+	@cat var/chaos/results.json
 
 # The capacity benchmark: the whole stack on its own Redis and database under var/bench/.
 bench: deps
