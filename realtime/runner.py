@@ -112,8 +112,10 @@ class MatchRunner:
         title = self.title
         self._log: list[list] = []
         applied_at = self.state["tick"]
-        raw_inputs = self.batch.call(self.scripts.take_inputs, keys=[self._keys["inputs"]])
-        for raw in raw_inputs[:MAX_INPUTS_PER_TICK]:
+        raw_inputs = self.batch.call(
+            self.scripts.take_inputs, keys=[self._keys["inputs"]], args=[MAX_INPUTS_PER_TICK]
+        )
+        for raw in raw_inputs:
             self._apply_raw_input(raw)
         if self.absent:
             self._forfeit_the_long_gone()

@@ -88,10 +88,11 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) 
 return 0
 """
 
-# Inputs pending for the next tick, taken atomically so none is applied twice or lost.
+# Inputs pending for the next tick, taken atomically so none is applied twice or lost; at
+# most ARGV[1] a tick, the rest stays queued for the next one.
 _TAKE_INPUTS = """
-local items = redis.call('LRANGE', KEYS[1], 0, -1)
-if #items > 0 then redis.call('DEL', KEYS[1]) end
+local items = redis.call('LRANGE', KEYS[1], 0, tonumber(ARGV[1]) - 1)
+if #items > 0 then redis.call('LTRIM', KEYS[1], #items, -1) end
 return items
 """
 

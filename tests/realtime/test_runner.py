@@ -70,6 +70,20 @@ class AdvanceTests(SimpleTestCase):
         self.assertGreater(runner.state["paddles"][0]["y"], y0)
         self.assertEqual(store.client().llen(store.key(1, "inputs")), 0)
 
+    def test_inputs_past_the_per_tick_cap_wait_for_the_next_tick(self):
+        from realtime.runner import MAX_INPUTS_PER_TICK
+
+        runner = running()
+        for _ in range(MAX_INPUTS_PER_TICK + 5):
+            store.push_input(match_id=1, slot=0, tick=0, payload={"dir": 1})
+        store.push_presence(match_id=1, slot=1, connected=False)
+        runner.advance()
+        self.assertEqual(store.client().llen(store.key(1, "inputs")), 6)
+        self.assertEqual(runner.absent, {})
+        runner.advance()
+        self.assertEqual(store.client().llen(store.key(1, "inputs")), 0)
+        self.assertEqual(set(runner.absent), {1})
+
     def test_a_malformed_queued_input_is_dropped_and_the_match_goes_on(self):
         runner = running()
         r = store.client()
