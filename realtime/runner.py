@@ -18,7 +18,7 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 
 from matches.games import GameError, get_title
-from realtime import protocol
+from realtime import counters, protocol
 from realtime import state as store
 from realtime.stats import TickStats
 
@@ -69,6 +69,10 @@ class MatchRunner:
         # What this tick applied, for the replay log (committed with the tick).
         self._log: list[list] = []
         self.stats = TickStats()
+        # Totals at the last stats flush: the next flush adds the difference to the shared
+        # counters (realtime.counters) and derives the achieved tick rate from it.
+        self._flushed = (0, 0, 0, time.monotonic())
+        self._refused: dict[str, int] = {}
         self.lease_ms = int(settings.MATCH_LEASE_TTL_S * 1000)
         self._keys = {part: store.key(match_id, part) for part in (
             "lease", "epoch", "state", "control", "inputs", "stats", "log")}  # fmt: skip
@@ -96,6 +100,7 @@ class MatchRunner:
         self.absent = saved["absent"]
         self.grace_s = settings.RECONNECT_GRACE_S
         self.stats = TickStats.from_json(self.redis.hget(self._keys["stats"], "json"))
+        self._flushed = (self.stats.ticks, self.stats.skipped, self.stats.overruns, self.clock())
         group = store.group_name(self.meta.public_id)
         self._channel = f"{settings.CHANNEL_LAYER_PREFIX}__group__{group}"
         log.info("match %s: runner %s took epoch %s at tick %s",
@@ -188,6 +193,8 @@ class MatchRunner:
         except (ValueError, KeyError, TypeError, GameError) as exc:
             # The gateway validates before queueing; this only guards the loop from a bad row.
             log.warning("match %s: dropped input %r: %s", self.match_id, raw[:200], exc)
+            reason = getattr(exc, "code", "malformed")
+            self._refused[reason] = self._refused.get(reason, 0) + 1
 
     def _forfeit(self, slot: int) -> None:
         self.state = self.title.forfeit(self.state, slot)
@@ -230,8 +237,23 @@ class MatchRunner:
                 self.flush_stats()
 
     def flush_stats(self) -> None:
-        summary = self.stats.to_json()
-        self.redis.hset(self._keys["stats"], mapping={"json": summary, "updated": time.time()})
+        stats, (ticks, skipped, overruns, since) = self.stats, self._flushed
+        now = self.clock()
+        fields = {"json": stats.to_json(), "updated": time.time()}
+        if now - since >= 0.5:  # a flush right after another (finish, release) says nothing
+            fields["rate"] = round((stats.ticks - ticks) / (now - since), 3)
+        self._flushed = (stats.ticks, stats.skipped, stats.overruns, now)
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.hset(self._keys["stats"], mapping=fields)
+        counters.add(pipe, {
+            "ticks": stats.ticks - ticks, "ticks_skipped": stats.skipped - skipped,
+            "tick_overruns": stats.overruns - overruns,
+            # One PUBLISH of the state to the match's group per tick run.
+            counters.BROADCASTS + "state": stats.ticks - ticks,
+            **{counters.REFUSED + reason: n for reason, n in self._refused.items()},
+        })  # fmt: skip
+        self._refused = {}
+        pipe.execute()
 
 
 def run_match(match_id: int, stop: threading.Event | None = None) -> Outcome:

@@ -6,7 +6,7 @@ import threading
 from celery import shared_task
 from celery.signals import worker_shutting_down
 
-from realtime import runner, supervisor
+from realtime import heartbeat, runner, supervisor  # noqa: F401 (heartbeat: worker signals)
 
 log = logging.getLogger(__name__)
 
