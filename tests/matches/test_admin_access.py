@@ -1,5 +1,8 @@
 """Who may do what in the match admin: the control permission, staff status, the audit log."""
 
+from unittest import mock
+
+import redis
 from django.contrib.auth.models import User
 from django.test import TestCase
 from django.urls import reverse
@@ -7,6 +10,7 @@ from django.urls import reverse
 from matches import services
 from matches.models import AuditLog, Match
 from realtime import state as store
+from tests.support.matches import redis_match
 from tests.support.stack import flush_redis
 from tests.support.staff import controller, staff_user, viewer
 
@@ -61,11 +65,13 @@ class RefusedTests(TestCase):
         # Posting an action anyway: the admin does not know it for this user.
         self.client.post(CHANGELIST, action("start_now", self.match))
         self.client.post(CHANGELIST, action("abort_matches", self.match, reason="x"))
-        self.assertEqual(self.client.post(self.kick, {"slot": 0}).status_code, 403)
-        self.assertEqual(self.client.get(CREATE).status_code, 403)
-        self.assertEqual(
-            self.client.post(CREATE, {"title": "pong", "bots": 2, "start": "on"}).status_code, 403
-        )
+        with self.assertLogs("django.request", "WARNING"):  # each refusal is logged
+            self.assertEqual(self.client.post(self.kick, {"slot": 0}).status_code, 403)
+            self.assertEqual(self.client.get(CREATE).status_code, 403)
+            self.assertEqual(
+                self.client.post(CREATE, {"title": "pong", "bots": 2, "start": "on"}).status_code,
+                403,
+            )
         self.assert_untouched()
         self.assertEqual(Match.objects.count(), 1)
         # Read-only views stay open to them.
@@ -76,7 +82,8 @@ class RefusedTests(TestCase):
 
     def test_staff_without_the_view_permission_get_no_live_json(self):
         self.client.force_login(staff_user("nobody"))
-        self.assertEqual(self.client.get(self.live).status_code, 403)
+        with self.assertLogs("django.request", "WARNING"):
+            self.assertEqual(self.client.get(self.live).status_code, 403)
 
     def test_the_control_permission_shows_the_actions_and_the_create_page(self):
         self.client.force_login(controller())
@@ -143,6 +150,33 @@ class ControlWithoutWorkerTests(TestCase):
         self.assertFalse(AuditLog.objects.exists())
 
 
+class LiveListTests(TestCase):
+    def setUp(self):
+        flush_redis()
+        self.client.force_login(controller())
+
+    def test_the_list_reads_the_live_figures_of_a_page_in_one_redis_round_trip(self):
+        running = []
+        for name in ("a", "b", "c"):
+            match = waiting_pong()
+            services.match_join(match_id=match.pk,
+                                player=services.player_create(display_name=name))  # fmt: skip
+            services.match_begin(match_id=match.pk)
+            redis_match(match.pk)  # the state as begin writes it
+            store.client().hset(store.key(match.pk, "state"), "tick", 40 + match.pk)
+            running.append(match)
+        execute = mock.patch.object(redis.client.Pipeline, "execute", autospec=True,
+                                    side_effect=redis.client.Pipeline.execute)  # fmt: skip
+        single = mock.patch.object(redis.Redis, "execute_command", autospec=True,
+                                   side_effect=redis.Redis.execute_command)  # fmt: skip
+        with execute as pipelines, single as commands:
+            page = self.client.get(CHANGELIST)
+        self.assertEqual((pipelines.call_count, commands.call_count), (1, 0))
+        rows = {m.pk: m.live for m in page.context["cl"].result_list}
+        self.assertEqual({pk: live.tick for pk, live in rows.items()},
+                         {m.pk: 40 + m.pk for m in running})  # fmt: skip
+
+
 class AuditLogAdminTests(TestCase):
     def test_the_audit_log_is_read_only_even_for_a_superuser(self):
         boss = User.objects.create_superuser("boss", "boss@example.com", "pw-123-xyz")
@@ -157,12 +191,9 @@ class AuditLogAdminTests(TestCase):
         page = self.client.get(change_url)
         self.assertEqual(page.status_code, 200)
         self.assertNotContains(page, 'name="_save"')
-        self.client.post(change_url, {"reason": "rewritten"})
-        self.assertEqual(
-            self.client.post(
-                reverse("admin:matches_auditlog_delete", args=[entry.pk]), {"post": "yes"}
-            ).status_code,
-            403,
-        )
+        delete_url = reverse("admin:matches_auditlog_delete", args=[entry.pk])
+        with self.assertLogs("django.request", "WARNING"):
+            self.assertEqual(self.client.post(change_url, {"reason": "x"}).status_code, 403)
+            self.assertEqual(self.client.post(delete_url, {"post": "yes"}).status_code, 403)
         entry.refresh_from_db()
         self.assertEqual((entry.reason, entry.details), ("test", {"k": 1}))
