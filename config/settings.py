@@ -171,8 +171,6 @@ GATEWAY_MAX_MESSAGE_BYTES = int(_env_float("GATEWAY_MAX_MESSAGE_BYTES", 4096))
 # the client is not reading (its backlog sits in Daphne's buffers): close 4408.
 GATEWAY_PING_INTERVAL_S = _env_float("GATEWAY_PING_INTERVAL_S", 2.0)
 GATEWAY_SLOW_CLIENT_S = _env_float("GATEWAY_SLOW_CLIENT_S", 10.0)
-# Messages waiting in a connection's channel-layer queue before it is closed 4408.
-GATEWAY_MAX_BACKLOG = int(_env_float("GATEWAY_MAX_BACKLOG", 64))
 # Inputs pending for one match in Redis before more are refused (the runner takes 512 a tick).
 GATEWAY_MAX_PENDING_INPUTS = int(_env_float("GATEWAY_MAX_PENDING_INPUTS", 256))
 

@@ -15,6 +15,7 @@ from django.conf import settings
 from matches.errors import MatchError, MatchNotFound
 from matches.games import GameError, get_title
 from realtime import gateway, messages
+from realtime.hub import hub
 from realtime.messages import ProtocolError
 from realtime.ratelimit import TokenBucket
 
@@ -61,13 +62,12 @@ class MatchConsumer(AsyncWebsocketConsumer):
         self.max_bytes = settings.GATEWAY_MAX_MESSAGE_BYTES
         self.ping_every = settings.GATEWAY_PING_INTERVAL_S
         self.slow_after = settings.GATEWAY_SLOW_CLIENT_S
-        self.max_backlog = settings.GATEWAY_MAX_BACKLOG
         self.probe_id = 0
         self.probe_sent: float | None = None  # set while a server ping awaits its pong
         self.last_probe = time.monotonic()
-        self.skipped = 0
-        # Join the group before reading the snapshot, so that no tick falls in between.
-        await self.channel_layer.group_add(seat.group, self.channel_name)
+        # Join the group before reading the snapshot, so that no tick falls in between. The
+        # process-wide hub, not the channel layer, delivers the group's messages (realtime.hub).
+        await hub().join(seat.group, self)
         self.joined = True
         await self.accept()
         if seat.role == gateway.PLAYER:
@@ -92,7 +92,7 @@ class MatchConsumer(AsyncWebsocketConsumer):
         seat = self.seat
         if seat is None or not self.joined:
             return
-        await self.channel_layer.group_discard(seat.group, self.channel_name)
+        await hub().leave(seat.group, self)
         # Only the socket that still holds the slot reports it gone (not a replaced one).
         if (
             seat.role == gateway.PLAYER
@@ -154,28 +154,10 @@ class MatchConsumer(AsyncWebsocketConsumer):
         await gateway.release_slot(seat=seat, channel=self.channel_name)
         await self._close(CLOSE_NORMAL)
 
-    # --- channel layer → client -------------------------------------------------------------
-    async def dispatch(self, message: dict) -> None:
-        # Channels' dispatch closes stale database connections before every handler, through
-        # a thread-pool hop; at 30 states a second per socket that hop was the largest cost
-        # of the whole fan-out (py-spy, docs/benchmarks.md). The state handler never touches
-        # the database, so it skips it.
-        if message["type"] == "match.state":
-            await self.match_state(message)
-        else:
-            await super().dispatch(message)
-
-    async def match_state(self, event: dict) -> None:
+    # --- hub / channel layer → client -------------------------------------------------------
+    async def deliver_state(self, text: str) -> None:
+        """One tick's state, already encoded, from the hub; called for every local socket."""
         if self.closing:
-            return
-        backlog = self._backlog()
-        if backlog:
-            if backlog > self.max_backlog:
-                await self._fail("too_slow", f"{backlog} messages behind", CLOSE_TOO_SLOW)
-                return
-            # Something newer is queued behind this state, and each state is complete: the
-            # client loses nothing by getting only the newest one.
-            self.skipped += 1
             return
         now = time.monotonic()
         if self.probe_sent is not None:
@@ -188,7 +170,11 @@ class MatchConsumer(AsyncWebsocketConsumer):
             self.probe_id += 1
             self.probe_sent = self.last_probe = now
             await self.send(messages.encode("ping", id=self.probe_id))
-        await self.send(event["text"])
+        await self.send(text)
+
+    async def match_state(self, event: dict) -> None:
+        # A state sent to this socket's own channel (the hub delivers the group's).
+        await self.deliver_state(event["text"])
 
     async def match_status(self, event: dict) -> None:
         if not self.closing:
@@ -204,14 +190,6 @@ class MatchConsumer(AsyncWebsocketConsumer):
                              CLOSE_REPLACED)  # fmt: skip
 
     # --- helpers -----------------------------------------------------------------------------
-    def _backlog(self) -> int:
-        """Messages waiting for this connection in the channel layer's in-process queue."""
-        try:
-            queue = self.channel_layer.channels.get(self.channel_name)
-        except (AttributeError, RuntimeError):
-            return 0
-        return queue.qsize() if queue is not None else 0
-
     async def _fail(self, code: str, reason: str, close_code: int) -> None:
         log.info("ws %s: %s (%s), closing %s", self.channel_name, code, reason, close_code)
         await self.send(messages.error(code, reason))

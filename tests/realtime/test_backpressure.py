@@ -66,31 +66,3 @@ class LatencyAndBackpressureTests(GatewayCase):
         self.assertLess(len(delivered), 20)  # cut off after ~0.35 s of 0.9 s of ticks
         await stalled.disconnect()
         await reader.disconnect()
-
-    async def test_a_backlog_of_states_is_conflated_to_the_newest(self):
-        comm, _ = await self.connect(self.visitor_cookie)
-        self.queue_states(comm_count=10)
-        state = await receive(comm)
-        self.assertEqual(state["tick"], 10)
-        self.assertTrue(await comm.receive_nothing(0.1))
-        await comm.disconnect()
-
-    @override_settings(GATEWAY_MAX_BACKLOG=5)
-    async def test_a_socket_too_far_behind_in_the_channel_layer_is_closed_4408(self):
-        comm, _ = await self.connect(self.visitor_cookie)
-        self.queue_states(comm_count=10)
-        seen = await receive_until_close(comm)
-        self.assertEqual((seen[-2]["code"], seen[-1]["code"]), ("too_slow", 4408))
-        await comm.disconnect()
-
-    def queue_states(self, *, comm_count: int) -> None:
-        """Fill the socket's in-process queue at once, as a stalled event loop would."""
-        layer = get_channel_layer()
-        inner = layer._get_layer()
-        group = inner._get_group_channel_name(store.group_name(self.public_id))
-        (channel,) = inner.groups[group]
-        for tick in range(1, comm_count + 1):
-            text = json.dumps({"type": "state", "v": 1, "tick": tick, "state": {}})
-            inner.channels[channel].put_nowait(
-                layer.serialize({"type": "match.state", "text": text})
-            )
