@@ -8,6 +8,7 @@ Close codes and every message are in docs/protocol.md.
 import logging
 import time
 
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
@@ -153,6 +154,16 @@ class MatchConsumer(AsyncWebsocketConsumer):
         self.left = True
         await gateway.release_slot(seat=seat, channel=self.channel_name)
         await self._close(CLOSE_NORMAL)
+
+    async def dispatch(self, message: dict) -> None:
+        # Channels' dispatch runs close_old_connections through a thread-pool hop before every
+        # handler: for inputs at 10-60 a second per socket that hop was a quarter of Daphne's
+        # CPU (py-spy, docs/benchmarks.md). Every database call here goes through
+        # database_sync_to_async, which closes stale connections itself.
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"no handler for message type {message['type']}")
+        await handler(message)
 
     # --- hub / channel layer → client -------------------------------------------------------
     async def deliver_state(self, text: str) -> None:
