@@ -171,6 +171,8 @@ GATEWAY_MAX_MESSAGE_BYTES = int(_env_float("GATEWAY_MAX_MESSAGE_BYTES", 4096))
 # the client is not reading (its backlog sits in Daphne's buffers): close 4408.
 GATEWAY_PING_INTERVAL_S = _env_float("GATEWAY_PING_INTERVAL_S", 2.0)
 GATEWAY_SLOW_CLIENT_S = _env_float("GATEWAY_SLOW_CLIENT_S", 10.0)
+# Spectators see a running match this late (0: live), so that watching cannot help a player.
+SPECTATOR_DELAY_S = _env_float("SPECTATOR_DELAY_S", 5.0)
 # Inputs pending for one match in Redis before more are refused (the runner takes 512 a tick).
 GATEWAY_MAX_PENDING_INPUTS = int(_env_float("GATEWAY_MAX_PENDING_INPUTS", 256))
 

@@ -5,8 +5,10 @@ come pre-encoded from the tick runner through the channel layer and are sent ver
 Close codes and every message are in docs/protocol.md.
 """
 
+import asyncio
 import logging
 import time
+from collections import deque
 
 from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
@@ -66,6 +68,9 @@ class MatchConsumer(AsyncWebsocketConsumer):
         self.probe_id = 0
         self.probe_sent: float | None = None  # set while a server ping awaits its pong
         self.last_probe = time.monotonic()
+        # Spectators watch a running match late, so that watching cannot be used to ghost.
+        self.delay = settings.SPECTATOR_DELAY_S if seat.role != gateway.PLAYER else 0.0
+        self.delayed: deque[tuple[float, str]] = deque()
         # Join the group before reading the snapshot, so that no tick falls in between. The
         # process-wide hub, not the channel layer, delivers the group's messages (realtime.hub).
         await hub().join(seat.group, self)
@@ -78,9 +83,14 @@ class MatchConsumer(AsyncWebsocketConsumer):
             await database_sync_to_async(gateway.seat_presence)(seat=seat, connected=True)
         snapshot, tick, redis_status = await gateway.snapshot(seat=seat)
         await self.send(
-            messages.encode("welcome", **seat.welcome, tick=tick, server_ms=gateway.now_ms())
-        )
-        if snapshot is not None:
+            messages.encode(
+                "welcome", **seat.welcome, tick=tick, server_ms=gateway.now_ms(),
+                delay_s=self.delay,
+            )
+        )  # fmt: skip
+        if snapshot is not None and self.delay and redis_status == "running":
+            self.delayed.append((time.monotonic() + self.delay, snapshot))
+        elif snapshot is not None:
             await self.send(snapshot)
         if redis_status == "finished":
             # The final tick is written; the database may have recorded it before we joined
@@ -181,7 +191,16 @@ class MatchConsumer(AsyncWebsocketConsumer):
             self.probe_id += 1
             self.probe_sent = self.last_probe = now
             await self.send(messages.encode("ping", id=self.probe_id))
-        await self.send(text)
+        if self.delay:
+            self.delayed.append((now + self.delay, text))
+            await self._release_due(now)
+        else:
+            await self.send(text)
+
+    async def _release_due(self, now: float) -> None:
+        delayed = self.delayed
+        while delayed and delayed[0][0] <= now:
+            await self.send(delayed.popleft()[1])
 
     async def match_state(self, event: dict) -> None:
         # A state sent to this socket's own channel (the hub delivers the group's).
@@ -192,6 +211,12 @@ class MatchConsumer(AsyncWebsocketConsumer):
             await self.send(event["text"])
 
     async def match_over(self, event: dict) -> None:
+        if self.closing:
+            return
+        # A delayed spectator sees the last seconds first; the result must not spoil them.
+        while self.delayed and not self.closing:
+            await asyncio.sleep(max(0.0, self.delayed[0][0] - time.monotonic()))
+            await self._release_due(time.monotonic())
         if not self.closing:
             await self._finish(event["text"])
 

@@ -1,3 +1,4 @@
+import asyncio
 import json
 
 from asgiref.sync import sync_to_async
@@ -13,8 +14,10 @@ from tests.support.sockets import begin, receive, receive_until_close, session_f
 from tests.support.stack import flush_redis
 
 
+@override_settings(SPECTATOR_DELAY_S=0)
 class GatewayCase(TransactionTestCase):
-    """Two seated players, ann (slot 0) and bob (slot 1), and a visitor without a seat."""
+    """Two seated players, ann (slot 0) and bob (slot 1), and a visitor without a seat.
+    Spectators watch live here; DelayedSpectatorTests covers the delay."""
 
     def setUp(self):
         flush_redis()
@@ -153,6 +156,41 @@ class RelayTests(GatewayCase):
         self.assertEqual((seen[-2]["reason"], seen[-2]["result"]), ("staff", None))
         self.assertEqual(seen[-1]["code"], 4410)
         await comm.disconnect()
+
+
+class DelayedSpectatorTests(GatewayCase):
+    @override_settings(SPECTATOR_DELAY_S=0.5)
+    async def test_a_spectator_sees_the_running_match_late_and_a_player_sees_it_live(self):
+        runner = await database_sync_to_async(self.start)()
+        player, _ = await self.connect(self.ann_cookie)
+        watcher, welcome = await self.connect()
+        self.assertEqual((welcome["role"], welcome["delay_s"]), ("spectator", 0.5))
+        await receive(player)  # the live snapshot; the spectator's is held back
+        self.assertTrue(await watcher.receive_nothing(0.2))
+        runner.advance()
+        text = store.client().hget(store.key(self.match.pk, "state"), "snapshot").decode()
+        self.assertEqual(await player.receive_from(1), text)
+        self.assertTrue(await watcher.receive_nothing(0.2))
+        await asyncio.sleep(0.4)
+        runner.advance()  # a later tick releases what is due
+        self.assertEqual(json.loads(await watcher.receive_from(1))["tick"], 0)
+        self.assertEqual(await watcher.receive_from(1), text)
+        for comm in (player, watcher):
+            await comm.disconnect()
+
+    @override_settings(SPECTATOR_DELAY_S=0.3)
+    async def test_the_result_reaches_a_delayed_spectator_after_the_last_ticks(self):
+        runner = await database_sync_to_async(self.start)()
+        watcher, _ = await self.connect()
+        runner.advance()
+        store.push_presence(match_id=self.match.pk, slot=1, connected=False, at=1.0)
+        self.assertIs(runner.advance(), Outcome.FINISHED)
+        await database_sync_to_async(supervisor.finish)(self.match.pk)
+        seen = await receive_until_close(watcher)
+        kinds = [m.get("type") for m in seen[:-1]]
+        self.assertEqual(kinds, ["state", "state", "state", "over"])
+        self.assertEqual(seen[-1]["code"], 4410)
+        await watcher.disconnect()
 
 
 class InputTests(GatewayCase):

@@ -110,7 +110,8 @@ def daphne(name: str = "daphne", **env: str) -> Service:
     import urllib.request
 
     port = free_port()
-    env = {"ALLOWED_HOSTS": "127.0.0.1,localhost", **env}
+    # Spectators watch live unless a test asks for the delay (SPECTATOR_DELAY_S).
+    env = {"ALLOWED_HOSTS": "127.0.0.1,localhost", "SPECTATOR_DELAY_S": "0", **env}
     service = Service(name, [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
                              "config.asgi:application"], **env)  # fmt: skip
     service.port = port

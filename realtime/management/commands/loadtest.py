@@ -34,7 +34,9 @@ class Command(BaseCommand):
         parser.add_argument("--seconds", type=float, default=10.0, help="measured per step")
         parser.add_argument("--settle", type=float, default=4.0, help="wait before measuring")
         parser.add_argument("--processes", type=int, default=2)
-        parser.add_argument("--title-settings", default='{"score_to": 21}', help="title settings JSON")
+        parser.add_argument(
+            "--title-settings", default='{"score_to": 21}', help="title settings JSON"
+        )
         parser.add_argument("--json", dest="json_path")
 
     def handle(self, *args, **o):
