@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from matches import api
+from matches import api, history_api
 
 urlpatterns = [
     path("csrf", api.csrf, name="api-csrf"),
@@ -12,4 +12,7 @@ urlpatterns = [
     path("matches/<str:public_id>", api.match_detail, name="api-match"),
     path("matches/<str:public_id>/join", api.match_join, name="api-match-join"),
     path("matches/<str:public_id>/leave", api.match_leave, name="api-match-leave"),
+    path("matches/<str:public_id>/replay", history_api.replay_frames, name="api-replay"),
+    path("leaderboard/<str:title>", history_api.leaderboard, name="api-leaderboard"),
+    path("players/<int:player_id>", history_api.player, name="api-player"),
 ]

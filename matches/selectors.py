@@ -5,7 +5,7 @@ from datetime import datetime
 from django.db.models import Count, Prefetch, QuerySet
 
 from matches.errors import MatchNotFound
-from matches.models import Match, Participation, Player
+from matches.models import Match, Participation, Player, Rating, Replay
 
 Status = Match.Status
 
@@ -71,3 +71,29 @@ def waiting_since(*, before: datetime) -> list[int]:
             "pk", flat=True
         )
     )
+
+
+def leaderboard(*, title: str, limit: int = 50) -> list[Rating]:
+    return list(
+        Rating.objects.filter(title=title)
+        .select_related("player")
+        .order_by("-rating", "id")[:limit]
+    )
+
+
+def player_get(*, player_id: int) -> Player:
+    try:
+        return Player.objects.get(pk=player_id)
+    except Player.DoesNotExist:
+        raise MatchNotFound(f"no player {player_id}", code="unknown_player") from None
+
+
+def replay_get(*, public_id: str) -> Replay:
+    match = match_get(public_id=public_id)
+    try:
+        return Replay.objects.select_related("match").get(match=match)
+    except Replay.DoesNotExist:
+        raise MatchNotFound(
+            f"match {public_id} has no replay (only matches finished on the engine have one)",
+            code="no_replay",
+        ) from None
