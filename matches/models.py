@@ -16,7 +16,12 @@ from matches.games import TITLES
 
 def new_public_id() -> str:
     # 10 characters of a URL-safe alphabet (~60 bits): unguessable, short enough for a URL.
-    return secrets.token_urlsafe(8)[:10]
+    # Never a leading "-" or "_": it would read as an option on a command line
+    # (`manage.py verify_replay <id>`) and looks like a typo in a URL.
+    while True:
+        candidate = secrets.token_urlsafe(8)[:10]
+        if candidate[0].isalnum():
+            return candidate
 
 
 def new_seed() -> int:

@@ -235,3 +235,12 @@ class PlayerTests(TestCase):
         for bad in ["", "   ", "x" * 25, "bell\x07", 42, None]:
             with self.subTest(bad=bad), self.assertRaises(MatchError):
                 services.player_create(display_name=bad)
+
+
+class PublicIdTests(TestCase):
+    def test_public_ids_never_start_with_a_dash_or_an_underscore(self):
+        from matches.models import new_public_id
+
+        ids = [new_public_id() for _ in range(2000)]
+        self.assertTrue(all(i[0].isalnum() and len(i) == 10 for i in ids))
+        self.assertEqual(len(set(ids)), len(ids))
