@@ -78,7 +78,9 @@ class Batcher:
                 conn.pack_commands(
                     [("EVALSHA", i.script.sha, len(i.keys), *i.keys, *i.args) for i in batch]
                 ),
-                check_health=False,
+                # Pings first only if the connection sat idle (a second or more): catches one
+                # left stale by a Redis restart without a cost while matches are ticking.
+                check_health=True,
             )
             results = []
             for _ in batch:
@@ -109,4 +111,5 @@ class Batcher:
     def _connection(self):
         if self._conn is None:
             self._conn = self.client.connection_pool.make_connection()
+            self._conn.health_check_interval = 1
         return self._conn

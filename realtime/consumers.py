@@ -10,6 +10,7 @@ import logging
 import time
 from collections import deque
 
+import orjson
 from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
@@ -71,6 +72,8 @@ class MatchConsumer(AsyncWebsocketConsumer):
         # Spectators watch a running match late, so that watching cannot be used to ghost.
         self.delay = settings.SPECTATOR_DELAY_S if seat.role != gateway.PLAYER else 0.0
         self.delayed: deque[tuple[float, str]] = deque()
+        # States the hub delivers before the welcome and snapshot went out wait here.
+        self.early: list[str] | None = []
         # Join the group before reading the snapshot, so that no tick falls in between. The
         # process-wide hub, not the channel layer, delivers the group's messages (realtime.hub).
         await hub().join(seat.group, self)
@@ -92,6 +95,10 @@ class MatchConsumer(AsyncWebsocketConsumer):
             self.delayed.append((time.monotonic() + self.delay, snapshot))
         elif snapshot is not None:
             await self.send(snapshot)
+        early, self.early = self.early, None
+        for text in early:
+            if tick is None or orjson.loads(text)["tick"] > tick:
+                await self.deliver_state(text)
         if redis_status == "finished":
             # The final tick is written; the database may have recorded it before we joined
             # the group, in which case its `over` went out without us.
@@ -179,6 +186,9 @@ class MatchConsumer(AsyncWebsocketConsumer):
     async def deliver_state(self, text: str) -> None:
         """One tick's state, already encoded, from the hub; called for every local socket."""
         if self.closing:
+            return
+        if self.early is not None:
+            self.early.append(text)
             return
         now = time.monotonic()
         if self.probe_sent is not None:
