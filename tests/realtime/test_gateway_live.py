@@ -1,149 +1,26 @@
 """The gateway on real processes: Daphne, Redis, a tick worker, beat and the default worker.
 
 Browsers are played by HTTP with their own cookies (the lobby API) and the `websockets`
-client, sending Origin and Cookie headers as a browser does.
+client, sending Origin and Cookie headers as a browser does (tests/support/live.py).
 """
 
 import asyncio
-import http.client
 import json
-import time
-from collections.abc import Callable
-from http.cookies import SimpleCookie
 from itertools import pairwise
 
 from asgiref.sync import async_to_sync
 from django.test import TransactionTestCase
-from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from matches.models import Participation
 from tests.support import stack
+from tests.support.live import Browser, Client, tracker
 
 DAPHNE_ENV = {
     "MATCH_COUNTDOWN_S": "0.3",
     "GATEWAY_PING_INTERVAL_S": "0.5",
     "GATEWAY_SLOW_CLIENT_S": "2",
 }
-
-
-class Browser:
-    """Plain HTTP with a cookie jar that, like a browser on localhost, ignores `Secure`."""
-
-    def __init__(self, origin: str) -> None:
-        self.origin = origin
-        self.host, port = origin.removeprefix("http://").split(":")
-        self.port = int(port)
-        self.cookies: dict[str, str] = {}
-
-    @property
-    def cookie_header(self) -> str:
-        return "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-
-    def request(self, method: str, path: str, body: dict | None = None) -> tuple[int, dict]:
-        if method == "POST" and "csrftoken" not in self.cookies:
-            self.request("GET", "/api/csrf")
-        headers = {"Origin": self.origin, "Cookie": self.cookie_header}
-        data = None
-        if method == "POST":
-            headers["X-CSRFToken"] = self.cookies["csrftoken"]
-            headers["Content-Type"] = "application/json"
-            data = json.dumps(body or {})
-        conn = http.client.HTTPConnection(self.host, self.port, timeout=10)
-        try:
-            conn.request(method, path, body=data, headers=headers)
-            response = conn.getresponse()
-            for header in response.headers.get_all("Set-Cookie") or []:
-                for name, morsel in SimpleCookie(header).items():
-                    self.cookies[name] = morsel.value
-            return response.status, json.loads(response.read() or b"null")
-        finally:
-            conn.close()
-
-    def post(self, path: str, body: dict | None = None) -> dict:
-        status, reply = self.request("POST", path, body)
-        assert status in (200, 201), (status, reply)
-        return reply
-
-
-class Client:
-    """One socket: answers server pings, keeps every message, may play through ``policy``."""
-
-    def __init__(self, ws: ClientConnection, welcome: dict) -> None:
-        self.ws, self.welcome = ws, welcome
-        self.states: list[tuple[float, dict, str]] = []  # (arrival, message, raw text)
-        self.errors: list[dict] = []
-        self.policy: Callable[[dict], dict | None] | None = None
-        self.seq = 0
-        self.task: asyncio.Task | None = None
-
-    @classmethod
-    async def open(cls, origin: str, public_id: str, *, cookie: str = "", **kwargs) -> "Client":
-        headers = {"Origin": kwargs.pop("send_origin", origin)}
-        if cookie:
-            headers["Cookie"] = cookie
-        ws = await connect(f"ws://{origin.removeprefix('http://')}/ws/matches/{public_id}/",
-                           additional_headers=headers, ping_interval=None, **kwargs)  # fmt: skip
-        welcome = json.loads(await ws.recv())
-        assert welcome["type"] == "welcome", welcome
-        return cls(ws, welcome)
-
-    def start(self) -> "Client":
-        self.task = asyncio.ensure_future(self.run())
-        return self
-
-    async def run(self) -> None:
-        try:
-            async for raw in self.ws:
-                message = json.loads(raw)
-                kind = message["type"]
-                if kind == "ping":
-                    await self.ws.send(json.dumps({"type": "pong", "id": message["id"]}))
-                elif kind == "state":
-                    self.states.append((time.monotonic(), message, raw))
-                    if self.policy is not None:
-                        move = self.policy(message)
-                        if move is not None:
-                            await self.send_input(move)
-                elif kind == "error":
-                    self.errors.append(message)
-        except ConnectionClosed:
-            pass
-
-    async def send_input(self, move: dict) -> None:
-        self.seq += 1
-        await self.ws.send(json.dumps({"type": "input", "v": 1, "seq": self.seq, "input": move}))
-
-    async def until(self, predicate: Callable[[], object], timeout: float, what: str) -> None:
-        deadline = time.monotonic() + timeout
-        while not predicate():
-            if time.monotonic() > deadline:
-                raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-            await asyncio.sleep(0.02)
-
-    def last(self) -> dict | None:
-        return self.states[-1][1] if self.states else None
-
-    async def close(self) -> None:
-        await self.ws.close()
-        if self.task is not None:
-            await self.task
-
-
-def tracker(slot: int) -> Callable[[dict], dict | None]:
-    """A scripted player: the paddle follows the ball; a move is sent only when it changes."""
-    current = {"dir": None}
-
-    def policy(message: dict) -> dict | None:
-        state = message["state"]
-        diff = state["ball"]["y"] - state["paddles"][slot]["y"]
-        wanted = 0 if abs(diff) < 6 else (1 if diff > 0 else -1)
-        if wanted == current["dir"]:
-            return None
-        current["dir"] = wanted
-        return {"dir": wanted}
-
-    return policy
 
 
 class GatewayLiveTests(TransactionTestCase):

@@ -105,11 +105,12 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def daphne(name: str = "daphne", **env: str) -> Service:
-    """The ASGI server on a free local port; ``.port`` and ``.origin`` say where."""
+def daphne(name: str = "daphne", *, port: int | None = None, **env: str) -> Service:
+    """The ASGI server on a free local port (or ``port``, to restart one where it was);
+    ``.port`` and ``.origin`` say where."""
     import urllib.request
 
-    port = free_port()
+    port = port or free_port()
     # Spectators watch live unless a test asks for the delay (SPECTATOR_DELAY_S).
     env = {"ALLOWED_HOSTS": "127.0.0.1,localhost", "SPECTATOR_DELAY_S": "0", **env}
     service = Service(name, [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
