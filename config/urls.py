@@ -4,6 +4,7 @@ from django.urls import include, path
 
 from config import health
 from frontend import views as frontend_views
+from matches import quickplay_api
 
 
 def healthz(request):
@@ -12,6 +13,10 @@ def healthz(request):
 
 urlpatterns = [
     path("", frontend_views.home, name="home"),
+    path("m/<str:public_id>/", frontend_views.match_page, name="match"),
+    path("lobby/results", frontend_views.results_fragment, name="lobby-results"),
+    path("api/quickplay", quickplay_api.quickplay, name="api-quickplay"),
+    path("api/quickplay/cancel", quickplay_api.quickplay_cancel, name="api-quickplay-cancel"),
     path("api/", include("matches.api_urls")),
     path("healthz", healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),

@@ -1,19 +1,110 @@
-"""Pages for players. They read through the selectors and never write models themselves."""
+"""Pages for players: the lobby and the match page. They read through the selectors and never
+write models; everything the pages do afterwards goes through the lobby API and the match
+socket (docs/protocol.md)."""
 
-from django.http import HttpRequest, HttpResponse
+from django.conf import settings
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.views.decorators.csrf import ensure_csrf_cookie
 
 from matches import selectors
-from matches.games import TITLES
+from matches.errors import MatchNotFound
+from matches.games import TITLES, get_title
+from matches.identity import player_for_session
+
+# One line per title for the lobby cards (presentation only; the rules are in docs/games.md).
+BLURBS = {
+    "pong": "Two paddles, one ball. Arrow keys or W/S.",
+    "snake": "Eat, grow, be the last snake standing. Arrow keys or WASD, swipe on a phone.",
+    "arena": "Ships with inertia: aim with the mouse, right button or W to thrust, click to fire.",
+}
 
 
+def _titles() -> list[dict]:
+    out = []
+    for title in TITLES.values():
+        info = title.describe()
+        # A setting with a single possible value is not a choice worth a form field.
+        info["fields"] = [
+            {"name": name, **field}
+            for name, field in info["settings"].items()
+            if field.get("min") != field.get("max") or field["type"] == "bool"
+        ]
+        info["blurb"] = BLURBS.get(title.name, "")
+        out.append(info)
+    return out
+
+
+@ensure_csrf_cookie
 def home(request: HttpRequest) -> HttpResponse:
+    player = player_for_session(request.session)
+    titles = _titles()
     return render(
         request,
         "frontend/home.html",
         {
-            "titles": list(TITLES.values()),
+            "titles": titles,
+            "player": player,
             "matches": selectors.lobby_matches(),
             "results": selectors.recent_results(limit=10),
+            "lobby_config": {
+                "player": {"id": player.pk, "display_name": player.display_name}
+                if player
+                else None,
+                "titles": {t["name"]: t["label"] for t in titles},
+                "quickplay_bots_after_s": settings.QUICKPLAY_BOT_AFTER_S,
+            },
+        },
+    )
+
+
+def results_fragment(request: HttpRequest) -> HttpResponse:
+    """The recent results list alone, for the lobby to refresh in place."""
+    return render(
+        request, "frontend/_results.html", {"results": selectors.recent_results(limit=10)}
+    )
+
+
+@ensure_csrf_cookie
+def match_page(request: HttpRequest, public_id: str) -> HttpResponse:
+    try:
+        match = selectors.match_get(public_id=public_id)
+    except MatchNotFound:
+        raise Http404("no such match") from None
+    player = player_for_session(request.session)
+    seat = selectors.participation_for(match=match, player=player)
+    playing = seat is not None and seat.left_at is None
+    people = [
+        {"slot": p.slot, "name": p.name, "bot": p.is_bot, "connected": p.connected}
+        for p in match.participations.select_related("player").order_by("slot")
+    ]
+    # The socket's welcome is authoritative; this only lets the page draw before it arrives.
+    config = {
+        "match": match.public_id,
+        "title": match.title,
+        "status": match.status,
+        "role": "player" if playing else "spectator",
+        "slot": seat.slot if playing else None,
+        "players": people,
+        "max_players": match.max_players,
+        "tick_hz": match.tick_hz,
+        "starts_at": match.starts_at.isoformat() if match.starts_at else None,
+    }
+    can_join = (
+        not playing
+        and player is not None
+        and match.status == match.Status.WAITING
+        and len(people) < match.max_players
+    )
+    return render(
+        request,
+        "frontend/match.html",
+        {
+            "match": match,
+            "title": get_title(match.title),
+            "config": config,
+            "playing": playing,
+            "can_join": can_join,
+            "player": player,
         },
     )

@@ -1,0 +1,239 @@
+// The match page: one socket, one timeline, one renderer, drawn every animation frame.
+import { api } from "./api.js";
+import { createControls } from "./input.js";
+import { Hud, nameOf } from "./hud.js";
+import { MatchSocket } from "./net.js";
+import * as arena from "./render/arena.js";
+import * as pong from "./render/pong.js";
+import * as snake from "./render/snake.js";
+import { Timeline } from "./timeline.js";
+
+const RENDERERS = { pong, snake, arena };
+const config = JSON.parse(document.getElementById("match-config").textContent);
+const renderer = RENDERERS[config.title];
+const canvas = document.getElementById("field");
+const ctx = canvas.getContext("2d");
+const stage = document.getElementById("stage");
+
+// What the page knows, also exposed for tests and the curious (read-only by convention).
+const game = {
+  title: config.title,
+  match: config.match,
+  role: config.role,
+  slot: config.slot,
+  status: config.status,
+  startsAt: config.starts_at ? Date.parse(config.starts_at) : null,
+  players: config.players,
+  tickHz: config.tick_hz,
+  tick: null,
+  state: null,
+  paused: [],
+  connection: "idle",
+  rtt: null,
+  over: null,
+  frames: 0,
+  welcomes: 0,
+  statuses: [config.status], // every status seen, in order (tests check the countdown)
+  // Drop the socket as a network failure would (tests, and trying the reconnect by hand).
+  dropConnection: () => socket.ws?.close(4000, "dropped by hand"),
+};
+window.__game = game;
+
+let clockOffset = 0; // server ms − our ms, from the welcome
+let timeline = new Timeline(game.tickHz);
+let ship = null; // our ship's last drawn position (arena aim), world units
+let view = { w: 1, h: 1, scale: 1 };
+const hud = new Hud({ title: game.title, you: () => game.slot });
+const socket = new MatchSocket(game.match);
+let controls = null;
+let playersFresh = false; // line-up fetched since the match runs (bots included)
+
+function setupControls() {
+  controls?.detach();
+  controls = null;
+  document.body.dataset.role = game.role;
+  document.getElementById("spectator-banner").hidden = game.role !== "spectator";
+  if (game.role !== "player" || game.over) return;
+  controls = createControls(game.title, {
+    send: (input) => socket.sendInput(input),
+    canvas,
+    touchRoot: document.getElementById("touch"),
+    shipScreen: () => {
+      if (!ship) return null;
+      const rect = canvas.getBoundingClientRect();
+      return { x: rect.left + ship.x * (rect.width / view.w), y: rect.top + ship.y * (rect.height / view.h) };
+    },
+  });
+}
+
+function fit() {
+  if (!game.state) return;
+  const { w, h } = renderer.world(game.state);
+  const maxW = stage.clientWidth;
+  const maxH = Math.max(200, window.innerHeight * 0.72);
+  const scale = Math.min(maxW / w, maxH / h);
+  const dpr = window.devicePixelRatio || 1;
+  canvas.style.width = `${Math.floor(w * scale)}px`;
+  canvas.style.height = `${Math.floor(h * scale)}px`;
+  canvas.width = Math.floor(w * scale * dpr);
+  canvas.height = Math.floor(h * scale * dpr);
+  ctx.setTransform(scale * dpr, 0, 0, scale * dpr, 0, 0);
+  view = { w, h, scale };
+}
+
+async function refreshPlayers() {
+  // Bots take their seats at the start, after our welcome: ask once for the final line-up.
+  try {
+    const { match } = await api.match(game.match);
+    game.players = match.players;
+  } catch {
+    // the names stay as they were; the bots are still called "Bot n"
+  }
+}
+
+function setStatus(status) {
+  game.status = status;
+  if (game.statuses[game.statuses.length - 1] !== status) game.statuses.push(status);
+}
+
+function onMessage(message) {
+  switch (message.type) {
+    case "welcome":
+      game.welcomes += 1;
+      game.role = message.role;
+      game.slot = message.slot;
+      setStatus(message.status);
+      game.players = message.players;
+      game.startsAt = message.starts_at ? Date.parse(message.starts_at) : null;
+      game.tickHz = message.tick_hz;
+      clockOffset = message.server_ms - Date.now();
+      timeline = new Timeline(game.tickHz);
+      playersFresh = false;
+      setupControls();
+      controls?.resend();
+      break;
+    case "status":
+      setStatus(message.status);
+      game.players = message.players;
+      game.startsAt = message.starts_at ? Date.parse(message.starts_at) : null;
+      break;
+    case "state": {
+      const first = game.state === null;
+      setStatus("running");
+      if (!playersFresh) {
+        playersFresh = true;
+        refreshPlayers();
+      }
+      game.tick = message.tick;
+      game.state = message.state;
+      game.paused = message.paused ?? [];
+      timeline.push(message.tick, message.state);
+      if (first) fit();
+      hud.scoreboard(message.state, game.players);
+      break;
+    }
+    case "over":
+      finish(message);
+      break;
+    case "error":
+      console.warn("server:", message.code, message.reason);
+      break;
+  }
+}
+
+function finish(message) {
+  game.over = message;
+  setStatus(message.status ?? "finished");
+  controls?.detach();
+  controls = null;
+  socket.stop();
+  if (message.status === "aborted" || !message.result) {
+    hud.over({ headline: "Match aborted", summary: message.reason || "" });
+    return;
+  }
+  const { winner, summary } = message.result;
+  let headline;
+  if (winner === null || winner === undefined) headline = "Draw";
+  else if (winner === game.slot && game.role === "player") headline = "You win!";
+  else headline = `${nameOf(game.players, winner)} wins`;
+  hud.over({ headline, summary: summary ? `Final score ${summary}` : "" });
+}
+
+// The overlay says why the field is not moving, if it is not.
+function overlay(now) {
+  if (game.over) return;
+  if (socket.status === "reconnecting" && game.connection !== "open") {
+    hud.show("Reconnecting…", socket.detail);
+    return;
+  }
+  if (game.status === "waiting") {
+    const seats = config.max_players;
+    hud.show("Waiting for players", `${game.players.length} of ${seats} seats taken · share this page's address to invite`);
+  } else if (game.status === "countdown" || (game.status === "running" && !game.state)) {
+    const left = game.startsAt ? (game.startsAt - (Date.now() + clockOffset)) / 1000 : 0;
+    hud.show(left > 0.05 ? String(Math.ceil(left)) : "Go!", "Get ready");
+  } else if (game.paused.length) {
+    const names = game.paused.map((slot) => nameOf(game.players, slot)).join(", ");
+    hud.show("Paused", `waiting for ${names} to reconnect`);
+  } else {
+    hud.show(null);
+  }
+}
+
+function frame(now) {
+  requestAnimationFrame(frame);
+  overlay(now);
+  const f = timeline.frame(now);
+  if (!f) return;
+  const drawn = renderer.draw(ctx, f, {
+    slot: game.role === "player" ? game.slot : null,
+    name: (slot) => nameOf(game.players, slot),
+    tickHz: game.tickHz,
+  });
+  ship = drawn?.ship ?? null;
+  controls?.frame();
+  game.frames += 1;
+}
+
+socket.addEventListener("message", (e) => onMessage(e.detail));
+socket.addEventListener("status", (e) => {
+  game.connection = e.detail.status;
+  hud.connection(e.detail.status, e.detail.detail);
+  if (e.detail.status === "closed" && !game.over && e.detail.detail) {
+    hud.show("Disconnected", e.detail.detail);
+  }
+});
+socket.addEventListener("rtt", (e) => {
+  game.rtt = e.detail;
+  hud.roundTrip(e.detail);
+});
+
+window.addEventListener("resize", fit);
+document.getElementById("again")?.addEventListener("click", () => {
+  location.assign(`/?play=${encodeURIComponent(game.title)}`);
+});
+document.getElementById("leave")?.addEventListener("click", async (event) => {
+  if (game.role === "player" && game.status === "running" && !game.over &&
+      !confirm("Leave the match? You forfeit it.")) return;
+  event.target.disabled = true;
+  try {
+    if (game.role === "player" && !game.over) await api.leave(game.match);
+  } finally {
+    location.assign("/");
+  }
+});
+document.getElementById("join")?.addEventListener("click", async (event) => {
+  event.target.disabled = true;
+  try {
+    await api.join(game.match);
+    location.reload(); // the new socket is welcomed as a player
+  } catch (err) {
+    hud.show("Could not join", err.message);
+    event.target.disabled = false;
+  }
+});
+
+setupControls();
+hud.connection("connecting", "");
+socket.connect();
+requestAnimationFrame(frame);

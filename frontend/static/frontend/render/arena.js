@@ -1,0 +1,117 @@
+// Thrust Arena: the 1000 × 1000 world, ships blended between two states, shots placed back
+// along their velocity to the instant drawn.
+import { FIELD, slotColor } from "../palette.js";
+import { lerp, lerpAngle } from "../timeline.js";
+
+export const world = (state) => ({ w: state.w, h: state.h });
+
+const JUMP = 60; // more than a ship moves in a tick: a respawn, not motion
+
+function backdrop(ctx, w, h) {
+  ctx.fillStyle = FIELD.bg;
+  ctx.fillRect(0, 0, w, h);
+  ctx.strokeStyle = "#161b26";
+  ctx.lineWidth = 2;
+  ctx.beginPath();
+  for (let x = 100; x < w; x += 100) {
+    ctx.moveTo(x, 0);
+    ctx.lineTo(x, h);
+  }
+  for (let y = 100; y < h; y += 100) {
+    ctx.moveTo(0, y);
+    ctx.lineTo(w, y);
+  }
+  ctx.stroke();
+  ctx.strokeStyle = FIELD.line;
+  ctx.lineWidth = 6;
+  ctx.strokeRect(3, 3, w - 6, h - 6);
+}
+
+// Drawn a bit larger than the hit radius: at phone scale a 14-unit ship is a few pixels.
+const SPRITE = 1.35;
+
+function ship(ctx, x, y, angle, hitR, color, { thrust, mine, inv, hp, maxHp, name }) {
+  const r = hitR * SPRITE;
+  ctx.save();
+  ctx.translate(x, y);
+  if (inv > 0) {
+    ctx.strokeStyle = color;
+    ctx.globalAlpha = 0.35 + 0.25 * Math.sin(inv / 2);
+    ctx.lineWidth = 2;
+    ctx.beginPath();
+    ctx.arc(0, 0, r + 8, 0, Math.PI * 2);
+    ctx.stroke();
+    ctx.globalAlpha = 1;
+  }
+  ctx.rotate(angle);
+  if (thrust) {
+    ctx.fillStyle = "#ffb13b";
+    ctx.beginPath();
+    ctx.moveTo(-r * 0.7, -r * 0.35);
+    ctx.lineTo(-r * (1.5 + Math.random() * 0.5), 0);
+    ctx.lineTo(-r * 0.7, r * 0.35);
+    ctx.fill();
+  }
+  ctx.fillStyle = color;
+  ctx.strokeStyle = mine ? FIELD.text : FIELD.bg;
+  ctx.lineWidth = mine ? 3 : 2;
+  ctx.beginPath();
+  ctx.moveTo(r * 1.2, 0);
+  ctx.lineTo(-r * 0.9, -r * 0.8);
+  ctx.lineTo(-r * 0.5, 0);
+  ctx.lineTo(-r * 0.9, r * 0.8);
+  ctx.closePath();
+  ctx.fill();
+  ctx.stroke();
+  ctx.restore();
+
+  ctx.font = "600 24px system-ui, sans-serif";
+  ctx.textAlign = "center";
+  ctx.textBaseline = "bottom";
+  ctx.fillStyle = color;
+  ctx.fillText(name, x, y - r - 10);
+  const pip = 10;
+  const left = x - (maxHp * pip) / 2;
+  for (let i = 0; i < maxHp; i++) {
+    ctx.fillStyle = i < hp ? color : FIELD.line;
+    ctx.fillRect(left + i * pip, y + r + 8, pip - 3, 5);
+  }
+}
+
+export function draw(ctx, { a, b, alpha }, view) {
+  const { w, h, ship_r: r, shot_r: sr } = b;
+  backdrop(ctx, w, h);
+  const dtBack = (1 - alpha) / view.tickHz; // seconds from the instant drawn to b
+
+  for (const [x, y, vx, vy, owner] of b.shots) {
+    ctx.fillStyle = slotColor(owner);
+    ctx.beginPath();
+    ctx.arc(x - vx * dtBack, y - vy * dtBack, sr + 1, 0, Math.PI * 2);
+    ctx.fill();
+  }
+
+  let mine = null;
+  b.ships.forEach((s, slot) => {
+    if (!s.active || !s.alive) return;
+    const p = a.ships[slot];
+    const blend = p && p.alive && Math.hypot(s.x - p.x, s.y - p.y) < JUMP;
+    const x = blend ? lerp(p.x, s.x, alpha) : s.x;
+    const y = blend ? lerp(p.y, s.y, alpha) : s.y;
+    const angle = blend ? lerpAngle(p.a, s.a, alpha) : s.a;
+    if (slot === view.slot) mine = { x, y };
+    ship(ctx, x, y, angle, r, slotColor(slot), {
+      thrust: s.thrust, mine: slot === view.slot, inv: s.inv, hp: s.hp, maxHp: b.max_hp,
+      name: view.name(slot),
+    });
+  });
+
+  const me = view.slot !== null ? b.ships[view.slot] : null;
+  if (me && me.active && !me.alive) {
+    ctx.fillStyle = FIELD.text;
+    ctx.font = "600 40px system-ui, sans-serif";
+    ctx.textAlign = "center";
+    ctx.textBaseline = "middle";
+    ctx.fillText(`Respawn in ${Math.ceil(me.respawn_in / view.tickHz)} s`, w / 2, h / 2);
+  }
+  return { ship: mine };
+}

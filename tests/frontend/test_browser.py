@@ -1,0 +1,265 @@
+"""The front end in real headless Chromium against a real stack: Daphne, Redis, the tick worker,
+the default worker and beat. Each browser context is one person with their own session.
+
+The pages expose what they know as ``window.__game`` (role, slot, status, latest snapshot,
+result) and ``window.__lobby``; the tests read it next to the DOM. Screenshots of the lobby
+and of each title in play go to docs/screenshots/ (README.md shows them).
+"""
+
+import itertools
+import os
+import re
+import time
+import unittest
+
+from django.test import TransactionTestCase
+
+from tests.support import browser as chromium
+from tests.support import stack
+
+# Fast matches (read by Daphne, where the API starts countdowns and quick play decides):
+# a 1 s countdown, bots after 1 s alone in the quick-play queue.
+STACK_ENV = {
+    "MATCH_COUNTDOWN_S": "1",
+    "QUICKPLAY_BOT_AFTER_S": "1",
+}
+MATCH_URL = re.compile(r"/m/([A-Za-z0-9_-]+)/$")
+
+
+@unittest.skipUnless(chromium.available(), "chromium is not installed (make browser)")
+class BrowserTests(TransactionTestCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        # Playwright's sync API keeps an event loop in this thread; the ORM calls the tests
+        # make between browser steps are plain sync code all the same.
+        cls._async_unsafe = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+        stack.flush_redis()
+        cls.services = []
+        try:
+            workers = [
+                stack.tick_worker("ticks-fe"),
+                stack.default_worker("default-fe"),
+            ]
+            cls.services += workers
+            cls.services.append(stack.beat("beat-fe"))
+            stack.wait_ready(*workers)
+            cls.daphne = stack.daphne("daphne-fe", **STACK_ENV)
+            cls.services.append(cls.daphne)
+            cls.chromium = chromium.Chromium(cls.daphne.origin)
+        except BaseException:
+            cls._stop_services()
+            raise
+
+    @classmethod
+    def _stop_services(cls):
+        for service in reversed(cls.services):
+            service.stop()
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            cls.chromium.close()
+        finally:
+            cls._stop_services()
+            if cls._async_unsafe is None:
+                os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+            super().tearDownClass()
+
+    def setUp(self):
+        self.chromium.console.clear()
+
+    def tearDown(self):
+        errors = [line for line in self.chromium.console if line.startswith("pageerror")]
+        self.assertEqual(errors, [], "script errors in the page")
+
+    # --- helpers -------------------------------------------------------------------------
+
+    def person(self, name: str | None, **options):
+        """A new browser context on the lobby, with a nickname saved if ``name``."""
+        page = self.chromium.page(**options)
+        page.goto("/")
+        if name:
+            page.fill("#nick", name)
+            page.click("#nick-form button[type=submit]")
+            page.wait_for_function("() => window.__lobby && window.__lobby.player !== null")
+            self.assertIn(name, page.text_content("#nick-status"))
+        return page
+
+    def game(self, page, expression: str):
+        return page.evaluate(f"() => {{ const g = window.__game; return {expression}; }}")
+
+    def wait_game(self, page, condition: str, timeout: float = 15):
+        page.wait_for_function(
+            f"() => {{ const g = window.__game; return !!(g && ({condition})); }}",
+            timeout=timeout * 1000,
+        )
+
+    def public_id(self, page) -> str:
+        match = MATCH_URL.search(page.url)
+        self.assertIsNotNone(match, page.url)
+        return match.group(1)
+
+    def quick_play(self, page, title: str) -> str:
+        page.click(f".card[data-title={title}] button.quick")
+        page.wait_for_url(MATCH_URL, timeout=15_000)
+        return self.public_id(page)
+
+    # --- scenarios -----------------------------------------------------------------------
+
+    def test_pong_create_join_keys_spectator_reload_score_and_result(self):
+        ada = self.person("Ada")
+        ada.click(".card[data-title=pong] details summary")
+        ada.fill(".card[data-title=pong] input[name=score_to]", "3")
+        ada.click(".card[data-title=pong] form.create-form button[type=submit]")
+        ada.wait_for_url(MATCH_URL)
+        public_id = self.public_id(ada)
+        self.wait_game(ada, "g.status === 'waiting' && g.role === 'player' && g.slot === 0")
+        self.assertIn("Waiting for players", ada.text_content("#overlay"))
+
+        # Bob finds it in the lobby's live list (polled) and joins.
+        bob = self.person("Bob")
+        join = bob.locator(f"tr[data-match='{public_id}'] button.join")
+        join.wait_for(timeout=5000)
+        join.click()
+        bob.wait_for_url(MATCH_URL)
+        for page, slot in ((ada, 0), (bob, 1)):
+            self.wait_game(page, f"g.role === 'player' && g.slot === {slot} && g.state !== null")
+        self.wait_game(ada, "g.connection === 'open' && g.rtt !== null")
+        self.assertRegex(ada.text_content("#rtt"), r"RTT \d+ ms")
+        self.assertEqual(ada.text_content("#conn-state"), "Connected")
+
+        # Ada holds ↓: her paddle's y grows from snapshot to snapshot.
+        ys = self.paddle_ys_while_holding(ada, "ArrowDown", slot=0)
+        self.assertGreater(ys[-1], ys[0] + 60, ys)
+        self.assertGreater(sum(b > a for a, b in itertools.pairwise(ys)), len(ys) // 2)
+        self.assertTrue(self.game(bob, "g.state.paddles[0].y") > 250 + 40)  # Bob sees it too
+
+        # A visitor without a nickname watches from the lobby's list.
+        eve = self.person(None)
+        watch = eve.locator(f"tr[data-match='{public_id}'] a.button")
+        watch.wait_for(timeout=5000)
+        self.assertEqual(watch.text_content(), "Watch")
+        chromium.screenshot(eve, "lobby.png")
+        watch.click()
+        eve.wait_for_url(MATCH_URL)
+        self.wait_game(eve, "g.role === 'spectator' && g.slot === null && g.state !== null")
+        self.assertTrue(eve.is_visible("#spectator-banner"))
+        self.assertFalse(ada.is_visible("#spectator-banner"))
+        tick = self.game(eve, "g.tick")
+        self.wait_game(eve, f"g.tick > {tick} + 5")
+
+        # Bob reloads mid-match: a new socket, the same slot, and his keys still steer it.
+        bob.reload()
+        self.wait_game(bob, "g.welcomes === 1 && g.role === 'player' && g.slot === 1")
+        self.wait_game(bob, "g.state !== null && g.connection === 'open'")
+        ys = self.paddle_ys_while_holding(bob, "ArrowUp", slot=1)
+        self.assertLess(ys[-1], ys[0] - 60, ys)
+
+        # Nobody defends: points come, the scoreboard follows, first to 3 wins.
+        self.wait_game(ada, "g.state.scores[0] + g.state.scores[1] >= 1", timeout=30)
+        board = ada.text_content("#scoreboard")
+        self.assertIn("Ada (you)", board)
+        self.assertIn("Bob", board)
+        shown, scores = ada.evaluate("""() => [
+            [...document.querySelectorAll('#scoreboard .score')].map(el => +el.textContent),
+            window.__game.state.scores]""")
+        self.assertEqual(shown, scores)
+        self.wait_game(ada, "g.state.serve_in === 0 && !g.state.finished", timeout=5)
+        time.sleep(0.3)  # the ball a little way into the next rally
+        chromium.screenshot(ada, "pong.png")
+        for page in (ada, bob, eve):
+            self.wait_game(page, "g.over !== null", timeout=40)
+            page.locator("#result").wait_for(state="visible")
+        winner = self.game(ada, "g.over.result.winner")
+        self.assertIn(
+            "You win!" if winner == 0 else "Bob wins", ada.text_content("#result-headline")
+        )
+        self.assertIn("wins" if winner == 0 else "You win!", bob.text_content("#result-headline"))
+        self.assertRegex(eve.text_content("#result-summary"), r"Final score \d\u2013\d")
+        self.assertTrue(ada.is_visible("#again"))
+
+        # "Play again" goes back to the lobby and straight into quick play for Pong.
+        ada.click("#again")
+        ada.wait_for_function("() => window.__lobby && window.__lobby.searching === 'pong'")
+        ada.click(".card[data-title=pong] button.quick")  # cancel: no bot match left behind
+        ada.wait_for_function("() => window.__lobby.searching === null")
+
+    def paddle_ys_while_holding(self, page, key: str, *, slot: int) -> list[float]:
+        """The paddle's y in consecutive snapshots while ``key`` is held for about 0.6 s."""
+        page.evaluate(
+            """(slot) => {
+                const g = window.__game; g.trace = [];
+                const seen = new Set();
+                g.traceTimer = setInterval(() => {
+                    if (g.state && !seen.has(g.tick)) {
+                        seen.add(g.tick); g.trace.push(g.state.paddles[slot].y);
+                    }
+                }, 10);
+            }""",
+            slot,
+        )
+        page.keyboard.down(key)
+        time.sleep(0.6)
+        page.keyboard.up(key)
+        return page.evaluate(
+            "() => { clearInterval(window.__game.traceTimer); return window.__game.trace; }"
+        )
+
+    def test_quick_play_alone_starts_a_snake_match_against_bots(self):
+        dee = self.person("Dee")
+        public_id = self.quick_play(dee, "snake")
+        self.wait_game(dee, "g.role === 'player' && g.slot === 0 && g.state !== null")
+        self.assertEqual(self.game(dee, "g.state.snakes.length"), 4)  # Snake's default seats
+        self.wait_game(dee, "g.players.filter(p => p.bot).length === 3")
+        # Turn away from the wall we are heading for; the snake's direction follows.
+        heading = self.game(dee, "g.state.snakes[0].dir")
+        dee.keyboard.press("ArrowRight" if heading in ("up", "down") else "ArrowUp")
+        self.wait_game(dee, f"g.state.snakes[0].dir !== '{heading}'", timeout=3)
+        self.wait_game(dee, "g.frames > 30")
+        time.sleep(0.6)
+        chromium.screenshot(dee, "snake.png")
+        self.assertIn("Bot 2", dee.text_content("#scoreboard"))
+
+        from matches.models import Match
+
+        match = Match.objects.get(public_id=public_id)
+        self.assertTrue(match.fill_with_bots)
+        self.assertEqual(match.participations.filter(is_bot=True).count(), 3)
+
+    def test_quick_play_arena_aims_with_the_mouse_and_fires(self):
+        kim = self.person("Kim")
+        self.quick_play(kim, "arena")
+        self.wait_game(kim, "g.role === 'player' && g.state !== null && g.frames > 10")
+        self.assertEqual(self.game(kim, "g.state.ships.length"), 8)
+        box = kim.locator("#field").bounding_box()
+        # Aim at the world's top-left corner: the ship turns until it faces the mouse.
+        kim.mouse.move(box["x"] + box["width"] * 0.1, box["y"] + box["height"] * 0.1)
+        facing = """(() => {
+            const s = g.state.ships[g.slot];
+            const d = Math.atan2(100 - s.y, 100 - s.x) - s.a;
+            return s.alive && Math.abs(Math.atan2(Math.sin(d), Math.cos(d))) < 0.2;
+        })()"""
+        self.wait_game(kim, facing, timeout=5)
+        # The bots fight once their spawn protection (2 s) is over.
+        self.wait_game(kim, "g.tick > 80 && g.state.ships[g.slot].alive", timeout=10)
+        chromium.screenshot(kim, "arena.png")
+        kim.mouse.down()
+        self.wait_game(kim, "g.state.shots.some(s => s[4] === g.slot)", timeout=5)
+        kim.mouse.up()
+
+    def test_a_narrow_phone_screen_gets_touch_controls(self):
+        sam = self.person("Sam", width=390, height=780, has_touch=True, is_mobile=True)
+        self.quick_play(sam, "pong")
+        self.wait_game(sam, "g.role === 'player' && g.state !== null")
+        self.assertTrue(sam.is_visible("#touch [data-control=down]"))
+        field = sam.locator("#field").bounding_box()
+        self.assertLessEqual(field["width"], 390)
+        y0 = self.game(sam, "g.state.paddles[0].y")
+        button = sam.locator("#touch [data-control=down]").bounding_box()
+        x, y = button["x"] + button["width"] / 2, button["y"] + button["height"] / 2
+        sam.mouse.move(x, y)
+        sam.mouse.down()
+        self.wait_game(sam, f"g.state.paddles[0].y > {y0} + 40", timeout=5)
+        sam.mouse.up()
