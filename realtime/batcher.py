@@ -13,6 +13,7 @@ is a greenlet); in tests and other processes they are ordinary threads.
 
 import queue
 import threading
+import time
 from typing import Any
 
 import redis
@@ -20,6 +21,7 @@ from redis.commands.core import Script
 from redis.exceptions import NoScriptError, ResponseError
 
 MAX_BATCH = 256
+IDLE_RECONNECT_S = 1.0
 
 
 class _Call:
@@ -39,6 +41,7 @@ class Batcher:
         self._lock = threading.Lock()
         self._flusher: threading.Thread | None = None
         self._conn = None
+        self._last_used = 0.0
 
     def call(self, script: Script, *, keys: list, args: list | tuple = ()) -> Any:
         self._ensure_flusher()
@@ -78,9 +81,7 @@ class Batcher:
                 conn.pack_commands(
                     [("EVALSHA", i.script.sha, len(i.keys), *i.keys, *i.args) for i in batch]
                 ),
-                # Pings first only if the connection sat idle (a second or more): catches one
-                # left stale by a Redis restart without a cost while matches are ticking.
-                check_health=True,
+                check_health=False,
             )
             results = []
             for _ in batch:
@@ -111,5 +112,9 @@ class Batcher:
     def _connection(self):
         if self._conn is None:
             self._conn = self.client.connection_pool.make_connection()
-            self._conn.health_check_interval = 1
+        elif time.monotonic() - self._last_used > IDLE_RECONNECT_S:
+            # Idle for a while: a Redis restart may have closed it under us. A new connection
+            # is cheaper than finding out with a failed tick; while matches tick it never idles.
+            self._conn.disconnect()
+        self._last_used = time.monotonic()
         return self._conn
