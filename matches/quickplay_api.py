@@ -9,7 +9,6 @@ one who queues: a visitor without a nickname gets 403 ``no_player``.
 import json
 
 from django.http import HttpRequest, JsonResponse
-from django.views.decorators.http import require_POST
 
 from matches import matchmaking
 from matches.errors import MatchError
@@ -31,6 +30,10 @@ def _title(request: HttpRequest) -> str | JsonResponse:
 
 
 def _handle(request: HttpRequest, act) -> JsonResponse:
+    if request.method != "POST":
+        response = _error(405, "method_not_allowed", "use POST")
+        response["Allow"] = "POST"
+        return response
     player = player_for_session(request.session)
     if player is None:
         return _error(403, "no_player", "pick a nickname first (POST /api/me)")
@@ -43,7 +46,6 @@ def _handle(request: HttpRequest, act) -> JsonResponse:
         return _error(400, exc.code, exc.reason)
 
 
-@require_POST
 def quickplay(request: HttpRequest) -> JsonResponse:
     def act(player, title):
         ticket = matchmaking.quickplay(player=player, title=title)
@@ -52,7 +54,6 @@ def quickplay(request: HttpRequest) -> JsonResponse:
     return _handle(request, act)
 
 
-@require_POST
 def quickplay_cancel(request: HttpRequest) -> JsonResponse:
     def act(player, title):
         matchmaking.quickplay_cancel(player=player, title=title)

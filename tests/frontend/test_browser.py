@@ -109,6 +109,7 @@ class BrowserTests(TransactionTestCase):
     # --- scenarios -----------------------------------------------------------------------
 
     def test_pong_create_join_keys_spectator_reload_score_and_result(self):
+        bob = self.person("Bob")  # his lobby is open before the match exists
         ada = self.person("Ada")
         ada.click(".card[data-title=pong] details summary")
         ada.fill(".card[data-title=pong] input[name=score_to]", "3")
@@ -118,14 +119,22 @@ class BrowserTests(TransactionTestCase):
         self.wait_game(ada, "g.status === 'waiting' && g.role === 'player' && g.slot === 0")
         self.assertIn("Waiting for players", ada.text_content("#overlay"))
 
-        # Bob finds it in the lobby's live list (polled) and joins.
-        bob = self.person("Bob")
+        # It shows up in Bob's lobby without a reload (the list is polled); he joins.
         join = bob.locator(f"tr[data-match='{public_id}'] button.join")
         join.wait_for(timeout=5000)
+        self.assertIn("Ada (1/2)", bob.text_content(f"tr[data-match='{public_id}']"))
         join.click()
         bob.wait_for_url(MATCH_URL)
         for page, slot in ((ada, 0), (bob, 1)):
             self.wait_game(page, f"g.role === 'player' && g.slot === {slot} && g.state !== null")
+        # Ada's page went through the countdown it was told about when Bob joined.
+        self.assertEqual(self.game(ada, "g.statuses"), ["waiting", "countdown", "running"])
+        # 30 states a second in, every display frame out (headless Chromium: 60 Hz).
+        frames = self.game(ada, "g.frames")
+        time.sleep(1.0)
+        fps = self.game(ada, "g.frames") - frames
+        print(f"\n  Pong page: {fps} frames drawn in 1 s")
+        self.assertGreater(fps, 40)
         self.wait_game(ada, "g.connection === 'open' && g.rtt !== null")
         self.assertRegex(ada.text_content("#rtt"), r"RTT \d+ ms")
         self.assertEqual(ada.text_content("#conn-state"), "Connected")
@@ -249,6 +258,19 @@ class BrowserTests(TransactionTestCase):
         self.wait_game(kim, "g.state.shots.some(s => s[4] === g.slot)", timeout=5)
         kim.mouse.up()
 
+        # The network drops the socket: the page reconnects by itself (backoff) into the
+        # same ship, and the mouse steers it again.
+        slot = self.game(kim, "g.slot")
+        kim.evaluate("() => window.__game.dropConnection()")
+        self.wait_game(kim, "g.connection === 'reconnecting'", timeout=2)
+        self.assertIn("Reconnecting", kim.text_content("#conn-state"))
+        self.wait_game(kim, f"g.welcomes === 2 && g.connection === 'open' && g.slot === {slot}")
+        tick = self.game(kim, "g.tick")
+        self.wait_game(kim, f"g.tick > {tick} + 10")
+        kim.mouse.down()
+        self.wait_game(kim, f"g.state.shots.some(s => s[4] === {slot})", timeout=5)
+        kim.mouse.up()
+
     def test_a_narrow_phone_screen_gets_touch_controls(self):
         sam = self.person("Sam", width=390, height=780, has_touch=True, is_mobile=True)
         self.quick_play(sam, "pong")
@@ -263,3 +285,26 @@ class BrowserTests(TransactionTestCase):
         sam.mouse.down()
         self.wait_game(sam, f"g.state.paddles[0].y > {y0} + 40", timeout=5)
         sam.mouse.up()
+
+    def test_the_lobby_works_from_the_keyboard_alone(self):
+        page = self.chromium.page()
+        page.goto("/")
+        page.keyboard.press("Tab")  # the skip link comes first
+        self.assertEqual(page.evaluate("() => document.activeElement.className"), "skip")
+        page.focus("#nick")
+        page.keyboard.type("Lee")
+        page.keyboard.press("Enter")
+        page.wait_for_function("() => window.__lobby.player !== null")
+        # Tab on to Pong's quick play button and press it: the search starts; again: stops.
+        for _ in range(10):
+            page.keyboard.press("Tab")
+            if page.evaluate("() => document.activeElement.matches('button.quick')"):
+                break
+        self.assertEqual(page.evaluate("() => document.activeElement.dataset.title"), "pong")
+        page.keyboard.press("Enter")
+        page.wait_for_function("() => window.__lobby.searching === 'pong'")
+        self.assertEqual(
+            page.evaluate("() => document.activeElement.getAttribute('aria-pressed')"), "true"
+        )
+        page.keyboard.press("Enter")
+        page.wait_for_function("() => window.__lobby.searching === null")

@@ -35,7 +35,7 @@ const game = {
   welcomes: 0,
   statuses: [config.status], // every status seen, in order (tests check the countdown)
   // Drop the socket as a network failure would (tests, and trying the reconnect by hand).
-  dropConnection: () => socket.ws?.close(4000, "dropped by hand"),
+  dropConnection: () => socket.drop(),
 };
 window.__game = game;
 

@@ -10,6 +10,7 @@ const BACKOFF_MAX_MS = 8000;
 
 // Close codes after which trying again cannot help (docs/protocol.md).
 const FINAL_CLOSES = new Map([
+  [1000, "left the match"],
   [4404, "unknown match"],
   [4409, "opened in another tab"],
   [4410, "match over"],
@@ -44,6 +45,12 @@ export class MatchSocket extends EventTarget {
     clearInterval(this._pingTimer);
     if (this.ws && this.ws.readyState <= WebSocket.OPEN) this.ws.close(1000);
     this._setStatus("closed", this.detail);
+  }
+
+  // Close the socket as a network failure would, and reconnect (tests, trying it by hand).
+  drop() {
+    this._dropped = this.ws;
+    this.ws?.close(4000, "dropped by the client");
   }
 
   sendInput(input) {
@@ -120,7 +127,8 @@ export class MatchSocket extends EventTarget {
   _closed(ws, event) {
     if (ws !== this.ws) return;
     clearInterval(this._pingTimer);
-    const final = FINAL_CLOSES.get(event.code);
+    // After a drop() the server may answer our close with any code: none of them is final.
+    const final = this._dropped === ws ? undefined : FINAL_CLOSES.get(event.code);
     if (this.stopped || final) {
       this.stopped = true;
       this._setStatus("closed", final ?? this.detail);
