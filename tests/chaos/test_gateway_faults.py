@@ -5,16 +5,27 @@ Players are real sessions made through the lobby API over HTTP (tests/support/li
 """
 
 import asyncio
+import http.client
+import json
+import os
 import signal
+import sys
 import time
 from itertools import pairwise
+from urllib.parse import urlencode, urlparse
 
+import psutil
 from asgiref.sync import async_to_sync
+from django.contrib.auth.models import User
+from django.test import Client as DjangoClient
 from django.test import TransactionTestCase
-from websockets.exceptions import ConnectionClosed, InvalidHandshake
+from django.urls import reverse
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 
 from matches.models import Match
 from realtime import state as store
+from realtime.stats import TickStats, percentile
 from tests.chaos.results import scenario
 from tests.support import stack
 from tests.support.live import Browser, Client
@@ -39,6 +50,166 @@ def gaps_ms(client: Client, since: float, until: float) -> list[float]:
 def sockets_of(match_id: int) -> dict[int, str]:
     raw = store.client().hgetall(store.key(match_id, "sockets"))
     return {int(k): v.decode() for k, v in raw.items()}
+
+
+def tick_stats(match_id: int) -> TickStats:
+    return TickStats.from_json(store.client().hget(store.key(match_id, "stats"), "json"))
+
+
+def window(before: TickStats, after: TickStats) -> TickStats:
+    """What a match's runner recorded between two reads of its stats."""
+    diff = TickStats(ticks=after.ticks - before.ticks, overruns=after.overruns - before.overruns)
+    diff.jitter_hist = [a - b for a, b in zip(after.jitter_hist, before.jitter_hist, strict=True)]
+    return diff
+
+
+def ws_url(origin: str, public_id: str) -> str:
+    return f"ws://{origin.removeprefix('http://')}/ws/matches/{public_id}/"
+
+
+# --- abuse: what each hostile frame gets (docs/protocol.md, error and close codes) ---------
+
+JITTER_BAR_MS = 5.0
+JITTER_ATTEMPTS = 3
+PING = '{"type":"ping","t":1}'
+INPUT = '{"type":"input","v":1,"seq":%s,"input":%s}'
+SPECTATOR_FRAMES: dict[str, str | bytes] = {
+    "malformed_json": '{"type": "ping", "t": ',
+    "nan": '{"type":"ping","t":NaN}',
+    "infinity": '{"type":"ping","t":-Infinity}',
+    "nested_2000_deep": "[" * 2000 + "]" * 2000,
+    "not_an_object": "[1, 2]",
+    "no_type": '{"t": 1}',
+    "unknown_type": '{"type":"teleport"}',
+    "huge_type_string": json.dumps({"type": "x" * 4000}),
+    "huge_string_500_kib": json.dumps({"type": "ping", "t": 1, "pad": "x" * 500_000}),
+    "multibyte_over_4_kib": json.dumps({"type": "ping", "pad": "é" * 2100}, ensure_ascii=False),
+    "bad_version": '{"type":"ping","v":2,"t":1}',
+    "binary_frame": b"\x00\x01\x02",
+    "spectator_input": INPUT % (1, '{"dir":1}'),
+    "spectator_leave": '{"type":"leave"}',
+    "unexpected_pong": '{"type":"pong","id":999999}',
+}
+PLAYER_FRAMES = {
+    "invalid_enum": INPUT % (1, '{"dir":9}'),
+    "enum_of_wrong_type": INPUT % (2, '{"dir":"up"}'),
+    "nan_in_input": INPUT % (3, '{"dir":NaN}'),
+    "slot_field": '{"type":"input","seq":4,"input":{"dir":1},"slot":1}',
+    "slot_inside_input": INPUT % (5, '{"dir":1,"slot":1}'),
+    "seq_out_of_range": INPUT % (2**60, '{"dir":1}'),
+    "huge_string_in_input": INPUT % (6, json.dumps({"dir": "A" * 3900})),
+}
+EXPECTED_CODES = {
+    "malformed_json": "bad_json",
+    "nan": "bad_json",
+    "infinity": "bad_json",
+    "nested_2000_deep": "bad_json",
+    "not_an_object": "bad_message",
+    "no_type": "bad_message",
+    "unknown_type": "unknown_type",
+    "huge_type_string": "unknown_type",
+    "huge_string_500_kib": "too_large",
+    "multibyte_over_4_kib": "too_large",
+    "bad_version": "bad_version",
+    "binary_frame": "binary_unsupported",
+    "spectator_input": "not_a_player",
+    "spectator_leave": "not_a_player",
+    "unexpected_pong": "unexpected_pong",
+    "spectator_open_after_errors": True,
+    "forged_session_role": ("spectator", None),
+    "forged_session_input": "not_a_player",
+    "invalid_enum": "bad_input",
+    "enum_of_wrong_type": "bad_input",
+    "nan_in_input": "bad_json",
+    "slot_field": "bad_message",
+    "slot_inside_input": "bad_input",
+    "seq_out_of_range": "bad_message",
+    "huge_string_in_input": "bad_input",
+    "other_slot_never_moved": True,
+    "cross_site_origin": "HTTP 403",
+    "missing_origin": "HTTP 403",
+    # autobahn fails a frame over Daphne's cap by dropping the TCP connection (failByDrop):
+    # the client sees no close frame, hence 1006.
+    "frame_2_mib": "close 1006",
+    "flood_close_codes": [4429],
+    "flood_errors": ["rate_limited"],
+}
+EXPECTED_ADMIN = {
+    "admin_index_guest": "302 /admin/login/",
+    "admin_list_guest": "302 /admin/login/",
+    "admin_live_guest": "302 /admin/login/",
+    "admin_list_non_staff": "302 /admin/login/",
+    "admin_live_non_staff": "302 /admin/login/",
+    "admin_kick_non_staff": "302 /admin/login/",
+    "admin_kick_without_csrf": "403",
+}
+
+
+class Probe:
+    """A raw socket for hostile frames: sends one, reads up to the answer it expects."""
+
+    def __init__(self, ws: ClientConnection, welcome: dict) -> None:
+        self.ws, self.welcome = ws, welcome
+
+    @classmethod
+    async def open(cls, origin: str, public_id: str, *, cookie: str = "") -> "Probe":
+        headers = {"Origin": origin, **({"Cookie": cookie} if cookie else {})}
+        ws = await connect(ws_url(origin, public_id), additional_headers=headers,
+                           ping_interval=None)  # fmt: skip
+        welcome = json.loads(await ws.recv())
+        assert welcome["type"] == "welcome", welcome
+        return cls(ws, welcome)
+
+    async def ask(self, frame: str | bytes, want: str = "error") -> object:
+        """The error code (or True for a wanted pong), or "close <code>" if the socket closed."""
+        try:
+            await self.ws.send(frame)
+            while True:
+                message = json.loads(await asyncio.wait_for(self.ws.recv(), 5))
+                kind = message["type"]
+                if kind == "ping":
+                    await self.ws.send(json.dumps({"type": "pong", "id": message["id"]}))
+                elif kind == want == "error":
+                    return message["code"]
+                elif kind == want == "pong":
+                    return True
+        except ConnectionClosed:
+            return f"close {self.ws.close_code}"
+
+
+async def flood_process(origin: str, public_id: str, *, total: int, rate: float,
+                        budget_s: float) -> dict:  # fmt: skip
+    """tests/chaos/flood.py in a process of its own at nice 19: not on this event loop (it would
+    starve the clients that measure), nor ahead of the server for the CPU."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "tests.chaos.flood", origin, public_id, str(total), str(rate),
+        str(budget_s), cwd=stack.ROOT, stdout=asyncio.subprocess.PIPE,
+        preexec_fn=lambda: os.nice(19),
+    )  # fmt: skip
+    out, _ = await asyncio.wait_for(proc.communicate(), budget_s + 20)
+    assert proc.returncode == 0, proc.returncode
+    return json.loads(out)
+
+
+def http_get(daphne: stack.Service, path: str, cookie: str, *, post: dict | None = None,
+             token: str | None = None) -> str:  # fmt: skip
+    """A request as a browser sends it; "<status> <redirect path>" or "<status>"."""
+    conn = http.client.HTTPConnection("127.0.0.1", daphne.port, timeout=10)
+    headers = {"Cookie": cookie, "Origin": daphne.origin}
+    body = None
+    if post is not None:
+        body = urlencode(post)
+        headers["Content-Type"] = "application/x-www-form-urlencoded"
+        if token:
+            headers["X-CSRFToken"] = token
+    try:
+        conn.request("POST" if post is not None else "GET", path, body=body, headers=headers)
+        response = conn.getresponse()
+        response.read()
+        location = response.headers.get("Location")
+        return f"{response.status} {urlparse(location).path}" if location else str(response.status)
+    finally:
+        conn.close()
 
 
 class GatewayFaultTests(TransactionTestCase):
@@ -176,3 +347,159 @@ class GatewayFaultTests(TransactionTestCase):
         }
         print(f"\n  daphne_restart: {figures}")
         return figures
+
+    # --- 2. abuse ------------------------------------------------------------------------------
+
+    @scenario("abuse")
+    def test_hostile_clients_get_their_codes_and_do_not_disturb_another_match(self):
+        daphne = self.start_daphne("daphne-gf-abuse")
+        ann, bob, cy, di = self.players(daphne.origin, "ann", "bob", "cy", "di")
+        match_a, _ = self.pong(ann, bob)
+        match_b, b_id = self.pong(cy, di)
+        non_staff = User.objects.create_user("joe", password="pw-123-xyz")
+        django_client = DjangoClient()
+        django_client.force_login(non_staff)
+        joe_cookie = f"sessionid={django_client.cookies['sessionid'].value}"
+        figures = async_to_sync(self._abuse)(daphne, (ann, bob, cy, di), match_a, match_b, b_id)
+        figures["codes"].update(self._admin_as_non_staff(daphne, ann, joe_cookie, b_id))
+        expected = {**EXPECTED_CODES, **EXPECTED_ADMIN}
+        print(f"\n  abuse: {figures}")
+        self.assertEqual(figures["codes"], expected)
+        self.assertLess(figures["daphne_rss_growth_mib"], 50)
+        self.assertLessEqual(figures["other_match_jitter_p99_during_ms"], JITTER_BAR_MS)
+        return figures
+
+    async def _abuse(self, daphne, browsers, match_a, match_b, b_id) -> dict:
+        origin = daphne.origin
+        ann, bob, cy, di = browsers
+        ann_c, bob_c, cy_c, di_c = [
+            (await Client.open(origin, public_id, cookie=b.cookie_header)).start()
+            for b, public_id in ((ann, match_a), (bob, match_a), (cy, match_b), (di, match_b))
+        ]
+        for client in (ann_c, cy_c):
+            await client.until(lambda c=client: len(c.states) > 10, 15, "the matches running")
+        daphne_proc = psutil.Process(daphne.pid)
+        rss_before = daphne_proc.memory_info().rss
+        # Other work on a shared test machine can make the other match's ticks late by itself
+        # (browser tests, benchmarks). The attack's own effect is systematic, so it shows in
+        # every attempt; the bar must hold in one of them, and each attempt is reported.
+        attempts = []
+        for _ in range(JITTER_ATTEMPTS):
+            attempts.append(await self._attack(origin, match_a, b_id, ann_c, cy_c))
+            if attempts[-1]["other_match_jitter_p99_during_ms"] <= JITTER_BAR_MS:
+                break
+        rss_after = daphne_proc.memory_info().rss
+        for client in (ann_c, bob_c, cy_c, di_c):
+            self.assertIsNone(client.ws.close_code)
+            await client.close()
+        for attempt in attempts[:-1]:
+            self.assertEqual(attempt["codes"], EXPECTED_CODES)
+        mib = 1024 * 1024
+        return {
+            **attempts[-1],
+            "attempts": len(attempts),
+            "other_match_jitter_p99_during_ms_per_attempt": [
+                a["other_match_jitter_p99_during_ms"] for a in attempts
+            ],
+            "daphne_rss_before_mib": round(rss_before / mib, 1),
+            "daphne_rss_after_mib": round(rss_after / mib, 1),
+            "daphne_rss_growth_mib": round((rss_after - rss_before) / mib, 1),
+        }
+
+    async def _attack(self, origin: str, match_a: str, b_id: int, ann_c: Client,
+                      cy_c: Client) -> dict:  # fmt: skip
+        """Every hostile case once, with the other match's figures before and during."""
+        # Start from a quiet moment: wait a while for a window within the bar.
+        stats_1, t1 = tick_stats(b_id), time.monotonic()
+        for baseline_windows in range(1, 5):  # noqa: B007 - reported
+            stats_0, t0 = stats_1, t1
+            await asyncio.sleep(2.0)
+            stats_1, t1 = tick_stats(b_id), time.monotonic()
+            if percentile(window(stats_0, stats_1).jitter_hist, 0.99) <= JITTER_BAR_MS:
+                break
+
+        codes: dict[str, object] = {}
+        # A spectator's socket: every malformed frame gets its error, the socket stays open.
+        spectator = await Probe.open(origin, match_a)
+        for case, frame in SPECTATOR_FRAMES.items():
+            codes[case] = await spectator.ask(frame)
+        codes["spectator_open_after_errors"] = await spectator.ask(PING, want="pong")
+        await spectator.ws.close()
+        # A made-up session id is nobody: a spectator, who cannot play.
+        forged = await Probe.open(origin, match_a, cookie="sessionid=" + "f0rg3d" * 6)
+        codes["forged_session_role"] = forged.welcome["role"], forged.welcome["slot"]
+        codes["forged_session_input"] = await forged.ask(INPUT % ("1", '{"dir":1}'))
+        await forged.ws.close()
+        # The player's own socket: nothing in a message can name another slot.
+        for case, frame in PLAYER_FRAMES.items():
+            before = len(ann_c.errors)
+            await ann_c.ws.send(frame)
+            await ann_c.until(lambda n=before: len(ann_c.errors) > n, 5, f"an error for {case}")
+            codes[case] = ann_c.errors[before]["code"]
+        await asyncio.sleep(0.2)
+        codes["other_slot_never_moved"] = all(
+            m["state"]["paddles"][1]["dir"] == 0 for _, m, _ in ann_c.states
+        )
+        # Handshakes without an allowed Origin are refused before any socket exists.
+        for case, headers in (("cross_site_origin", {"Origin": "http://evil.example"}),
+                              ("missing_origin", {})):  # fmt: skip
+            try:
+                ws = await connect(ws_url(origin, match_a), additional_headers=headers,
+                                   ping_interval=None)  # fmt: skip
+                codes[case] = "accepted"
+                await ws.close()
+            except InvalidStatus as exc:
+                codes[case] = f"HTTP {exc.response.status_code}"
+        # A frame over Daphne's own cap (1 MiB) never reaches the application.
+        big = await Probe.open(origin, match_a)
+        codes["frame_2_mib"] = await big.ask("x" * (2 * 1024 * 1024), want="closed")
+        flood_start = time.monotonic()
+        flood = await flood_process(origin, match_a, total=20_000, rate=10_000, budget_s=8)
+        codes["flood_close_codes"] = flood["close_codes"]
+        codes["flood_errors"] = flood["errors"]
+        attack_end = time.monotonic()
+
+        await asyncio.sleep(1.3)  # the runner flushes its stats about once a second
+        stats_2 = tick_stats(b_id)
+        before, during = window(stats_0, stats_1), window(stats_1, stats_2)
+        return {
+            "codes": codes,
+            "flood_messages_sent": flood["sent"],
+            "flood_connections": flood["connections"],
+            "flood_seconds": flood["seconds"],
+            "flood_frames_answered_per_connection_max": flood["answered_max"],
+            "attack_seconds": round(attack_end - t1, 2),
+            "baseline_windows_tried": baseline_windows,
+            "other_match_ticks_before": before.ticks,
+            "other_match_ticks_during": during.ticks,
+            "other_match_jitter_p99_before_ms": percentile(before.jitter_hist, 0.99),
+            "other_match_jitter_p99_during_ms": percentile(during.jitter_hist, 0.99),
+            "other_match_overruns_during": during.overruns,
+            "other_match_client_gap_p99_before_ms": round(p99(gaps_ms(cy_c, t0, t1)), 1),
+            "other_match_client_gap_p99_during_ms": round(p99(gaps_ms(cy_c, t1, attack_end)), 1),
+            "other_match_client_gap_p99_during_flood_ms": round(
+                p99(gaps_ms(cy_c, flood_start, attack_end)), 1
+            ),
+            "other_match_client_gap_max_during_ms": round(
+                max(gaps_ms(cy_c, t1, attack_end), default=0), 1
+            ),
+        }
+
+    def _admin_as_non_staff(self, daphne, guest: Browser, joe_cookie: str, b_id: int) -> dict:
+        changelist = reverse("admin:matches_match_changelist")
+        live = reverse("admin:matches_match_live", args=[b_id])
+        kick = reverse("admin:matches_match_kick", args=[b_id])
+        guest.request("GET", "/api/csrf")
+        token = guest.cookies["csrftoken"]
+        joe = f"{joe_cookie}; csrftoken={token}"
+        codes = {
+            "admin_index_guest": http_get(daphne, "/admin/", guest.cookie_header),
+            "admin_list_guest": http_get(daphne, changelist, guest.cookie_header),
+            "admin_live_guest": http_get(daphne, live, guest.cookie_header),
+            "admin_list_non_staff": http_get(daphne, changelist, joe),
+            "admin_live_non_staff": http_get(daphne, live, joe),
+            "admin_kick_non_staff": http_get(daphne, kick, joe, post={"slot": "0"}, token=token),
+            "admin_kick_without_csrf": http_get(daphne, kick, joe, post={"slot": "0"}),
+        }
+        self.assertEqual(Match.objects.get(pk=b_id).status, Match.Status.RUNNING)
+        return codes
