@@ -285,6 +285,9 @@ class BrowserTests(TransactionTestCase):
         sam.mouse.down()
         self.wait_game(sam, f"g.state.paddles[0].y > {y0} + 40", timeout=5)
         sam.mouse.up()
+        sam.screenshot(path=str(stack.LOG_DIR / "phone-pong.png"), full_page=True)
+        sam.goto("/")
+        sam.screenshot(path=str(stack.LOG_DIR / "phone-lobby.png"), full_page=True)
 
     def test_the_lobby_works_from_the_keyboard_alone(self):
         page = self.chromium.page()
