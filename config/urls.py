@@ -3,6 +3,7 @@ from django.http import JsonResponse
 from django.urls import include, path
 
 from config import health
+from frontend import history_views
 from frontend import views as frontend_views
 from matches import quickplay_api
 
@@ -14,6 +15,9 @@ def healthz(request):
 urlpatterns = [
     path("", frontend_views.home, name="home"),
     path("m/<str:public_id>/", frontend_views.match_page, name="match"),
+    path("m/<str:public_id>/replay/", history_views.replay_page, name="replay"),
+    path("players/<int:player_id>/", history_views.player_page, name="player"),
+    path("leaderboard/<str:title>/", history_views.leaderboard_page, name="leaderboard"),
     path("lobby/results", frontend_views.results_fragment, name="lobby-results"),
     path("api/quickplay", quickplay_api.quickplay, name="api-quickplay"),
     path("api/quickplay/cancel", quickplay_api.quickplay_cancel, name="api-quickplay-cancel"),

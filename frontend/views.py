@@ -105,6 +105,7 @@ def match_page(request: HttpRequest, public_id: str) -> HttpResponse:
             "config": config,
             "playing": playing,
             "can_join": can_join,
+            "has_replay": selectors.has_replay(match),
             "player": player,
         },
     )

@@ -151,6 +151,7 @@ def _match_json(match: Match, *, you: Player | None = None) -> dict:
         "players": [_seat_json(p) for p in people],
         "your_slot": seat.slot if seat is not None and seat.left_at is None else None,
         "ws": f"/ws/matches/{match.public_id}/",
+        "has_replay": selectors.has_replay(match),
     }
     if match.status == Match.Status.FINISHED:
         out["result"] = {k: match.summary.get(k) for k in ("scores", "winner_slot", "text")}

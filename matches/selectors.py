@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from django.db.models import Count, Prefetch, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, QuerySet
 
 from matches.errors import MatchNotFound
 from matches.models import Match, Participation, Player, Rating, Replay
@@ -14,6 +14,19 @@ def _with_people(qs: QuerySet[Match]) -> QuerySet[Match]:
     return qs.annotate(players_count=Count("participations")).prefetch_related(
         Prefetch("participations", queryset=Participation.objects.select_related("player"))
     )
+
+
+def _with_replay_flag(qs: QuerySet[Match]) -> QuerySet[Match]:
+    """``has_replay`` on each match, in the same query (lists that link to replays)."""
+    return qs.annotate(has_replay=Exists(Replay.objects.filter(match=OuterRef("pk"))))
+
+
+def has_replay(match: Match) -> bool:
+    """Whether the match can be watched again: annotated by the list selectors, else asked."""
+    known = getattr(match, "has_replay", None)
+    if known is not None:
+        return known
+    return match.status == Status.FINISHED and Replay.objects.filter(match=match).exists()
 
 
 def match_get(*, public_id: str) -> Match:
@@ -39,12 +52,13 @@ def recent_results(*, title: str | None = None, limit: int = 20) -> list[Match]:
     qs = Match.objects.filter(status=Status.FINISHED)
     if title:
         qs = qs.filter(title=title)
-    return list(_with_people(qs).select_related("winner").order_by("-ended_at")[:limit])
+    qs = _with_replay_flag(_with_people(qs))
+    return list(qs.select_related("winner").order_by("-ended_at")[:limit])
 
 
 def player_matches(*, player: Player, limit: int = 50) -> list[Match]:
     qs = Match.objects.filter(participations__player=player)
-    return list(_with_people(qs).order_by("-created_at")[:limit])
+    return list(_with_replay_flag(_with_people(qs)).order_by("-created_at")[:limit])
 
 
 def participation_for(*, match: Match, player: Player | None) -> Participation | None:

@@ -51,4 +51,6 @@ export const api = {
   leave: (id) => call(`/api/matches/${encodeURIComponent(id)}/leave`, { method: "POST" }),
   quickplay: (title) => call("/api/quickplay", { method: "POST", body: { title } }),
   quickplayCancel: (title) => call("/api/quickplay/cancel", { method: "POST", body: { title } }),
+  replay: (id, from, count) =>
+    call(`/api/matches/${encodeURIComponent(id)}/replay?from=${from}&count=${count}`),
 };

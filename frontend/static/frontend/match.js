@@ -151,12 +151,25 @@ function finish(message) {
     hud.over({ headline: "Match aborted", summary: message.reason || "" });
     return;
   }
+  offerReplay();
   const { winner, summary } = message.result;
   let headline;
   if (winner === null || winner === undefined) headline = "Draw";
   else if (winner === game.slot && game.role === "player") headline = "You win!";
   else headline = `${nameOf(game.players, winner)} wins`;
   hud.over({ headline, summary: summary ? `Final score ${summary}` : "" });
+}
+
+// The replay is stored with the result: once the match is over, ask whether it has one.
+async function offerReplay() {
+  const link = document.getElementById("watch-replay");
+  if (!link || !link.hidden) return;
+  try {
+    const { match } = await api.match(game.match);
+    link.hidden = !match.has_replay;
+  } catch {
+    // no link then; the player page lists the replay too
+  }
 }
 
 // The overlay says why the field is not moving, if it is not.
