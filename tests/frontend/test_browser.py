@@ -166,6 +166,22 @@ class BrowserTests(TransactionTestCase):
         ys = self.paddle_ys_while_holding(bob, "ArrowUp", slot=1)
         self.assertLess(ys[-1], ys[0] - 60, ys)
 
+        # Bob wanders off to the lobby: Pong waits for him, and Ada's page says so.
+        bob.goto("/")
+        self.wait_game(ada, "g.paused.includes(1)", timeout=5)
+        ada.locator("#overlay").wait_for(state="visible")
+        self.assertIn("waiting for Bob to reconnect", ada.text_content("#overlay"))
+        paused_at = self.game(ada, "g.tick")
+        time.sleep(0.5)
+        self.assertEqual(self.game(ada, "g.tick"), paused_at)
+        rejoin = bob.locator(f"tr[data-match='{public_id}'] a.button")
+        rejoin.wait_for(timeout=5000)
+        self.assertEqual(rejoin.text_content(), "Rejoin")
+        rejoin.click()
+        self.wait_game(bob, "g.role === 'player' && g.slot === 1 && g.state !== null")
+        self.wait_game(ada, f"g.paused.length === 0 && g.tick > {paused_at}", timeout=5)
+        self.assertTrue(ada.locator("#overlay").is_hidden())
+
         # Nobody defends: points come, the scoreboard follows, first to 3 wins.
         self.wait_game(ada, "g.state.scores[0] + g.state.scores[1] >= 1", timeout=30)
         board = ada.text_content("#scoreboard")
@@ -288,6 +304,48 @@ class BrowserTests(TransactionTestCase):
         sam.screenshot(path=str(stack.LOG_DIR / "phone-pong.png"), full_page=True)
         sam.goto("/")
         sam.screenshot(path=str(stack.LOG_DIR / "phone-lobby.png"), full_page=True)
+
+    def test_the_timeline_draws_between_the_last_two_states_at_any_frame_rate(self):
+        page = self.chromium.page()
+        page.goto("/")
+        report = page.evaluate(
+            """async () => {
+            const { Timeline } = await import("/static/frontend/timeline.js");
+            const t = new Timeline(30);
+            const dt = 1000 / 30;
+            const out = { frames: 0, outside: 0, backwards: 0, between: 0, maxLag: 0 };
+            let last = -1, tick = 0, arrivals = [];
+            // 4 s of 30 Hz states arriving with up to 12 ms of jitter, drawn at 60 fps.
+            for (let k = 0; k < 120; k++) arrivals.push(k * dt + 5 + ((k * 7919) % 13));
+            for (let now = 0; now < 4000; now += 1000 / 60) {
+                while (tick < arrivals.length && arrivals[tick] <= now) {
+                    t.push(tick, { tick }, arrivals[tick]); tick++;
+                }
+                const f = t.frame(now);
+                if (!f) continue;
+                out.frames++;
+                const between = f.a.tick <= f.tick && f.tick <= f.b.tick;
+                if (!between || f.alpha < 0 || f.alpha > 1) out.outside++;
+                if (f.tick < last) out.backwards++;
+                last = f.tick;
+                if (f.alpha > 0.05 && f.alpha < 0.95) out.between++;
+                out.maxLag = Math.max(out.maxLag, t.latest.tick - f.tick);
+            }
+            // A pause: the same tick for 2 s, then ticks again; the clock catches up at once.
+            const paused = tick - 1;
+            let now = 4000;
+            for (; now < 6000; now += dt) t.push(paused, { tick: paused }, now);
+            for (let k = 1; k <= 10; k++, now += dt) t.push(paused + k, { tick: paused + k }, now);
+            out.afterPause = t.latest.tick - t.renderTick(now);
+            return out;
+        }"""
+        )
+        self.assertGreater(report["frames"], 200)
+        self.assertEqual((report["outside"], report["backwards"]), (0, 0), report)
+        # Most frames fall between two states (a blend), not on one (a 30 Hz step).
+        self.assertGreater(report["between"], report["frames"] * 0.6, report)
+        self.assertLess(report["maxLag"], 2.5, report)  # about one tick behind the newest
+        self.assertLess(report["afterPause"], 2.5, report)
 
     def test_the_lobby_works_from_the_keyboard_alone(self):
         page = self.chromium.page()
