@@ -38,7 +38,7 @@ def _headline(winner_slot: int | None, names: dict[int, str]) -> str:
 
 
 def _clock(seconds: float) -> str:
-    whole = round(seconds)
+    whole = int(seconds)  # as the viewer's clock counts: whole seconds gone
     return f"{whole // 60}:{whole % 60:02d}"
 
 

@@ -33,7 +33,7 @@ class ReplayPageTests(TestCase):
         result = {"winner": 1, "headline": "bob wins", "summary": "1\u20133"}
         self.assertEqual(config["result"], result)
         self.assertContains(response, 'max="924"')
-        self.assertContains(response, "0:31")  # the duration
+        self.assertContains(response, "0:30")  # the duration
         self.assertContains(response, "frontend/replay.")  # the module (hashed name)
         ann = self.match.participations.get(slot=0).player
         self.assertContains(response, f'href="/players/{ann.pk}/"')
