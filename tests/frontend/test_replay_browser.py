@@ -194,3 +194,81 @@ class ReplayBrowserTests(TransactionTestCase):
             self.assertLessEqual(box["x"] + box["width"], 390, selector)
         page.tap("#play")
         self.wait_replay(page, "r.tick > 10")
+
+
+@unittest.skipUnless(chromium.available(), "chromium is not installed (make browser)")
+class LiveMatchReplayTests(TransactionTestCase):
+    """A match the engine plays to its end, then watched again from its result dialog."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls._async_unsafe = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+        stack.flush_redis()
+        cls.services = []
+        try:
+            workers = [stack.tick_worker("ticks-rp"), stack.default_worker("default-rp")]
+            cls.services += workers
+            cls.services.append(stack.beat("beat-rp"))
+            stack.wait_ready(*workers)
+            cls.daphne = stack.daphne("daphne-rp")
+            cls.services.append(cls.daphne)
+            cls.chromium = chromium.Chromium(cls.daphne.origin)
+        except BaseException:
+            for service in reversed(cls.services):
+                service.stop()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            cls.chromium.close()
+        finally:
+            for service in reversed(cls.services):
+                service.stop()
+            if cls._async_unsafe is None:
+                os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+            super().tearDownClass()
+
+    def setUp(self):
+        self.chromium.console.clear()
+
+    def tearDown(self):
+        errors = [line for line in self.chromium.console if line.startswith("pageerror")]
+        self.assertEqual(errors, [], "script errors in the page")
+
+    def test_the_result_dialog_offers_the_replay_which_ends_on_the_same_result(self):
+        from matches import services
+        from matches.models import Match, Player
+
+        page = self.chromium.page()
+        page.goto("/")
+        page.fill("#nick", "Ann")
+        page.click("#nick-form button[type=submit]")
+        page.wait_for_function("() => window.__lobby && window.__lobby.player !== null")
+        ann = Player.objects.get(display_name="Ann")
+        # Pong to one point against a bot; Ann keeps her paddle in the top corner.
+        match = services.match_create(title="pong", settings={"score_to": 1}, fill_with_bots=True)
+        services.match_join(match_id=match.pk, player=ann)
+        services.match_start(match_id=match.pk, countdown_s=1)
+        page.goto(f"/m/{match.public_id}/")
+        page.wait_for_function("() => window.__game && window.__game.state !== null")
+        page.keyboard.down("ArrowUp")
+        page.wait_for_function("() => window.__game.over !== null", timeout=60_000)
+        page.keyboard.up("ArrowUp")
+        headline = page.text_content("#result-headline")
+        link = page.locator("#watch-replay")
+        link.wait_for(state="visible", timeout=5000)  # asked of the API once the match is over
+        link.click()
+        page.wait_for_url(f"**/m/{match.public_id}/replay/")
+        page.wait_for_function("() => window.__replay && window.__replay.tick === 0")
+        page.keyboard.press("End")
+        page.wait_for_function("() => window.__replay.ended")
+        match = Match.objects.get(pk=match.pk)
+        self.assertEqual(
+            page.evaluate("() => window.__replay.state.scores"), match.summary["scores"]
+        )
+        self.assertEqual(
+            page.text_content("#overlay-text"), headline.replace("You win!", "Ann wins")
+        )
