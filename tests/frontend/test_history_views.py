@@ -99,7 +99,8 @@ class PlayerPageTests(TestCase):
         self.assertIn("Loss", pong)
         self.assertIn("1\u20133", pong)
         self.assertIn(f'href="/players/{self.bob.pk}/">bob</a>', pong)
-        self.assertIn(f'href="/m/{self.match.public_id}/replay/">Watch replay', pong)
+        replay = f'href="/m/{self.match.public_id}/replay/"><span class="long">Watch replay'
+        self.assertIn(replay, pong)
         self.assertIn("Waiting for players", rows[0][1])
         self.assertNotIn("Watch replay", rows[0][1])
 
