@@ -178,6 +178,30 @@ class ReplayBrowserTests(TransactionTestCase):
         self.assertTrue(candidates, "no such moment in the first 900 ticks")
         return candidates[len(candidates) // 2]
 
+    def test_a_chunk_that_fails_to_load_is_shown_and_tried_again(self):
+        page = self.chromium.page()
+        failed = []
+
+        def fail_once(route):
+            if failed:
+                route.continue_()
+            else:
+                failed.append(route.request.url)
+                route.fulfill(status=503, body="down for a moment")
+
+        page.route("**/replay?from=600*", fail_once)
+        page.goto(self.url)
+        self.wait_replay(page, "r.tick === 0")
+        page.evaluate("() => window.__replay.seek(700)")
+        page.wait_for_function(
+            "() => document.getElementById('overlay-text').textContent"
+            " === 'Could not load the replay'"
+        )
+        self.assertIn("trying again", page.text_content("#overlay-detail"))
+        self.wait_replay(page, "r.tick === 700")  # the retry, about 2 s later
+        page.locator("#overlay").wait_for(state="hidden", timeout=1000)
+        self.assertEqual(len(failed), 1)
+
     def test_the_match_page_links_to_the_replay_and_a_phone_gets_the_whole_viewer(self):
         page = self.chromium.page(width=390, height=780, has_touch=True, is_mobile=True)
         page.goto(f"/m/{self.match.public_id}/")

@@ -184,8 +184,9 @@ function updateControls(drawn, now) {
   setText($("clock"), clock(whole));
   setText($("tick-shown"), String(whole));
   if (!dragging && Number(bar.value) !== whole) bar.value = String(whole);
-  bar.max = String(store.lastTick);
-  bar.setAttribute("aria-valuetext", `${clock(whole)}, tick ${whole} of ${store.lastTick}`);
+  if (bar.max !== String(store.lastTick)) bar.max = String(store.lastTick);
+  const where = `${clock(whole)}, tick ${whole} of ${store.lastTick}`;
+  if (bar.getAttribute("aria-valuetext") !== where) bar.setAttribute("aria-valuetext", where);
 
   if (drawn) missingSince = null;
   else missingSince ??= now;
