@@ -32,6 +32,8 @@ nickForm.addEventListener("submit", async (event) => {
     nickStatus.textContent = `Hello, ${player.display_name}!`;
     nickForm.querySelector("button").textContent = "Rename";
     document.body.dataset.player = player.display_name;
+    const who = document.getElementById("who-name");
+    if (who) who.textContent = player.display_name;
   } catch (err) {
     nickStatus.textContent = err.message;
   }
