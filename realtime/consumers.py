@@ -25,6 +25,11 @@ from realtime.ratelimit import TokenBucket
 
 log = logging.getLogger(__name__)
 
+try:  # what Daphne (autobahn) raises for a send to a socket whose client is closing it
+    from autobahn.exception import Disconnected as SocketGone
+except ImportError:  # pragma: no cover - another ASGI server: the spec's OSError subclass
+    SocketGone = OSError
+
 CLOSE_NORMAL = 1000
 # Rate limited. Not 1008: autobahn (under Daphne) lets an application close only with 1000
 # or 3000-4999 and fails the connection with 1011 otherwise. 4429 echoes HTTP 429.
@@ -236,6 +241,16 @@ class MatchConsumer(AsyncWebsocketConsumer):
                              CLOSE_REPLACED)  # fmt: skip
 
     # --- helpers -----------------------------------------------------------------------------
+    async def send(self, text_data=None, bytes_data=None, close=False) -> None:
+        # A client that hangs up while replies are owed (its close frame read, the connection
+        # not yet torn down): Daphne raises instead of dropping the message. Uncaught, that
+        # ended the consumer before its disconnect(): no presence off for a player, a dead
+        # member left in the hub.
+        try:
+            await super().send(text_data, bytes_data, close)
+        except (OSError, SocketGone):
+            self.closing = True
+
     async def _fail(self, code: str, reason: str, close_code: int) -> None:
         log.info("ws %s: %s (%s), closing %s", self.channel_name, code, reason, close_code)
         await self.send(messages.error(code, reason))

@@ -1,5 +1,6 @@
 import asyncio
 import json
+from unittest import mock
 
 from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
@@ -373,6 +374,21 @@ class PresenceTests(GatewayCase):
             Participation.objects.get
         )(match=self.match, slot=0)  # fmt: skip
         self.assertIsNotNone(participation.left_at)
+
+    async def test_a_player_who_hangs_up_while_a_reply_is_owed_is_still_seen_as_gone(self):
+        # Daphne raises on a send to a socket whose close frame it already read; the consumer
+        # must still run its disconnect (chaos scenario "abuse", hang_up_with_replies_owed).
+        from autobahn.exception import Disconnected
+        from channels.generic.websocket import AsyncWebsocketConsumer
+
+        await database_sync_to_async(self.start)()
+        comm, _ = await self.connect(self.ann_cookie)
+        with mock.patch.object(AsyncWebsocketConsumer, "send", side_effect=Disconnected):
+            await comm.send_json_to({"type": "ping", "t": 1})
+            await asyncio.sleep(0.1)
+        await comm.disconnect()
+        self.assertEqual(self.presence(), [(0, "on"), (0, "off")])
+        self.assertEqual(await database_sync_to_async(self.connected)(), [False, False])
 
     async def test_a_spectator_cannot_leave(self):
         comm, _ = await self.connect(self.visitor_cookie)
