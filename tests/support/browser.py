@@ -40,7 +40,7 @@ class Chromium:
         page = context.new_page()
         page.set_default_timeout(15_000)
         # Script errors fail the test at the end; they are easy to miss otherwise.
-        page.on("pageerror", lambda exc: self.console.append(f"pageerror: {exc}"))
+        page.on("pageerror", lambda exc: self.console.append(f"pageerror: {exc} {exc.stack}"))
         page.on(
             "console",
             lambda msg: (

@@ -91,7 +91,11 @@ async function refreshPlayers() {
   }
 }
 
+// A match only moves forward; a late `status` (sent on a join) must not undo a start.
+const STATUS_ORDER = ["waiting", "countdown", "running", "finished", "aborted"];
+
 function setStatus(status) {
+  if (STATUS_ORDER.indexOf(status) < STATUS_ORDER.indexOf(game.status)) return;
   game.status = status;
   if (game.statuses[game.statuses.length - 1] !== status) game.statuses.push(status);
 }
