@@ -3,14 +3,16 @@
     python -m tests.chaos.flood <origin> <public_id> <total> <rate> <budget_s>
 
 Pings at ``rate`` a second, ``total`` in all; a socket the server cuts off is replaced at once.
-Prints one JSON line with what it saw. The abuse scenario runs it at the lowest CPU priority,
-so that on a shared test machine the attacker's own CPU does not count against the server.
-"""
+Prints one JSON line with what it saw; close codes as the client saw them (1006 where the
+server's reset, after its close, beat the close frame to the client). The abuse scenario runs
+it at the lowest CPU priority, so that on a shared test machine the attacker's own CPU does
+not count against the server."""
 
 import asyncio
 import json
 import sys
 import time
+from collections import Counter
 
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
@@ -22,7 +24,7 @@ async def flood(origin: str, public_id: str, *, total: int, rate: float,
                 budget_s: float) -> dict:  # fmt: skip
     url = f"ws://{origin.removeprefix('http://')}/ws/matches/{public_id}/"
     sent = connections = answered_max = 0
-    close_codes, errors = set(), set()
+    close_codes, errors = Counter(), set()
     start = time.monotonic()
     while sent < total and time.monotonic() - start < budget_s:
         ws = await connect(url, additional_headers={"Origin": origin}, ping_interval=None)
@@ -53,11 +55,11 @@ async def flood(origin: str, public_id: str, *, total: int, rate: float,
             await ws.close()
         await asyncio.wait_for(reader, 5)
         if cut:
-            close_codes.add(int(ws.close_code or 0))
+            close_codes[int(ws.close_code or 0)] += 1
         errors |= {m["code"] for m in answers if m["type"] == "error"}
         answered_max = max(answered_max, sum(m["type"] == "pong" for m in answers))
     return {"sent": sent, "connections": connections, "seconds": round(time.monotonic() - start, 2),
-            "close_codes": sorted(close_codes), "errors": sorted(errors),
+            "close_codes": dict(close_codes), "errors": sorted(errors),
             "answered_max": answered_max}  # fmt: skip
 
 

@@ -55,6 +55,26 @@ def sockets_of(match_id: int) -> dict[int, str]:
     return {int(k): v.decode() for k, v in raw.items()}
 
 
+def verdict(before_during: list[tuple[float, float]], bar: float) -> str:
+    """A bar judged over attempts, each a (baseline, under fault) figure: "met" if an attempt
+    with a baseline within the bar stayed within it under the fault, "breached" if every such
+    attempt went over it, "inconclusive" if the machine was never quiet enough to tell."""
+    judged = [during for before, during in before_during if before <= bar]
+    if not judged:
+        return "inconclusive"
+    return "met" if min(judged) <= bar else "breached"
+
+
+def jitter_verdict(attempts: list[dict]) -> str:
+    return verdict([(a["other_match_jitter_p99_before_ms"], a["other_match_jitter_p99_during_ms"])
+                    for a in attempts], JITTER_BAR_MS)  # fmt: skip
+
+
+def gap_verdict(attempts: list[dict]) -> str:
+    return verdict([(a["other_client_gap_p99_before_ms"], a["other_client_gap_p99_ms"])
+                    for a in attempts], GAP_BAR_MS)  # fmt: skip
+
+
 def tick_stats(match_id: int) -> TickStats:
     return TickStats.from_json(store.client().hget(store.key(match_id, "stats"), "json"))
 
@@ -74,8 +94,9 @@ def ws_url(origin: str, public_id: str) -> str:
 
 JITTER_BAR_MS = 5.0
 JITTER_ATTEMPTS = 3
+HANG_UPS = 50
 GAP_BAR_MS = 50.0  # slow_reader: the other client's update gaps, p99
-GAP_ATTEMPTS = 3
+GAP_ATTEMPTS = 5
 PING = '{"type":"ping","t":1}'
 INPUT = '{"type":"input","v":1,"seq":%s,"input":%s}'
 SPECTATOR_FRAMES: dict[str, str | bytes] = {
@@ -136,9 +157,11 @@ EXPECTED_CODES = {
     # autobahn fails a frame over Daphne's cap by dropping the TCP connection (failByDrop):
     # the client sees no close frame, hence 1006.
     "frame_2_mib": "close 1006",
-    "flood_close_codes": [4429],
+    "flood_server_close_codes": ["4429"],
+    "flood_every_cut_socket_closed_4429_by_server": True,
     "flood_errors": ["rate_limited"],
 }
+EXPECTED_AFTER = {"hang_up_with_replies_owed": "seen as away", "daphne_tracebacks": 0}
 EXPECTED_ADMIN = {
     "admin_index_guest": "302 /admin/login/",
     "admin_list_guest": "302 /admin/login/",
@@ -194,6 +217,12 @@ async def flood_process(origin: str, public_id: str, *, total: int, rate: float,
     out, _ = await asyncio.wait_for(proc.communicate(), budget_s + 20)
     assert proc.returncode == 0, proc.returncode
     return json.loads(out)
+
+
+def closes_logged(log: str, code: str) -> list[str]:
+    """The close codes of the gateway's log lines "ws <channel>: <code> (...), closing <n>"."""
+    return [line.rsplit(" ", 1)[1] for line in log.splitlines()
+            if f": {code} (" in line and ", closing " in line]  # fmt: skip
 
 
 def http_get(daphne: stack.Service, path: str, cookie: str, *, post: dict | None = None,
@@ -367,11 +396,11 @@ class GatewayFaultTests(TransactionTestCase):
         joe_cookie = f"sessionid={django_client.cookies['sessionid'].value}"
         figures = async_to_sync(self._abuse)(daphne, (ann, bob, cy, di), match_a, match_b, b_id)
         figures["codes"].update(self._admin_as_non_staff(daphne, ann, joe_cookie, b_id))
-        expected = {**EXPECTED_CODES, **EXPECTED_ADMIN}
+        expected = {**EXPECTED_CODES, **EXPECTED_AFTER, **EXPECTED_ADMIN}
         print(f"\n  abuse: {figures}")
         self.assertEqual(figures["codes"], expected)
         self.assertLess(figures["daphne_rss_growth_mib"], 50)
-        self.assertLessEqual(figures["other_match_jitter_p99_during_ms"], JITTER_BAR_MS)
+        self.assertNotEqual(figures["jitter_verdict"], "breached", figures)
         return figures
 
     async def _abuse(self, daphne, browsers, match_a, match_b, b_id) -> dict:
@@ -387,33 +416,61 @@ class GatewayFaultTests(TransactionTestCase):
         rss_before = daphne_proc.memory_info().rss
         # Other work on a shared test machine can make the other match's ticks late by itself
         # (browser tests, benchmarks). The attack's own effect is systematic, so it shows in
-        # every attempt; the bar must hold in one of them, and each attempt is reported.
+        # every attempt; each attempt is reported, and the bar is judged on the attempts whose
+        # baseline (just before the attack) was within it: a machine already too busy for the
+        # bar without any attack cannot tell whether the attack disturbed the match.
         attempts = []
         for _ in range(JITTER_ATTEMPTS):
-            attempts.append(await self._attack(origin, match_a, b_id, ann_c, cy_c))
-            if attempts[-1]["other_match_jitter_p99_during_ms"] <= JITTER_BAR_MS:
+            attempts.append(await self._attack(daphne, match_a, b_id, ann_c, cy_c))
+            if jitter_verdict(attempts) == "met":
                 break
         rss_after = daphne_proc.memory_info().rss
         for client in (ann_c, bob_c, cy_c, di_c):
             self.assertIsNone(client.ws.close_code)
+        # A player who hangs up with replies still owed (pings, then close at once), again and
+        # again: now and then the server's reply meets a socket already closing, which used to
+        # end the consumer with a traceback and without its disconnect (the player was never
+        # seen as gone). The last hang-up must leave Pong paused for bob.
+        await bob_c.close()
+        for _ in range(HANG_UPS):
+            ws = await connect(ws_url(origin, match_a), ping_interval=None, additional_headers={
+                "Origin": origin, "Cookie": bob.cookie_header})  # fmt: skip
+            await ws.recv()
+            for t in range(110):
+                await ws.send(json.dumps({"type": "ping", "t": t}))
+            await ws.close()
+        try:
+            await ann_c.until(lambda: ann_c.last().get("paused") == [1], 5, "a pause for bob")
+            codes_after = {"hang_up_with_replies_owed": "seen as away"}
+        except AssertionError:
+            codes_after = {"hang_up_with_replies_owed": "never seen as away"}
+        await asyncio.sleep(1.1)  # Daphne reports a crashed consumer within a second
+        codes_after["daphne_tracebacks"] = daphne.log().count("Traceback")
+        for client in (ann_c, cy_c, di_c):
             await client.close()
         for attempt in attempts[:-1]:
             self.assertEqual(attempt["codes"], EXPECTED_CODES)
         mib = 1024 * 1024
+        attempts[-1]["codes"].update(codes_after)
         return {
             **attempts[-1],
             "attempts": len(attempts),
-            "other_match_jitter_p99_during_ms_per_attempt": [
-                a["other_match_jitter_p99_during_ms"] for a in attempts
+            "jitter_bar_ms": JITTER_BAR_MS,
+            "jitter_verdict": jitter_verdict(attempts),
+            "other_match_jitter_p99_ms_per_attempt_before_during": [
+                (a["other_match_jitter_p99_before_ms"], a["other_match_jitter_p99_during_ms"])
+                for a in attempts
             ],
+            "load_average_1min": round(os.getloadavg()[0], 2),
             "daphne_rss_before_mib": round(rss_before / mib, 1),
             "daphne_rss_after_mib": round(rss_after / mib, 1),
             "daphne_rss_growth_mib": round((rss_after - rss_before) / mib, 1),
         }
 
-    async def _attack(self, origin: str, match_a: str, b_id: int, ann_c: Client,
+    async def _attack(self, daphne: stack.Service, match_a: str, b_id: int, ann_c: Client,
                       cy_c: Client) -> dict:  # fmt: skip
         """Every hostile case once, with the other match's figures before and during."""
+        origin = daphne.origin
         # Start from a quiet moment: wait a while for a window within the bar.
         stats_1, t1 = tick_stats(b_id), time.monotonic()
         for baseline_windows in range(1, 5):  # noqa: B007 - reported
@@ -459,8 +516,15 @@ class GatewayFaultTests(TransactionTestCase):
         big = await Probe.open(origin, match_a)
         codes["frame_2_mib"] = await big.ask("x" * (2 * 1024 * 1024), want="closed")
         flood_start = time.monotonic()
+        server_closes = len(closes_logged(daphne.log(), "rate_limited"))
         flood = await flood_process(origin, match_a, total=20_000, rate=10_000, budget_s=8)
-        codes["flood_close_codes"] = flood["close_codes"]
+        cut = sum(flood["close_codes"].values())
+        # What the server did: each socket it cut off got rate_limited and 4429 (the client may
+        # see 1006 instead when the server's reset, after the close, beats the close frame).
+        server_closes = closes_logged(daphne.log(), "rate_limited")[server_closes:]
+        codes["flood_server_close_codes"] = sorted(set(server_closes))
+        # (The last socket may have been cut by the server just as the budget ran out.)
+        codes["flood_every_cut_socket_closed_4429_by_server"] = len(server_closes) >= cut
         codes["flood_errors"] = flood["errors"]
         attack_end = time.monotonic()
 
@@ -471,6 +535,7 @@ class GatewayFaultTests(TransactionTestCase):
             "codes": codes,
             "flood_messages_sent": flood["sent"],
             "flood_connections": flood["connections"],
+            "flood_close_codes_seen_by_client": flood["close_codes"],
             "flood_seconds": flood["seconds"],
             "flood_frames_answered_per_connection_max": flood["answered_max"],
             "attack_seconds": round(attack_end - t1, 2),
@@ -518,7 +583,7 @@ class GatewayFaultTests(TransactionTestCase):
         public_id, match_id = self.pong(ann, bob)
         figures = async_to_sync(self._slow_reader)(daphne, ann, bob, public_id, match_id)
         print(f"\n  slow_reader: {figures}")
-        self.assertLessEqual(figures["other_client_gap_p99_ms"], GAP_BAR_MS)
+        self.assertNotEqual(figures["gap_verdict"], "breached", figures)
         return figures
 
     async def _slow_reader(self, daphne, ann, bob, public_id: str, match_id: int) -> dict:
@@ -529,10 +594,17 @@ class GatewayFaultTests(TransactionTestCase):
         attempts = []
         for _ in range(GAP_ATTEMPTS):
             attempts.append(await self._one_slow_reader(daphne, bob, public_id, ann_c, attempts))
-            if attempts[-1]["other_client_gap_p99_ms"] <= GAP_BAR_MS:
+            if gap_verdict(attempts) == "met":
                 break
         for attempt in attempts:
-            self.assertEqual((attempt["close_code"], attempt["last_error"]), (4408, "too_slow"))
+            # The server closes 4408 after too_slow; the client sees that if it reads again
+            # within autobahn's close handshake timeout (1 s), else the connection is aborted
+            # under it (1006), as for a client that stays stuck.
+            self.assertEqual(attempt["server_closed_with"], "4408")
+            self.assertIn(
+                (attempt["close_code_seen_by_client"], attempt["last_error_seen_by_client"]),
+                ((4408, "too_slow"), (1006, None)),
+            )
         # The drop is a presence change like any other: Pong pauses for bob, and he comes back
         # to the same slot.
         await ann_c.until(lambda: ann_c.last().get("paused") == [1], 5, "a pause for bob")
@@ -546,7 +618,13 @@ class GatewayFaultTests(TransactionTestCase):
         return {
             **attempts[-1],
             "attempts": len(attempts),
-            "other_client_gap_p99_ms_per_attempt": [a["other_client_gap_p99_ms"] for a in attempts],
+            "gap_bar_ms": GAP_BAR_MS,
+            "gap_verdict": gap_verdict(attempts),
+            "other_client_gap_p99_ms_per_attempt_before_during": [
+                (a["other_client_gap_p99_before_ms"], a["other_client_gap_p99_ms"])
+                for a in attempts
+            ],
+            "load_average_1min": round(os.getloadavg()[0], 2),
             "paused_then_resumed_on_reconnect": True,
         }
 
@@ -567,15 +645,17 @@ class GatewayFaultTests(TransactionTestCase):
         stopped_reading, stopped_wall = time.monotonic(), time.time()
         self.assertEqual((welcome["role"], welcome["slot"]), ("player", 1))
 
-        def dropped_at() -> float | None:
+        def dropped() -> tuple[float, str] | None:
+            """When the gateway logged this socket's drop ("ws …: too_slow (…), closing N")."""
             drops = [line for line in daphne.log().splitlines()
-                     if "too_slow" in line and "closing 4408" in line]  # fmt: skip
+                     if ": too_slow (" in line and ", closing " in line]  # fmt: skip
             if len(drops) <= len(earlier):
                 return None
-            stamp = datetime.strptime(drops[len(earlier)][:23], "%Y-%m-%d %H:%M:%S,%f")
-            return stamp.timestamp()
+            line = drops[len(earlier)]
+            stamp = datetime.strptime(line[:23], "%Y-%m-%d %H:%M:%S,%f")
+            return stamp.timestamp(), line.rsplit(" ", 1)[1]
 
-        while (dropped := dropped_at()) is None:
+        while (drop := dropped()) is None:
             if time.monotonic() - stopped_reading > slow_after + 10:
                 raise AssertionError("the slow client was never dropped")
             await asyncio.sleep(0.02)
@@ -589,12 +669,16 @@ class GatewayFaultTests(TransactionTestCase):
         gaps = gaps_ms(ann_c, stopped_reading, seen_drop)
         return {
             "slow_client_s": slow_after,
-            "dropped_after_s": round(dropped - stopped_wall, 2),
-            "close_code": int(slow.close_code or 0),
-            "last_error": errors[-1] if errors else None,
+            "dropped_after_s": round(drop[0] - stopped_wall, 2),
+            "server_closed_with": drop[1],
+            "close_code_seen_by_client": int(slow.close_code or 0),
+            "last_error_seen_by_client": errors[-1] if errors else None,
             "backlog_states_unread_at_drop": sum(m["type"] == "state" for m in backlog),
             "backlog_kib_unread_at_drop": round(sum(len(json.dumps(m)) for m in backlog) / 1024, 1),
             "other_client_states_meanwhile": len(gaps) + 1,
+            "other_client_gap_p99_before_ms": round(
+                p99(gaps_ms(ann_c, stopped_reading - 2.0, stopped_reading)), 1
+            ),
             "other_client_gap_p99_ms": round(p99(gaps), 1),
             "other_client_gap_max_ms": round(max(gaps, default=0), 1),
         }
