@@ -18,10 +18,11 @@ from tests.support import browser as chromium
 from tests.support import stack
 
 # Fast matches (read by Daphne, where the API starts countdowns and quick play decides):
-# a 1 s countdown, bots after 1 s alone in the quick-play queue.
+# a 1 s countdown, bots after 1 s alone in the quick-play queue, a short spectator delay.
 STACK_ENV = {
     "MATCH_COUNTDOWN_S": "1",
     "QUICKPLAY_BOT_AFTER_S": "1",
+    "SPECTATOR_DELAY_S": "2",  # spectators watch a little late, as in production (5 s)
 }
 MATCH_URL = re.compile(r"/m/([A-Za-z0-9_-]+)/$")
 
@@ -117,7 +118,7 @@ class BrowserTests(TransactionTestCase):
         bob = self.person("Bob")  # his lobby is open before the match exists
         ada = self.person("Ada")
         ada.click(".card[data-title=pong] details summary")
-        ada.fill(".card[data-title=pong] input[name=score_to]", "3")
+        ada.fill(".card[data-title=pong] input[name=score_to]", "5")
         ada.click(".card[data-title=pong] form.create-form button[type=submit]")
         ada.wait_for_url(MATCH_URL)
         public_id = self.public_id(ada)
@@ -160,6 +161,7 @@ class BrowserTests(TransactionTestCase):
         eve.wait_for_url(MATCH_URL)
         self.wait_game(eve, "g.role === 'spectator' && g.slot === null && g.state !== null")
         self.assertTrue(eve.is_visible("#spectator-banner"))
+        self.assertRegex(eve.text_content("#spectator-banner"), r"\d+ s behind the players")
         self.assertFalse(ada.is_visible("#spectator-banner"))
         tick = self.game(eve, "g.tick")
         self.wait_game(eve, f"g.tick > {tick} + 5")
@@ -187,7 +189,7 @@ class BrowserTests(TransactionTestCase):
         self.wait_game(ada, f"g.paused.length === 0 && g.tick > {paused_at}", timeout=10)
         self.assertTrue(ada.locator("#overlay").is_hidden())
 
-        # Nobody defends: points come, the scoreboard follows, first to 3 wins.
+        # Nobody defends: points come, the scoreboard follows, first to 5 wins.
         self.wait_game(ada, "g.state.scores[0] + g.state.scores[1] >= 1", timeout=30)
         board = ada.text_content("#scoreboard")
         self.assertIn("Ada (you)", board)
@@ -243,12 +245,12 @@ class BrowserTests(TransactionTestCase):
         self.wait_game(dee, "g.role === 'player' && g.slot === 0 && g.state !== null")
         self.assertEqual(self.game(dee, "g.state.snakes.length"), 4)  # Snake's default seats
         self.wait_game(dee, "g.players.filter(p => p.bot).length === 3")
-        # Turn away from the wall we are heading for; the snake's direction follows.
-        heading = self.game(dee, "g.state.snakes[0].dir")
-        dee.keyboard.press("ArrowRight" if heading in ("up", "down") else "ArrowUp")
+        # Turn toward the middle, away from the wall ahead; the snake's direction follows.
+        heading, x = self.game(dee, "[g.state.snakes[0].dir, g.state.snakes[0].body[0][0]]")
+        dee.keyboard.press("ArrowRight" if x < 16 else "ArrowLeft")
         self.wait_game(dee, f"g.state.snakes[0].dir !== '{heading}'", timeout=10)
-        self.wait_game(dee, "g.frames > 30")
-        time.sleep(0.6)
+        tick = self.game(dee, "g.tick")
+        self.wait_game(dee, f"g.tick >= {tick} + 3 && g.frames > 30")
         chromium.screenshot(dee, "snake.png")
         self.assertIn("Bot 2", dee.text_content("#scoreboard"))
 

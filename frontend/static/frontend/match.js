@@ -111,6 +111,9 @@ function onMessage(message) {
       game.startsAt = message.starts_at ? Date.parse(message.starts_at) : null;
       game.tickHz = message.tick_hz;
       clockOffset = message.server_ms - Date.now();
+      // Spectators see a running match a few seconds late (so that watching cannot help a player).
+      document.getElementById("spectator-delay").textContent =
+        message.delay_s > 0 ? ` You see it ${Math.round(message.delay_s)} s behind the players.` : "";
       timeline = new Timeline(game.tickHz);
       playersFresh = false;
       setupControls();

@@ -40,6 +40,9 @@ function grid(ctx, w, h) {
     ctx.lineTo(w, y);
   }
   ctx.stroke();
+  ctx.strokeStyle = FIELD.line; // the walls
+  ctx.lineWidth = 0.16;
+  ctx.strokeRect(0.08, 0.08, w - 0.16, h - 0.16);
 }
 
 export function draw(ctx, { a, b, alpha }, view) {
@@ -90,7 +93,10 @@ export function draw(ctx, { a, b, alpha }, view) {
     const below = snake.dir === "down" ? y < h - 2 : y < 2;
     ctx.textBaseline = below ? "top" : "bottom";
     ctx.fillStyle = slotColor(slot);
-    ctx.fillText(view.name(slot), x + 0.5, below ? y + 1.15 : y - 0.15);
+    const label = view.name(slot);
+    const half = ctx.measureText(label).width / 2;
+    const lx = Math.min(w - half, Math.max(half, x + 0.5)); // whole, even at the edge
+    ctx.fillText(label, lx, below ? y + 1.15 : y - 0.15);
   });
   return null;
 }
