@@ -35,15 +35,20 @@ def states(
         by_tick.setdefault(tick, []).extend(entries)
     state = game.initial_state(players=players, seed=seed, settings=settings)
     yield state
-    # max_ticks (the recorded last tick) is a bound, not a stop: a forfeit at the last tick
-    # still has to be applied.
-    while not game.is_finished(state) and state["tick"] <= max_ticks:
+    while not game.is_finished(state):
         tick = state["tick"]
-        for entry in by_tick.get(tick, ()):
+        entries = by_tick.get(tick, ())
+        for entry in entries:
             if entry[0] == "i":
                 state = game.apply_input(state, entry[1], entry[2])
             else:
                 state = game.forfeit(state, entry[1])
+        if tick >= max_ticks:
+            # The last recorded tick: what was applied at it (a forfeit that ended the match)
+            # counts, but a match stopped here (by staff) was never stepped further.
+            if entries:
+                yield state
+            return
         for slot in bots:
             bot_input = game.bot_input(state, slot)
             if bot_input is not None:

@@ -233,13 +233,16 @@ def match_finish(
     stats: dict | None = None,
     replay_log: list | None = None,
     final_tick: int | None = None,
+    rules_result: dict | None = None,
 ) -> Match:
     """running → finished, recording scores, results, the winner and the tick statistics.
 
     ``result`` has the shape of ``Title.result()``: ``scores`` per slot, ``winner`` slot or
     None for a draw, ``summary`` text, optionally ``forfeited`` slots. With ``replay_log``
-    (the runner's input log) the match gets its replay; human players' ratings move here,
-    in the same transaction, so exactly once per finished match.
+    (the runner's input log) the match gets its replay, which keeps ``rules_result`` (what
+    re-simulation must reproduce; defaults to ``result``, which staff may have decided for an
+    unfinished game); human players' ratings move here, in the same transaction, so exactly
+    once per finished match.
     """
     match = _locked(match_id)
     _check_transition(match, Status.FINISHED)
@@ -270,7 +273,7 @@ def match_finish(
             log=replay.pack_log(replay_log),
             ticks=final_tick or 0,
             inputs=sum(len(entries) for _, entries in replay_log),
-            result=result,
+            result=rules_result if rules_result is not None else result,
         )
     _rate(match, result)
     return match

@@ -53,6 +53,19 @@ def start_now(*, match_id: int, actor) -> Match:
     return match
 
 
+def staff_result(rules_result: dict) -> dict:
+    """The outcome of a match staff ended: the rules' result if the game had finished, else
+    the sole leader on score wins (a tie is a draw). Titles give no winner before their end."""
+    if rules_result.get("finished", True) or rules_result.get("winner") is not None:
+        return rules_result
+    scores = rules_result.get("scores", [])
+    best = max(scores, default=0)
+    leaders = [slot for slot, score in enumerate(scores) if score == best]
+    summary = f"{rules_result.get('summary', '')} (ended by staff)".strip()
+    return {**rules_result, "winner": leaders[0] if len(leaders) == 1 else None,
+            "summary": summary}  # fmt: skip
+
+
 def _db_result(match: Match) -> dict:
     """Scores as the database last recorded them, when Redis has no state to read."""
     scores = [0] * match.max_players
@@ -95,15 +108,17 @@ def end(*, match_id: int, actor) -> Match:
             if saved is None:
                 result, extra = _db_result(match), {}
             else:
-                result = (
+                rules_result = (
                     saved["result"]
                     if saved["status"] == "finished"
-                    else (get_title(match.title).result(saved["state"]))
+                    else get_title(match.title).result(saved["state"])
                 )
+                result = staff_result(rules_result)
                 extra = {
                     "stats": store.load_stats(match_id),
                     "replay_log": store.load_log(match_id),
                     "final_tick": saved["tick"],
+                    "rules_result": rules_result,
                 }
             match = services.match_finish(match_id=match_id, result=result, **extra)
             services.audit_record(

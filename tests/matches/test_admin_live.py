@@ -1,7 +1,9 @@
 """Staff controls in the admin acting on matches that a real tick worker runs."""
 
+import io
 import time
 
+from django.core.management import call_command
 from django.test import TransactionTestCase
 from django.urls import reverse
 
@@ -81,6 +83,10 @@ class LiveAdminTests(TransactionTestCase):
         # From the runner's stats in Redis, not the database's idea of the match.
         self.assertGreaterEqual(match.summary["stats"]["ticks"], 5)
         self.assertEqual(match.replay.ticks, final)
+        # The replay of a game staff ended re-simulates to the rules' result at that tick.
+        out = io.StringIO()
+        call_command("verify_replay", match.public_id, stdout=out)
+        self.assertIn("OK", out.getvalue())
         entry = self.audit(match)
         self.assertEqual((entry.action, entry.details["tick"]), ("end", final))
 

@@ -80,3 +80,22 @@ class ReplayTests(SimpleTestCase):
         blob = replay.pack_log(log)
         self.assertIsInstance(blob, bytes)
         self.assertEqual(replay.unpack_log(blob), log)
+
+    def test_a_match_stopped_by_staff_re_simulates_to_the_last_committed_tick_and_no_further(self):
+        flush_redis()
+        redis_match(1, title="pong", players=2, bots=(1,), settings=QUICK["pong"], seed=3)
+        runner = MatchRunner(1)
+        runner.acquire()
+        for tick in range(40):
+            if tick % 7 == 0:
+                store.push_input(match_id=1, slot=0, tick=0, payload={"dir": 1 - tick % 3})
+            runner.advance()
+        store.request_stop(1, "staff")
+        self.assertIs(runner.advance(), Outcome.STOPPED)
+        saved, log = store.load_state(1), store.load_log(1)
+        settings = get_title("pong").validate_settings(QUICK["pong"])
+        states = replay.states(
+            title="pong", players=2, bots=(1,), seed=3, settings=settings, log=log,
+            max_ticks=saved["tick"],
+        )  # fmt: skip
+        self.assertEqual(deque(states, maxlen=1)[0], saved["state"])
