@@ -139,6 +139,14 @@ class MatchConsumer(AsyncWebsocketConsumer):
             await self.send(messages.error(exc.code, exc.reason, exc.ref))
 
     async def on_input(self, message: dict) -> None:
+        try:
+            await self._input(message)
+        except ProtocolError as exc:
+            # Refusals before the runner show in /metrics next to the runner's own.
+            await gateway.count_refused(exc.code)
+            raise
+
+    async def _input(self, message: dict) -> None:
         seat, seq = self.seat, message["seq"]
         if seat.role != gateway.PLAYER:
             raise ProtocolError("not_a_player", "spectators cannot send inputs", ref=seq)

@@ -10,6 +10,7 @@ hops to a thread. Keys owned here, next to those listed in ``realtime.state``:
 """
 
 import asyncio
+import contextlib
 import time
 import weakref
 from dataclasses import dataclass, field
@@ -18,12 +19,13 @@ from datetime import datetime
 import redis.asyncio as aioredis
 from django.conf import settings
 from django.contrib.sessions.backends.base import SessionBase
+from redis.exceptions import RedisError
 
 from matches import selectors, services
 from matches.games import get_title
 from matches.identity import player_for_session
 from matches.models import Match, Participation, Player
-from realtime import messages
+from realtime import counters, messages
 from realtime import state as store
 
 PLAYER, SPECTATOR = "player", "spectator"
@@ -203,6 +205,12 @@ def _redis() -> _Redis:
     if r is None:
         r = _per_loop[loop] = _Redis()
     return r
+
+
+async def count_refused(reason: str) -> None:
+    """An input refused here, counted with the runner's refusals (realtime.counters)."""
+    with contextlib.suppress(RedisError):  # a counter must never fail the socket
+        await counters.count_refused_input_async(_redis().client, reason)
 
 
 async def push_input(*, seat: Seat, payload_json: str) -> int:

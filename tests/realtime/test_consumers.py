@@ -8,8 +8,8 @@ from django.test import TransactionTestCase, override_settings
 
 from matches import services
 from matches.models import Match, Participation
+from realtime import counters, supervisor
 from realtime import state as store
-from realtime import supervisor
 from realtime.runner import MatchRunner, Outcome
 from tests.support.sockets import begin, receive, receive_until_close, session_for, socket
 from tests.support.stack import flush_redis
@@ -246,6 +246,9 @@ class InputTests(GatewayCase):
         error = await self.send(comm, {"type": "input", "seq": 2, "input": {"dir": 1}})
         self.assertEqual((error["code"], error["ref"]), ("not_a_player", 2))
         self.assertEqual(self.inputs(), [])
+        # Counted for /metrics next to the runner's refusals.
+        refused = store.client().hget(counters.COUNTERS, counters.REFUSED + "not_a_player")
+        self.assertEqual(int(refused), 1)
         await comm.disconnect()
 
     async def test_an_input_before_the_match_runs_is_refused_as_not_running(self):
