@@ -14,6 +14,7 @@ import psutil
 from django.conf import settings
 from django.core.management import BaseCommand, call_command
 
+from matches import services
 from matches.models import Match
 from realtime import devredis
 from realtime import state as store
@@ -63,6 +64,7 @@ class Command(BaseCommand):
         out.mkdir(parents=True, exist_ok=True)
         redis_proc = devredis.ensure()
         call_command("migrate", interactive=False, verbosity=0)
+        self._clean_slate()
         env = {
             **os.environ, "REDIS_URL": settings.REDIS_URL, "DEBUG": "0",
             "SECRET_KEY": os.environ.get("SECRET_KEY") or secrets.token_urlsafe(48),
@@ -96,6 +98,15 @@ class Command(BaseCommand):
                 log.close()
             devredis.stop(redis_proc)
         self._report(rows, o)
+
+    def _clean_slate(self) -> None:
+        """Matches of an earlier run (its database and its Redis append-only file) would be
+        resumed by the supervisor and tick unseen during this one."""
+        leftovers = Match.objects.exclude(status__in=Match.OVER_STATUSES)
+        for match_id in leftovers.values_list("pk", flat=True):
+            services.match_abort(match_id=match_id, reason="a new bench run started")
+        if settings.REDIS_IS_PRIVATE:
+            store.client().flushdb()
 
     def _wait_http(self, port: int) -> None:
         import urllib.request
