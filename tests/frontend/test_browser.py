@@ -10,7 +10,6 @@ import itertools
 import os
 import re
 import time
-import unittest
 
 from django.test import TransactionTestCase
 
@@ -27,7 +26,6 @@ STACK_ENV = {
 MATCH_URL = re.compile(r"/m/([A-Za-z0-9_-]+)/$")
 
 
-@unittest.skipUnless(chromium.available(), "chromium is not installed (make browser)")
 class BrowserTests(TransactionTestCase):
     @classmethod
     def setUpClass(cls):

@@ -8,7 +8,6 @@ Saves docs/screenshots/replay.png (README.md shows it).
 
 import os
 import time
-import unittest
 
 from django.test import TransactionTestCase
 
@@ -17,7 +16,6 @@ from tests.support import stack
 from tests.support.replays import finished_with_replay
 
 
-@unittest.skipUnless(chromium.available(), "chromium is not installed (make browser)")
 class ReplayBrowserTests(TransactionTestCase):
     @classmethod
     def setUpClass(cls):
@@ -221,7 +219,6 @@ class ReplayBrowserTests(TransactionTestCase):
         self.wait_replay(page, "r.tick > 10")
 
 
-@unittest.skipUnless(chromium.available(), "chromium is not installed (make browser)")
 class LiveMatchReplayTests(TransactionTestCase):
     """A match the engine plays to its end, then watched again from its result dialog."""
 

@@ -26,6 +26,9 @@ class Chromium:
     """One browser process; each ``page()`` is a fresh context (its own cookies: a person)."""
 
     def __init__(self, origin: str) -> None:
+        # Never skipped: a browser test without a browser fails, saying how to get one.
+        if not available():
+            raise RuntimeError(f"{CHROMIUM} is missing: `make browser` installs Debian's chromium")
         self.origin = origin
         self._pw = sync_playwright().start()
         self.browser: Browser = self._pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
