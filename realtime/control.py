@@ -58,12 +58,16 @@ def staff_result(rules_result: dict) -> dict:
     the sole leader on score wins (a tie is a draw). Titles give no winner before their end."""
     if rules_result.get("finished", True) or rules_result.get("winner") is not None:
         return rules_result
-    scores = rules_result.get("scores", [])
+    summary = f"{rules_result.get('summary', '')} (ended by staff)".strip()
+    return {**rules_result, "winner": _sole_leader(rules_result.get("scores", [])),
+            "summary": summary}  # fmt: skip
+
+
+def _sole_leader(scores: list[int]) -> int | None:
+    """The slot with the best score, or None when the best score is shared (a draw)."""
     best = max(scores, default=0)
     leaders = [slot for slot, score in enumerate(scores) if score == best]
-    summary = f"{rules_result.get('summary', '')} (ended by staff)".strip()
-    return {**rules_result, "winner": leaders[0] if len(leaders) == 1 else None,
-            "summary": summary}  # fmt: skip
+    return leaders[0] if len(leaders) == 1 else None
 
 
 def _db_result(match: Match) -> dict:
@@ -72,11 +76,9 @@ def _db_result(match: Match) -> dict:
     for p in match.participations.all():
         if p.slot < len(scores):
             scores[p.slot] = p.score
-    best = max(scores, default=0)
-    leaders = [slot for slot, score in enumerate(scores) if score == best]
     return {
         "scores": scores,
-        "winner": leaders[0] if len(leaders) == 1 else None,
+        "winner": _sole_leader(scores),
         "summary": "ended by staff",
     }
 

@@ -82,6 +82,19 @@ class TickStats:
             stats.duration_hist[int(index)] = count
         return stats
 
+    def since(self, before: "TickStats") -> "TickStats":
+        """What was recorded between ``before`` and now (a measurement window). Counts never
+        go below zero: in a sum over matches, one that ended meanwhile drops out."""
+        diff = TickStats()
+        diff.ticks = max(0, self.ticks - before.ticks)
+        diff.skipped = max(0, self.skipped - before.skipped)
+        diff.overruns = max(0, self.overruns - before.overruns)
+        pairs = zip(self.jitter_hist, before.jitter_hist, strict=True)
+        diff.jitter_hist = [max(0, a - b) for a, b in pairs]
+        pairs = zip(self.duration_hist, before.duration_hist, strict=True)
+        diff.duration_hist = [max(0, a - b) for a, b in pairs]
+        return diff
+
     def merge(self, other: "TickStats") -> None:
         self.ticks += other.ticks
         self.skipped += other.skipped

@@ -272,3 +272,18 @@ class PresenceTests(SimpleTestCase):
         second = MatchRunner(1)
         second.acquire()
         self.assertEqual(second.absent, {0: left_at})
+
+
+class TickStatsWindowTests(SimpleTestCase):
+    def test_a_window_holds_only_what_was_recorded_since_and_never_goes_negative(self):
+        from realtime.stats import TickStats
+
+        before = TickStats()
+        before.record(jitter_ms=0.5, duration_ms=1.0, period_ms=33.3)
+        after = TickStats.from_json(before.to_json())
+        after.record(jitter_ms=2.0, duration_ms=40.0, period_ms=33.3)
+        window = after.since(before)
+        self.assertEqual((window.ticks, window.overruns), (1, 1))
+        self.assertEqual(sum(window.jitter_hist), 1)
+        self.assertEqual(window.jitter_hist[20], 1)
+        self.assertEqual(sum(TickStats().since(after).jitter_hist), 0)

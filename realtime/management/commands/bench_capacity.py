@@ -144,9 +144,7 @@ class Command(BaseCommand):
                 row = test.measure(o["seconds"])
                 cpu1 = {name: _cpu(p) for name, p in watched.items()}
                 ticks1 = _running_stats()
-                jitter = [b - a for a, b in zip(ticks0.jitter_hist, ticks1.jitter_hist,
-                                                strict=True)]  # fmt: skip
-                row["tick_jitter_p99_ms"] = percentile([max(0, c) for c in jitter], 0.99)
+                row["tick_jitter_p99_ms"] = percentile(ticks1.since(ticks0).jitter_hist, 0.99)
                 row["cpu_percent"] = {
                     name: round(100 * (cpu1[name] - cpu0[name]) / row["seconds"], 1)
                     for name in watched

@@ -22,18 +22,6 @@ from realtime.stats import TickStats, percentile
 BASE_ID = 900_000_000
 
 
-def _window(before: TickStats, after: TickStats) -> TickStats:
-    diff = TickStats()
-    diff.ticks = after.ticks - before.ticks
-    diff.skipped = after.skipped - before.skipped
-    diff.overruns = after.overruns - before.overruns
-    diff.jitter_hist = [a - b for a, b in zip(after.jitter_hist, before.jitter_hist, strict=True)]
-    diff.duration_hist = [
-        a - b for a, b in zip(after.duration_hist, before.duration_hist, strict=True)
-    ]
-    return diff
-
-
 class Command(BaseCommand):
     help = "Benchmark one tick worker: N concurrent 30 Hz Pong matches (bots in every slot)."
 
@@ -113,7 +101,7 @@ class Command(BaseCommand):
     def _report(self, matches, elapsed, before, after, cpu_before, cpu_after, json_path):
         total = TickStats()
         for match_id, stats in after.items():
-            total.merge(_window(before[match_id], stats))
+            total.merge(stats.since(before[match_id]))
         hz = get_title("pong").tick_hz
         expected = round(matches * hz * elapsed)
         cpu_s = (cpu_after.user + cpu_after.system) - (cpu_before.user + cpu_before.system)
