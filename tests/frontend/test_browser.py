@@ -185,7 +185,8 @@ class BrowserTests(TransactionTestCase):
         rejoin.click()
         self.wait_game(bob, "g.role === 'player' && g.slot === 1 && g.state !== null")
         self.wait_game(ada, f"g.paused.length === 0 && g.tick > {paused_at}", timeout=10)
-        self.assertTrue(ada.locator("#overlay").is_hidden())
+        # The overlay is hidden on the next animation frame after the state that unpaused.
+        ada.locator("#overlay").wait_for(state="hidden", timeout=3_000)
 
         # Nobody defends: points come, the scoreboard follows, first to 5 wins.
         self.wait_game(ada, "g.state.scores[0] + g.state.scores[1] >= 1", timeout=30)
