@@ -175,6 +175,9 @@ GATEWAY_SLOW_CLIENT_S = _env_float("GATEWAY_SLOW_CLIENT_S", 10.0)
 SPECTATOR_DELAY_S = _env_float("SPECTATOR_DELAY_S", 5.0)
 # Inputs pending for one match in Redis before more are refused (the runner takes 512 a tick).
 GATEWAY_MAX_PENDING_INPUTS = int(_env_float("GATEWAY_MAX_PENDING_INPUTS", 256))
+# Under Daphne, states are framed once per tick and written straight to each socket
+# (realtime/direct.py); 0 sends them the ASGI way (slower, for comparison or a Daphne upgrade).
+REALTIME_DIRECT_WRITE = _env_bool("REALTIME_DIRECT_WRITE", True)
 
 # --- Auth, sessions, security ----------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

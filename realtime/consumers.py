@@ -18,7 +18,7 @@ from django.conf import settings
 
 from matches.errors import MatchError, MatchNotFound
 from matches.games import GameError, get_title
-from realtime import gateway, messages
+from realtime import direct, gateway, messages
 from realtime.hub import hub
 from realtime.messages import ProtocolError
 from realtime.ratelimit import TokenBucket
@@ -47,6 +47,7 @@ class MatchConsumer(AsyncWebsocketConsumer):
     closing = False
     joined = False
     left = False
+    socket = None  # Daphne's protocol object when states can be written directly
 
     # --- lifecycle ---------------------------------------------------------------------------
     async def connect(self) -> None:
@@ -84,6 +85,7 @@ class MatchConsumer(AsyncWebsocketConsumer):
         await hub().join(seat.group, self)
         self.joined = True
         await self.accept()
+        self.socket = direct.socket_of(self.base_send)
         if seat.role == gateway.PLAYER:
             previous = await gateway.claim_slot(seat=seat, channel=self.channel_name)
             if previous:
@@ -196,8 +198,9 @@ class MatchConsumer(AsyncWebsocketConsumer):
         await handler(message)
 
     # --- hub / channel layer → client -------------------------------------------------------
-    async def deliver_state(self, text: str) -> None:
-        """One tick's state, already encoded, from the hub; called for every local socket."""
+    async def deliver_state(self, text: str, frame: bytes | None = None) -> None:
+        """One tick's state, already encoded (and framed, from the hub); called for every
+        local socket."""
         if self.closing:
             return
         if self.early is not None:
@@ -217,7 +220,7 @@ class MatchConsumer(AsyncWebsocketConsumer):
         if self.delay:
             self.delayed.append((now + self.delay, text))
             await self._release_due(now)
-        else:
+        elif frame is None or self.socket is None or not direct.write(self.socket, frame):
             await self.send(text)
 
     async def _release_due(self, now: float) -> None:

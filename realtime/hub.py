@@ -5,9 +5,9 @@ The tick runner publishes each tick once to the match's group in the channel lay
 format (`RedisPubSubChannelLayer`: PUBLISH of a msgpack message on `<prefix>__group__<group>`).
 Through Channels, every socket then paid for its own queue, its own msgpack decode, a task
 wake-up in `await_many_dispatch` and a dispatch, 30 times a second; that per-socket overhead
-was most of Daphne's CPU (docs/benchmarks.md). Here the message is decoded once per process
-and its pre-encoded text handed to each local socket directly. Other group messages (`over`,
-`status`) go to the consumer's handlers as the channel layer would deliver them.
+was most of Daphne's CPU (docs/benchmarks.md). Here the message is decoded once per process,
+its pre-encoded text framed once (realtime/direct.py) and handed to each local socket. Other
+group messages (`over`, `status`) go to the consumer's handlers as the layer would deliver.
 
 At-most-once, like the pub/sub layer: a state lost while Redis reconnects is superseded by
 the next tick.
@@ -23,13 +23,15 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 from redis.connection import parse_url
 
+from realtime import direct
+
 log = logging.getLogger(__name__)
 
 RECONNECT_DELAYS_S = (0.1, 0.25, 0.5, 1.0, 2.0)
 
 
 class Member(Protocol):
-    async def deliver_state(self, text: str) -> None: ...
+    async def deliver_state(self, text: str, frame: bytes | None = None) -> None: ...
 
     async def dispatch(self, message: dict) -> None: ...
 
@@ -143,10 +145,11 @@ class Hub:
             message = self._decode(reply[2])
             if message.get("type") == "match.state":
                 text = message["text"]
+                frame = direct.text_frame(text.encode())  # once for every local socket
                 # Daphne's send runs to completion without suspending: no task per socket.
                 for member in list(members):
                     try:
-                        await member.deliver_state(text)
+                        await member.deliver_state(text, frame)
                     except Exception:  # one broken socket must not starve the others
                         log.exception("hub: delivering a state failed")
             else:

@@ -12,10 +12,12 @@ from tests.support.stack import flush_redis
 class Member:
     def __init__(self) -> None:
         self.states: list[str] = []
+        self.frames: list[bytes | None] = []
         self.others: list[dict] = []
 
-    async def deliver_state(self, text: str) -> None:
+    async def deliver_state(self, text: str, frame: bytes | None = None) -> None:
         self.states.append(text)
+        self.frames.append(frame)
 
     async def dispatch(self, message: dict) -> None:
         self.others.append(message)
@@ -51,6 +53,9 @@ class HubTests(SimpleTestCase):
 
         a, b, elsewhere = asyncio.run(scenario())
         self.assertEqual((a.states, b.states), (['{"tick":1}'], ['{"tick":1}']))
+        # framed once, the same bytes for every member
+        self.assertEqual(a.frames, [b'\x81\n{"tick":1}'])
+        self.assertIs(a.frames[0], b.frames[0])
         self.assertEqual(a.others, [{"type": "match.over", "text": "over"}])
         self.assertEqual((elsewhere.states, elsewhere.others), ([], []))
 
