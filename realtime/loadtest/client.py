@@ -1,4 +1,4 @@
-"""One load-test bot: a browser's exchange with the server, done by a script (Pong).
+"""One load-test bot: a browser's exchange with the server, done by a script.
 
 It uses the lobby API with a session cookie and a CSRF token, opens the match socket with
 the site's Origin, answers the server's pings, sends inputs at a set rate and measures what
@@ -7,6 +7,7 @@ input to the first state that reflects it.
 """
 
 import asyncio
+import contextlib
 import http.cookiejar
 import json
 import random
@@ -15,8 +16,10 @@ import urllib.request
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-import websockets
+import orjson
 
+from realtime.loadtest import wsclient
+from realtime.loadtest.policies import POLICIES
 from realtime.stats import percentile
 
 BUCKET_MS = 0.5
@@ -121,19 +124,23 @@ class Lobby:
 
 
 class BotClient:
-    """Plays one seat over a real websocket (Pong: the paddle direction flips each input)."""
+    """Plays one seat over a real websocket, as the title's policy says (policies.py)."""
 
-    def __init__(self, *, lobby: Lobby, public_id: str, input_hz: float, seed: int) -> None:
+    def __init__(
+        self, *, lobby: Lobby, public_id: str, input_hz: float, seed: int, title: str = "pong"
+    ) -> None:
         self.lobby = lobby
         self.public_id = public_id
         self.input_hz = input_hz
+        self.policy = POLICIES[title]
         self.rng = random.Random(seed)
         self.window = Window()
         self.slot: int | None = None
         self.last_tick: int | None = None
         self.last_at: float | None = None
-        self.pending: tuple[int, float] | None = None  # (dir, sent at) awaiting a state
+        self.pending: tuple[dict, float] | None = None  # (input, sent at) awaiting a state
         self.latest: dict | None = None  # the last state's snapshot
+        self.conn: wsclient.Connection | None = None
         self.closed = asyncio.Event()
         self.over = False
 
@@ -145,45 +152,50 @@ class BotClient:
         parts = urlsplit(self.lobby.base)
         scheme = "wss" if parts.scheme == "https" else "ws"
         url = f"{scheme}://{parts.netloc}/ws/matches/{self.public_id}/"
-        headers = {"Cookie": self.lobby.cookie_header()}
         try:
-            async with websockets.connect(
-                url, origin=self.lobby.origin, additional_headers=headers, max_queue=None,
-                compression=None, ping_interval=None,
-            ) as ws:  # fmt: skip
-                sender = asyncio.create_task(self._send_inputs(ws, stop))
-                try:
-                    await self._receive(ws, stop)
-                finally:
-                    sender.cancel()
-        except websockets.ConnectionClosed as exc:
-            self._count(self.window.closes, str(exc.rcvd.code if exc.rcvd else "none"))
-        except (OSError, websockets.InvalidHandshake) as exc:
+            self.conn = conn = await wsclient.connect(
+                url, origin=self.lobby.origin, headers={"Cookie": self.lobby.cookie_header()},
+                on_message=self._on_message,
+            )  # fmt: skip
+        except (OSError, TimeoutError, wsclient.HandshakeError) as exc:
             self._count(self.window.errors, type(exc).__name__)
+            self.closed.set()
+            return
+        sender = asyncio.create_task(self._send_inputs(stop))
+        stopping = asyncio.create_task(stop.wait())
+        try:
+            await asyncio.wait({conn.closed, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            if not conn.closed.done():  # our own close: not counted, the server did nothing wrong
+                conn.close()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(asyncio.shield(conn.closed), 2.0)
+            elif not self.over and not stop.is_set():
+                code = conn.close_code
+                self._count(self.window.closes, str(code) if code is not None else "none")
         finally:
+            sender.cancel()
+            stopping.cancel()
+            conn.abort()
             self.closed.set()
 
-    async def _receive(self, ws, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            try:
-                text = await asyncio.wait_for(ws.recv(), timeout=0.5)
-            except TimeoutError:
-                continue
-            now = time.perf_counter()
-            message = json.loads(text)
+    def _on_message(self, payload: bytes, binary: bool) -> None:
+        now = time.perf_counter()
+        try:
+            message = orjson.loads(payload)
             kind = message.get("type")
             if kind == "state":
                 self._on_state(message, now)
             elif kind == "ping":
-                await ws.send(json.dumps({"type": "pong", "v": 1, "id": message["id"]}))
+                self.conn.send_text(orjson.dumps({"type": "pong", "v": 1, "id": message["id"]}))
             elif kind == "welcome":
                 self.slot = message.get("slot")
             elif kind == "error":
                 self._count(self.window.errors, message.get("code", "?"))
             elif kind == "over":
                 self.over = True
-                return
-        await ws.close()  # our own close: not counted, the server did nothing wrong
+                self.conn.close()
+        except (orjson.JSONDecodeError, AttributeError, KeyError, TypeError, IndexError):
+            self._count(self.window.errors, "unreadable_message")
 
     def _on_state(self, message: dict, now: float) -> None:
         window = self.window
@@ -194,42 +206,46 @@ class BotClient:
         if self.last_tick is None or tick > self.last_tick:
             self.last_tick, self.last_at = tick, now
             window.states += 1
-        self.latest = message["state"]
+        state = self.latest = message["state"]
         if self.pending is not None and self.slot is not None:
-            paddles = message["state"].get("paddles")
-            if paddles and paddles[self.slot]["dir"] == self.pending[0]:
+            shown = self.policy.shows(state, self.slot, self.pending[0])
+            if shown:
                 window.latency[_bucket((now - self.pending[1]) * 1000)] += 1
+            if shown is not False:
                 self.pending = None
 
-    async def _send_inputs(self, ws, stop: asyncio.Event) -> None:
-        """Chase the ball like a player would: a new direction only when it changes."""
+    async def _send_inputs(self, stop: asyncio.Event) -> None:
+        """Play like a person would: a new input when it changes (or, for titles played with
+        the mouse, at the input rate)."""
         if self.input_hz <= 0:
             return
         period = 1 / self.input_hz
         await asyncio.sleep(self.rng.random() * period)
-        seq, current = 0, 0
+        seq, current = 0, None
         while not stop.is_set():
             now = time.perf_counter()
             if self.pending is not None and now - self.pending[1] > 2.0:
                 self._count(self.window.errors, "input_not_reflected_in_2s")
                 self.pending = None
-            wanted = self._wanted_direction()
-            if wanted is not None and wanted != current and self.pending is None:
+            state, slot = self.latest, self.slot
+            wanted = (
+                self.policy.decide(state, slot, self.rng) if state and slot is not None else None
+            )
+            if wanted is not None and (wanted != current or self.policy.sends_unchanged):
                 seq, current = seq + 1, wanted
-                self.pending = (wanted, now)
-                await ws.send(json.dumps(
-                    {"type": "input", "v": 1, "seq": seq, "input": {"dir": wanted}}))  # fmt: skip
+                self.conn.send_text(
+                    orjson.dumps({"type": "input", "v": 1, "seq": seq, "input": wanted})
+                )
                 self.window.inputs += 1
+                pending = self.pending
+                if pending is not None and self.policy.measured(pending[0]) != self.policy.measured(
+                    wanted
+                ):
+                    pending = None  # superseded before a state showed it: not measured
+                if pending is None and self.policy.shows(state, slot, wanted) is False:
+                    pending = (wanted, now)
+                self.pending = pending
             await asyncio.sleep(period)
-
-    def _wanted_direction(self) -> int | None:
-        state = self.latest
-        if state is None or self.slot is None:
-            return None
-        gap = state["ball"]["y"] - state["paddles"][self.slot]["y"]
-        # Some noise, so that the paddles of a load test are not all in lockstep.
-        dead_zone = 12 + self.rng.random() * 8
-        return 0 if abs(gap) < dead_zone else (1 if gap > 0 else -1)
 
     @staticmethod
     def _count(counter: dict[str, int], key: str) -> None:

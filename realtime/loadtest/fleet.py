@@ -66,7 +66,8 @@ class Fleet:
             async with self.sign_in:
                 created = await asyncio.to_thread(
                     host.call, "POST", "/api/matches",
-                    {"title": self.title, "settings": self.settings},
+                    {"title": self.title,
+                     "settings": {"max_players": self.players, **self.settings}},
                 )  # fmt: skip
                 public_id = created["match"]["id"]
                 for guest in guests:
@@ -80,6 +81,7 @@ class Fleet:
                     public_id=public_id,
                     input_hz=self.input_hz,
                     seed=hash((public_id, i)),
+                    title=self.title,
                 )
                 for i, lobby in enumerate(lobbies)
             ]

@@ -34,3 +34,17 @@ class LoadToolLiveTests(TransactionTestCase):
         self.assertGreater(row["input_latency_p50_ms"], 0)
         self.assertEqual(row["errors"], {})
         self.assertTrue(Bar(p99_gap_ms=1000, delivered_ratio=0.5).holds(row))
+
+    def test_an_arena_of_many_ships_is_played_and_measured_by_one_fleet(self):
+        daphne = self.services[-1]
+        with LoadTest(base_url=daphne.origin, title="arena", players_per_match=12,
+                      processes=1, settings={"time_limit_s": 900},
+                      log=lambda line: print("\n  " + line)) as test:  # fmt: skip
+            row = test.hold(matches=1, seconds=4, settle=3)
+        self.assertEqual((row["players"], row["clients_connected"]), (12, 12))
+        self.assertGreater(row["states"], 12 * 4 * 30 * 0.8)
+        self.assertGreater(row["delivered_ratio"], 0.9)
+        # arena bots send at the input rate (10 Hz each), and thrust flips are seen in states
+        self.assertGreater(row["inputs"], 12 * 4 * 10 * 0.5)
+        self.assertGreater(row["input_latency_p50_ms"], 0)
+        self.assertEqual(row["errors"], {})

@@ -5,7 +5,16 @@ from pathlib import Path
 
 from django.core.management import BaseCommand, CommandError
 
+from matches.games import get_title
 from realtime.loadtest.orchestrator import Bar, LoadTest
+from realtime.loadtest.policies import POLICIES
+
+# Matches that outlast a measurement: a match that ends mid-window restarts with a gap.
+LONG_MATCHES = {
+    "pong": {"score_to": 21},
+    "arena": {"time_limit_s": 900},
+    "snake": {"time_limit_s": 600},
+}
 
 COLUMNS = ("players", "gap_p50_ms", "gap_p99_ms", "gap_max_ms", "gaps_over_1_5_periods",
            "delivered_ratio", "missed_ticks", "input_latency_p50_ms", "input_latency_p99_ms",
@@ -24,7 +33,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--url", default="http://127.0.0.1:8000")
-        parser.add_argument("--title", default="pong", choices=["pong"])
+        parser.add_argument("--title", default="pong", choices=sorted(POLICIES))
         parser.add_argument("--players-per-match", type=int, default=2)
         parser.add_argument("--input-hz", type=float, default=10.0)
         parser.add_argument("--mode", choices=["hold", "ramp"], default="hold")
@@ -35,15 +44,29 @@ class Command(BaseCommand):
         parser.add_argument("--settle", type=float, default=4.0, help="wait before measuring")
         parser.add_argument("--processes", type=int, default=2)
         parser.add_argument(
-            "--title-settings", default='{"score_to": 21}', help="title settings JSON"
+            "--title-settings",
+            help="title settings JSON (default: long matches, e.g. Pong to 21, a 15-minute "
+            "arena); max_players is --players-per-match",
         )
         parser.add_argument("--json", dest="json_path")
 
     def handle(self, *args, **o):
         try:
-            settings = json.loads(o["title_settings"])
+            settings = (
+                json.loads(o["title_settings"])
+                if o["title_settings"] is not None
+                else LONG_MATCHES.get(o["title"], {})
+            )
         except json.JSONDecodeError as exc:
             raise CommandError(f"--title-settings is not JSON: {exc}") from None
+        if not isinstance(settings, dict):
+            raise CommandError("--title-settings must be a JSON object")
+        title = get_title(o["title"])
+        if not title.min_players <= o["players_per_match"] <= title.max_players:
+            raise CommandError(
+                f"--players-per-match must be {title.min_players}-{title.max_players} "
+                f"for {o['title']}"
+            )
         if o["processes"] < 1 or o["matches"] < 1 or o["step"] < 1:
             raise CommandError("--processes, --matches and --step must be at least 1")
         with LoadTest(
