@@ -1,13 +1,16 @@
-"""Thrust Arena: 2-16 ships with inertia shoot each other; most kills wins.
+"""Thrust Arena: 2-64 ships with inertia shoot each other; most kills wins.
 
-World ``W`` x ``H`` units, origin top-left, y grows downwards, angles in radians
-measured from the +x axis towards +y (clockwise on screen), kept in [-pi, pi).
+The world is ``state["w"]`` x ``state["h"]`` units (``world_size``: ``W`` x ``H`` up to
+8 players, its area growing in proportion to the players beyond), origin top-left,
+y grows downwards, angles in radians measured from the +x axis towards +y (clockwise on
+screen), kept in [-pi, pi).
 Internally velocities are units per tick; snapshots report them per second.
 Shots are stored as lists ``[x, y, vx, vy, owner, ticks_left]``.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any
 
@@ -24,8 +27,9 @@ from .base import (
     ranked_winner,
 )
 
-W = 1000.0
+W = 1000.0  # world size up to BASE_PLAYERS players
 H = 1000.0
+BASE_PLAYERS = 8  # beyond this many players the world's area grows in proportion
 SHIP_R = 14.0
 TURN_RATE = 0.14  # radians per tick (4.2 rad/s)
 THRUST = 0.45  # units per tick per tick (405 u/s^2)
@@ -37,7 +41,7 @@ SHOT_LIFE = 36  # ticks (1.2 s, range 648 units)
 SHOT_R = 3.0
 COOLDOWN = 9  # ticks between two shots of a ship (0.3 s)
 INVULN_TICKS = 60  # spawn protection (2 s); firing ends it early
-SPAWN_RING = 350.0  # start positions: on a circle of this radius around the centre
+SPAWN_RING = 350.0  # start positions: on a circle of this radius x w / W around the centre
 SPAWN_MARGIN = 80.0  # respawn points are at least this far from the walls
 SPAWN_CANDIDATES = 8  # respawn: best of this many random points (farthest from ships)
 
@@ -47,6 +51,11 @@ _HIT_R2 = HIT_R * HIT_R
 _REACH = SHOT_SPEED + HIT_R
 _SHOT_V2 = SHOT_SPEED * SHOT_SPEED
 _NOSE = SHIP_R + SHOT_R
+# Hit-test grid: a shot only looks at ships within _REACH of where it gets to; the cells
+# looked at cover that box plus a 1-unit margin (against rounding), at most 2 x 2 cells.
+_LOOK = _REACH + 1.0
+_CELL = 2.0 * _LOOK
+_GRID_STRIDE = 1 << 12  # key = column * stride + row; rows of a world fit well within it
 
 # Bot tuning.
 BOT_WALL_LOOKAHEAD = 20.0  # ticks of current velocity
@@ -65,6 +74,38 @@ def norm_angle(a: float) -> float:
     if -math.pi <= a < math.pi:
         return a
     return (a + math.pi) % TAU - math.pi
+
+
+def world_size(players: int) -> tuple[float, float]:
+    """The world's (w, h) for a match of ``players``: W x H up to BASE_PLAYERS players,
+    then the area grows with the player count (side x sqrt(players / BASE_PLAYERS)), so
+    that each ship has about the room it has in an 8-player match."""
+    if players <= BASE_PLAYERS:
+        return W, H
+    k = math.sqrt(players / BASE_PLAYERS)
+    return float(round(W * k)), float(round(H * k))
+
+
+def world_of(state: dict) -> tuple[float, float]:
+    """The state's world size (states made before the world grew with players lack it)."""
+    return state.get("w", W), state.get("h", H)
+
+
+# The bots' seeded traits are pure functions of (seed, slot[, period]): memoized, since
+# hashing costs a few microseconds, and a 64-bot match asks for them 64 times a tick.
+@functools.lru_cache(maxsize=4096)
+def _bot_traits(seed: int, slot: int) -> tuple[float, float]:
+    """(aim error in radians, close-in distance) of the bot in ``slot``."""
+    lo, hi = BOT_AIM_ERROR
+    error = lo + (hi - lo) * rng.hash_unit(seed, slot, 1)
+    lo, hi = BOT_CLOSE_IN
+    return error, lo + (hi - lo) * rng.hash_unit(seed, slot, 2)
+
+
+@functools.lru_cache(maxsize=4096)
+def _bot_jitter(seed: int, slot: int, period: int) -> float:
+    """The bot's aim jitter in [0, 1) for the BOT_AIM_PERIOD-tick period ``period``."""
+    return rng.hash_unit(seed, slot, 3, period)
 
 
 def clamp_speed(vx: float, vy: float, limit: float = MAX_SPEED) -> tuple[float, float]:
@@ -87,7 +128,7 @@ class Arena(Title):
     version = 1
     tick_hz = 30
     min_players = 2
-    max_players = 16
+    max_players = 64
     default_max_players = 8
     pauses_on_disconnect = False
 
@@ -113,11 +154,14 @@ class Arena(Title):
 
     def initial_state(self, *, players: int, seed: int, settings: dict) -> dict:
         settings = self._prepare(players, seed, settings)
+        w, h = world_size(players)
         state = {
             "title": self.name,
             "v": self.version,
             "tick": 0,
             "players": players,
+            "w": w,
+            "h": h,
             "settings": settings,
             "rng": rng.seed_state(seed, 1),
             "bot_seed": rng.seed_state(seed, 2),
@@ -133,10 +177,11 @@ class Arena(Title):
         }
         a0 = rng.draw_uniform(state, 0.0, TAU)
         order, state["rng"] = rng.shuffled(state["rng"], range(players))
+        ring = SPAWN_RING * min(w / W, h / H)
         for i in range(players):
             angle = a0 + TAU * order[i] / players
-            x = W / 2 + SPAWN_RING * math.cos(angle)
-            y = H / 2 + SPAWN_RING * math.sin(angle)
+            x = w / 2 + ring * math.cos(angle)
+            y = h / 2 + ring * math.sin(angle)
             ship = self._new_ship(settings["hp"])
             ship.update(x=x, y=y, a=norm_angle(angle + math.pi))
             state["ships"].append(ship)
@@ -198,7 +243,8 @@ class Arena(Title):
         ships = state["ships"]
         shots = state["shots"]
         cos, sin, hypot = math.cos, math.sin, math.hypot
-        lo, hi_x, hi_y = SHIP_R, W - SHIP_R, H - SHIP_R
+        w, h = world_of(state)
+        lo, hi_x, hi_y = SHIP_R, w - SHIP_R, h - SHIP_R
         for i, s in enumerate(ships):
             if not s["active"]:
                 continue
@@ -252,8 +298,24 @@ class Arena(Title):
         return state
 
     def _move_shots(self, state: dict, shots: list) -> list:
-        ships = state["ships"]
-        targets = [(i, s) for i, s in enumerate(ships) if s["alive"] and s["active"]]
+        """Move the shots one tick; a shot hits the ship its path reaches first (the lowest
+        slot on a tie) among the ships alive when the tick's shots start moving.
+
+        The ships are bucketed in a uniform grid of ``_CELL`` squares, so that each shot
+        only looks at the ships of the (at most 2 x 2) cells within ``_REACH`` of it:
+        O(shots + ships) instead of O(shots x ships), with the same hits as testing every
+        ship (the cells looked at cover the whole ``_REACH`` box, with a margin)."""
+        w, h = world_of(state)
+        grid: dict[int, list] = {}
+        for i, s in enumerate(state["ships"]):
+            if s["alive"] and s["active"]:
+                key = int(s["x"] // _CELL) * _GRID_STRIDE + int(s["y"] // _CELL)
+                bucket = grid.get(key)
+                if bucket is None:
+                    grid[key] = [(i, s)]
+                else:
+                    bucket.append((i, s))
+        get = grid.get
         kept = []
         for shot in shots:
             x0, y0, vx, vy, owner, life = shot
@@ -261,24 +323,42 @@ class Arena(Title):
             y1 = y0 + vy
             hit = None
             first = 2.0
-            for i, s in targets:
-                if i == owner:
+            gx0 = int((x1 - _LOOK) // _CELL) * _GRID_STRIDE
+            gx1 = int((x1 + _LOOK) // _CELL) * _GRID_STRIDE
+            gy0 = int((y1 - _LOOK) // _CELL)
+            gy1 = int((y1 + _LOOK) // _CELL)
+            if gx0 == gx1:
+                keys = (gx0 + gy0,) if gy0 == gy1 else (gx0 + gy0, gx0 + gy1)
+            elif gy0 == gy1:
+                keys = (gx0 + gy0, gx1 + gy0)
+            else:
+                keys = (gx0 + gy0, gx0 + gy1, gx1 + gy0, gx1 + gy1)
+            for key in keys:
+                bucket = get(key)
+                if bucket is None:
                     continue
-                cx, cy = s["x"], s["y"]
-                if abs(cx - x1) > _REACH or abs(cy - y1) > _REACH:
-                    continue
-                # Closest approach of the segment (x0, y0) -> (x1, y1) to the ship's centre.
-                fx, fy = x0 - cx, y0 - cy
-                t = -(fx * vx + fy * vy) / _SHOT_V2
-                t = 0.0 if t < 0.0 else (1.0 if t > 1.0 else t)
-                dx, dy = fx + vx * t, fy + vy * t
-                if dx * dx + dy * dy <= _HIT_R2 and t < first and s["alive"]:
-                    hit, first = i, t
+                for i, s in bucket:
+                    if i == owner:
+                        continue
+                    cx, cy = s["x"], s["y"]
+                    if abs(cx - x1) > _REACH or abs(cy - y1) > _REACH:
+                        continue
+                    # Closest approach of the segment (x0, y0) -> (x1, y1) to the ship's centre.
+                    fx, fy = x0 - cx, y0 - cy
+                    t = -(fx * vx + fy * vy) / _SHOT_V2
+                    t = 0.0 if t < 0.0 else (1.0 if t > 1.0 else t)
+                    dx, dy = fx + vx * t, fy + vy * t
+                    if (
+                        dx * dx + dy * dy <= _HIT_R2
+                        and (t < first or (t == first and i < hit))
+                        and s["alive"]
+                    ):
+                        hit, first = i, t
             if hit is not None:
                 self._hit(state, hit, owner)
                 continue
             life -= 1
-            if life <= 0 or x1 < 0.0 or x1 > W or y1 < 0.0 or y1 > H:
+            if life <= 0 or x1 < 0.0 or x1 > w or y1 < 0.0 or y1 > h:
                 continue
             shot[0], shot[1], shot[5] = x1, y1, life
             kept.append(shot)
@@ -302,11 +382,12 @@ class Arena(Title):
 
     def _respawn(self, state: dict, i: int) -> None:
         others = [(o["x"], o["y"]) for j, o in enumerate(state["ships"]) if j != i and o["alive"]]
+        w, h = world_of(state)
         best = None
         best_d2 = -1.0
         for _ in range(SPAWN_CANDIDATES):
-            x = rng.draw_uniform(state, SPAWN_MARGIN, W - SPAWN_MARGIN)
-            y = rng.draw_uniform(state, SPAWN_MARGIN, H - SPAWN_MARGIN)
+            x = rng.draw_uniform(state, SPAWN_MARGIN, w - SPAWN_MARGIN)
+            y = rng.draw_uniform(state, SPAWN_MARGIN, h - SPAWN_MARGIN)
             d2 = min(((x - ox) ** 2 + (y - oy) ** 2 for ox, oy in others), default=0.0)
             if d2 > best_d2:
                 best, best_d2 = (x, y), d2
@@ -317,7 +398,7 @@ class Arena(Title):
             y=y,
             vx=0.0,
             vy=0.0,
-            a=norm_angle(math.atan2(H / 2 - y, W / 2 - x)),
+            a=norm_angle(math.atan2(h / 2 - y, w / 2 - x)),
             hp=state["settings"]["hp"],
             alive=True,
             respawn_in=0,
@@ -382,10 +463,11 @@ class Arena(Title):
 
     def snapshot(self, state: dict) -> dict:
         hz = self.tick_hz
+        w, h = world_of(state)
         return {
             "tick": state["tick"],
-            "w": W,
-            "h": H,
+            "w": w,
+            "h": h,
             "ship_r": SHIP_R,
             "shot_r": SHOT_R,
             "max_hp": state["settings"]["hp"],
@@ -427,27 +509,19 @@ class Arena(Title):
         if not me["active"] or not me["alive"]:
             return None
         x, y, vx, vy, a = me["x"], me["y"], me["vx"], me["vy"], me["a"]
+        w, h = world_of(state)
         # 1. Heading for a wall: turn to the centre and thrust away from it.
         px = x + vx * BOT_WALL_LOOKAHEAD
         py = y + vy * BOT_WALL_LOOKAHEAD
         m = BOT_WALL_MARGIN
-        if px < m or px > W - m or py < m or py > H - m:
-            aim = math.atan2(H / 2 - y, W / 2 - x)
+        if px < m or px > w - m or py < m or py > h - m:
+            aim = math.atan2(h / 2 - y, w / 2 - x)
             return self._bot(abs(norm_angle(aim - a)) < 0.6, False, aim)
         # 2. Nearest enemy, preferring ones without spawn protection.
-        target = None
-        best = math.inf
-        for j, o in enumerate(state["ships"]):
-            if j == slot or not o["alive"] or not o["active"]:
-                continue
-            d = math.hypot(o["x"] - x, o["y"] - y)
-            if o["inv"] > 0:
-                d += BOT_SHIELD_PENALTY
-            if d < best:
-                best, target = d, o
+        target = self._bot_target(state["ships"], slot, x, y)
         if target is None:
-            aim = math.atan2(H / 2 - y, W / 2 - x)
-            far = math.hypot(W / 2 - x, H / 2 - y) > 150.0
+            aim = math.atan2(h / 2 - y, w / 2 - x)
+            far = math.hypot(w / 2 - x, h / 2 - y) > 150.0
             return self._bot(far and abs(norm_angle(aim - a)) < 0.6, False, aim)
         # 3. Lead the shot: solve |D + V t| = SHOT_SPEED * t for the flight time t.
         dx, dy = target["x"] - x, target["y"] - y
@@ -458,17 +532,38 @@ class Arena(Title):
         t = (-qb - math.sqrt(qb * qb - 4.0 * qa * qc)) / (2.0 * qa)
         # Each bot has its own (seeded) accuracy and preferred distance.
         seed = state["bot_seed"]
-        skill = rng.hash_unit(seed, slot, 1)
-        lo, hi = BOT_AIM_ERROR
-        error = lo + (hi - lo) * skill
-        lo, hi = BOT_CLOSE_IN
-        close_in = lo + (hi - lo) * rng.hash_unit(seed, slot, 2)
-        u = rng.hash_unit(seed, slot, 3, state["tick"] // BOT_AIM_PERIOD)
+        error, close_in = _bot_traits(seed, slot)
+        u = _bot_jitter(seed, slot, state["tick"] // BOT_AIM_PERIOD)
         aim = math.atan2(dy + tvy * t, dx + tvx * t) + (2.0 * u - 1.0) * error
         off = abs(norm_angle(aim - a))
         fire = off < BOT_FIRE_CONE and t < SHOT_LIFE * 0.9 and target["inv"] == 0
         thrust = math.sqrt(qc) > close_in and off < 0.5 and math.hypot(vx, vy) < 0.8 * MAX_SPEED
         return self._bot(thrust, fire, aim)
+
+    @staticmethod
+    def _bot_target(ships: list, slot: int, x: float, y: float) -> dict | None:
+        """The ship (alive, active, not ``slot``) nearest to (x, y), counting a protected
+        one BOT_SHIELD_PENALTY farther; on equal distances the lowest slot.
+
+        A ship farther than the best so far along x or y is skipped before its distance is
+        computed (its distance is at least that, so it cannot win): the same target as
+        measuring every ship, at a fraction of the cost once a near one is found."""
+        target = None
+        best = math.inf
+        hypot = math.hypot
+        for j, o in enumerate(ships):
+            dx = o["x"] - x
+            if dx > best or -dx > best:
+                continue
+            dy = o["y"] - y
+            if dy > best or -dy > best or j == slot or not o["alive"] or not o["active"]:
+                continue
+            d = hypot(dx, dy)
+            if o["inv"] > 0:
+                d += BOT_SHIELD_PENALTY
+            if d < best:
+                best, target = d, o
+        return target
 
     @staticmethod
     def _bot(thrust: bool, fire: bool, aim: float) -> dict:

@@ -18,7 +18,7 @@ SPEC = {
     # name: (label, tick_hz, min, max, default max_players, pauses_on_disconnect)
     "pong": ("Pong", 30, 2, 2, 2, True),
     "snake": ("Snake", 10, 2, 8, 4, False),
-    "arena": ("Thrust Arena", 30, 2, 16, 8, False),
+    "arena": ("Thrust Arena", 30, 2, 64, 8, False),
 }
 RESULT_KEYS = {"scores", "winner", "ranking", "summary", "finished", "reason", "forfeited"}
 PACKAGE = pathlib.Path(games.__file__).parent
