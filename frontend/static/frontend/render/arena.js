@@ -1,5 +1,6 @@
-// Thrust Arena: the 1000 × 1000 world, ships blended between two states, shots placed back
-// along their velocity to the instant drawn.
+// Thrust Arena: the world of the snapshot's size (1000 × 1000 up to 8 players, larger with
+// more; the page scales it to the canvas), ships blended between two states, shots placed
+// back along their velocity to the instant drawn.
 import { FIELD, slotColor } from "../palette.js";
 import { lerp, lerpAngle } from "../timeline.js";
 
@@ -7,11 +8,18 @@ export const world = (state) => ({ w: state.w, h: state.h });
 
 const JUMP = 60; // more than a ship moves in a tick: a respawn, not motion
 
-function backdrop(ctx, w, h) {
+// A grown world is drawn smaller on the same canvas: `zoom` (≥ 1) is how much smaller than
+// the classic 1000-unit world. Text, hit-point pips and strokes grow by it (same size on
+// screen as in the classic world), ships and shots by its square root (still findable,
+// without hiding how far apart they are).
+const CLASSIC = 1000;
+const zoomOf = (w, h) => Math.max(1, Math.min(w, h) / CLASSIC);
+
+function backdrop(ctx, w, h, zoom) {
   ctx.fillStyle = FIELD.bg;
   ctx.fillRect(0, 0, w, h);
   ctx.strokeStyle = "#161b26";
-  ctx.lineWidth = 2;
+  ctx.lineWidth = 2 * zoom;
   ctx.beginPath();
   for (let x = 100; x < w; x += 100) {
     ctx.moveTo(x, 0);
@@ -23,23 +31,33 @@ function backdrop(ctx, w, h) {
   }
   ctx.stroke();
   ctx.strokeStyle = FIELD.line;
-  ctx.lineWidth = 6;
-  ctx.strokeRect(3, 3, w - 6, h - 6);
+  ctx.lineWidth = 6 * zoom;
+  ctx.strokeRect(3 * zoom, 3 * zoom, w - 6 * zoom, h - 6 * zoom);
 }
 
 // Drawn a bit larger than the hit radius: at phone scale a 14-unit ship is a few pixels.
 const SPRITE = 1.35;
 
-function ship(ctx, x, y, angle, hitR, color, { thrust, mine, inv, hp, maxHp, name }) {
-  const r = hitR * SPRITE;
+function ship(ctx, x, y, angle, hitR, color, { thrust, mine, inv, hp, maxHp, name, zoom }) {
+  const r = hitR * SPRITE * Math.sqrt(zoom);
   ctx.save();
   ctx.translate(x, y);
   if (inv > 0) {
     ctx.strokeStyle = color;
     ctx.globalAlpha = 0.35 + 0.25 * Math.sin(inv / 2);
-    ctx.lineWidth = 2;
+    ctx.lineWidth = 2 * zoom;
     ctx.beginPath();
-    ctx.arc(0, 0, r + 8, 0, Math.PI * 2);
+    ctx.arc(0, 0, r + 8 * zoom, 0, Math.PI * 2);
+    ctx.stroke();
+    ctx.globalAlpha = 1;
+  }
+  if (mine && zoom > 1) {
+    // Among many ships in a big world: a ring round ours.
+    ctx.strokeStyle = FIELD.text;
+    ctx.globalAlpha = 0.6;
+    ctx.lineWidth = 2 * zoom;
+    ctx.beginPath();
+    ctx.arc(0, 0, r + 16 * zoom, 0, Math.PI * 2);
     ctx.stroke();
     ctx.globalAlpha = 1;
   }
@@ -54,7 +72,7 @@ function ship(ctx, x, y, angle, hitR, color, { thrust, mine, inv, hp, maxHp, nam
   }
   ctx.fillStyle = color;
   ctx.strokeStyle = mine ? FIELD.text : FIELD.bg;
-  ctx.lineWidth = mine ? 3 : 2;
+  ctx.lineWidth = (mine ? 3 : 2) * zoom;
   ctx.beginPath();
   ctx.moveTo(r * 1.2, 0);
   ctx.lineTo(-r * 0.9, -r * 0.8);
@@ -65,28 +83,30 @@ function ship(ctx, x, y, angle, hitR, color, { thrust, mine, inv, hp, maxHp, nam
   ctx.stroke();
   ctx.restore();
 
-  ctx.font = "600 24px system-ui, sans-serif";
+  ctx.font = `600 ${24 * zoom}px system-ui, sans-serif`;
   ctx.textAlign = "center";
   ctx.textBaseline = "bottom";
   ctx.fillStyle = color;
-  ctx.fillText(name, x, y - r - 10);
-  const pip = 10;
+  ctx.fillText(name, x, y - r - 10 * zoom);
+  const pip = 10 * zoom;
   const left = x - (maxHp * pip) / 2;
   for (let i = 0; i < maxHp; i++) {
     ctx.fillStyle = i < hp ? color : FIELD.line;
-    ctx.fillRect(left + i * pip, y + r + 8, pip - 3, 5);
+    ctx.fillRect(left + i * pip, y + r + 8 * zoom, pip - 3 * zoom, 5 * zoom);
   }
 }
 
 export function draw(ctx, { a, b, alpha }, view) {
   const { w, h, ship_r: r, shot_r: sr } = b;
-  backdrop(ctx, w, h);
+  const zoom = zoomOf(w, h);
+  backdrop(ctx, w, h, zoom);
   const dtBack = (1 - alpha) / view.tickHz; // seconds from the instant drawn to b
 
+  const dot = (sr + 1) * Math.sqrt(zoom);
   for (const [x, y, vx, vy, owner] of b.shots) {
     ctx.fillStyle = slotColor(owner);
     ctx.beginPath();
-    ctx.arc(x - vx * dtBack, y - vy * dtBack, sr + 1, 0, Math.PI * 2);
+    ctx.arc(x - vx * dtBack, y - vy * dtBack, dot, 0, Math.PI * 2);
     ctx.fill();
   }
 
@@ -101,14 +121,14 @@ export function draw(ctx, { a, b, alpha }, view) {
     if (slot === view.slot) mine = { x, y };
     ship(ctx, x, y, angle, r, slotColor(slot), {
       thrust: s.thrust, mine: slot === view.slot, inv: s.inv, hp: s.hp, maxHp: b.max_hp,
-      name: view.name(slot),
+      name: view.name(slot), zoom,
     });
   });
 
   const me = view.slot !== null ? b.ships[view.slot] : null;
   if (me && me.active && !me.alive) {
     ctx.fillStyle = FIELD.text;
-    ctx.font = "600 40px system-ui, sans-serif";
+    ctx.font = `600 ${40 * zoom}px system-ui, sans-serif`;
     ctx.textAlign = "center";
     ctx.textBaseline = "middle";
     ctx.fillText(`Respawn in ${Math.ceil(me.respawn_in / view.tickHz)} s`, w / 2, h / 2);
