@@ -13,6 +13,7 @@ caller falls back to the ASGI send, which orders and refuses as Daphne does.
 """
 
 import functools
+import logging
 import struct
 
 from django.conf import settings
@@ -21,6 +22,9 @@ try:
     from autobahn.websocket.protocol import WebSocketProtocol
 except ImportError:  # pragma: no cover - another ASGI server: always the ASGI path
     WebSocketProtocol = None
+
+log = logging.getLogger(__name__)
+_told = False
 
 _OPEN = WebSocketProtocol.STATE_OPEN if WebSocketProtocol is not None else None
 _TEXT_FIN = 0x81
@@ -41,17 +45,39 @@ def text_frame(payload: bytes) -> bytes:
 def socket_of(send) -> object | None:
     """The autobahn protocol behind an ASGI `send` callable when Daphne serves it, else None.
 
-    Daphne hands each application `functools.partial(server.handle_reply, protocol)`.
+    Daphne hands each application `functools.partial(server.handle_reply, protocol)`;
+    Channels' session middleware wraps it in `InstanceSessionWrapper.send`, which acts on
+    `http.response.start` only and keeps the wrapped callable as `real_send`.
     """
+    found = _find(send)
+    global _told
+    if not _told:  # once per process: a silent fallback would be a silent 2x in CPU
+        _told = True
+        if found is not None:
+            log.info("states are framed once and written straight to Daphne's sockets")
+        else:
+            log.warning(
+                "states take the ASGI send path (REALTIME_DIRECT_WRITE=%s, send=%r)",
+                settings.REALTIME_DIRECT_WRITE, send,
+            )  # fmt: skip
+    return found
+
+
+def _find(send) -> object | None:
     if not settings.REALTIME_DIRECT_WRITE or WebSocketProtocol is None:
         return None
-    if (
-        isinstance(send, functools.partial)
-        and getattr(send.func, "__name__", "") == "handle_reply"
-        and len(send.args) == 1
-        and isinstance(send.args[0], WebSocketProtocol)
-    ):
-        return send.args[0]
+    for _ in range(8):  # a few middleware layers at most
+        if isinstance(send, functools.partial):
+            if (
+                getattr(send.func, "__name__", "") == "handle_reply"
+                and len(send.args) == 1
+                and isinstance(send.args[0], WebSocketProtocol)
+            ):
+                return send.args[0]
+            return None
+        send = getattr(getattr(send, "__self__", None), "real_send", None)
+        if send is None:
+            return None
     return None
 
 

@@ -1,6 +1,7 @@
 from functools import partial
 
 from autobahn.twisted.websocket import WebSocketServerFactory, WebSocketServerProtocol
+from channels.sessions import InstanceSessionWrapper
 from daphne.server import Server
 from django.test import SimpleTestCase, override_settings
 from twisted.internet.testing import StringTransport
@@ -45,6 +46,12 @@ class SocketOfTests(SimpleTestCase):
         protocol, _ = open_socket()
         send = partial(daphne_server().handle_reply, protocol)
         self.assertIs(direct.socket_of(send), protocol)
+
+    def test_channels_session_wrapper_is_seen_through(self):
+        protocol, _ = open_socket()
+        send = partial(daphne_server().handle_reply, protocol)
+        wrapper = InstanceSessionWrapper({"type": "websocket", "cookies": {}}, send)
+        self.assertIs(direct.socket_of(wrapper.send), protocol)
 
     def test_any_other_send_callable_means_the_asgi_path(self):
         async def send(message):
