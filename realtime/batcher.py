@@ -16,6 +16,7 @@ import threading
 import time
 from typing import Any
 
+import hiredis
 import redis
 from redis.commands.core import Script
 from redis.exceptions import NoScriptError, ResponseError
@@ -29,7 +30,10 @@ class _Call:
 
     def __init__(self, script: Script, keys: list, args: list) -> None:
         self.script, self.keys, self.args = script, keys, args
-        self.done = threading.Event()
+        # A lock held until the result is in: under gevent a semaphore, much cheaper per call
+        # than an Event (a Condition, a waiter lock and a list each time).
+        self.done = threading.Lock()
+        self.done.acquire()
         self.result: Any = None
         self.error: BaseException | None = None
 
@@ -47,7 +51,7 @@ class Batcher:
         self._ensure_flusher()
         item = _Call(script, keys, list(args))
         self._queue.put(item)
-        item.done.wait()
+        item.done.acquire()
         if item.error is not None:
             raise item.error
         return item.result
@@ -77,12 +81,13 @@ class Batcher:
         # connection out of the pool (and poll it) per batch, and ask SCRIPT EXISTS per execute.
         try:
             conn = self._connection()
-            conn.send_packed_command(
-                conn.pack_commands(
-                    [("EVALSHA", i.script.sha, len(i.keys), *i.keys, *i.args) for i in batch]
-                ),
-                check_health=False,
-            )
+            # hiredis packs str, bytes, int and float itself; redis-py's own packing checked and
+            # encoded every argument in Python first (~15 % of the tick worker's CPU).
+            packed = [
+                hiredis.pack_command((b"EVALSHA", i.script.sha, len(i.keys), *i.keys, *i.args))
+                for i in batch
+            ]
+            conn.send_packed_command([b"".join(packed)], check_health=False)
             results = []
             for _ in batch:
                 try:
@@ -94,7 +99,7 @@ class Batcher:
                 self._conn.disconnect()
             for item in batch:
                 item.error = exc
-                item.done.set()
+                item.done.release()
             return
         for item, result in zip(batch, results, strict=True):
             if isinstance(result, NoScriptError):
@@ -107,7 +112,7 @@ class Batcher:
                 item.error = result
             else:
                 item.result = result
-            item.done.set()
+            item.done.release()
 
     def _connection(self):
         if self._conn is None:
