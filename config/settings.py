@@ -154,6 +154,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 # --- Match engine ----------------------------------------------------------------------------
 MATCH_COUNTDOWN_S = _env_float("MATCH_COUNTDOWN_S", 3.0)
 MATCH_LEASE_TTL_S = _env_float("MATCH_LEASE_TTL_S", 1.0)
+# A tick worker's Redis calls wait this long for other matches' calls to share a pipeline:
+# ~40 % less CPU per tick at 100-150 matches for up to twice this much per tick (0: none).
+TICK_BATCH_WINDOW_S = _env_float("TICK_BATCH_WINDOW_S", 0.002)
 MATCH_WAITING_TIMEOUT_S = _env_float("MATCH_WAITING_TIMEOUT_S", 600.0)
 MATCH_RETENTION_S = _env_float("MATCH_RETENTION_S", 3600.0)
 SUPERVISOR_INTERVAL_S = _env_float("SUPERVISOR_INTERVAL_S", 1.0)

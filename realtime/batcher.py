@@ -4,8 +4,9 @@ A round trip through redis-py costs ~70 µs of CPU, of which ~45 µs is per-call
 pipeline of ten costs ~11 µs per command (measured on the project machine, see
 docs/benchmarks.md). With 150 matches ticking at 30 Hz, that difference is the tick worker's
 headroom. Callers block until their own result is back; a single flusher sends whatever
-queued up while the previous pipeline was in flight, so an idle process adds no delay and a
-busy one batches more.
+queued up while the previous pipeline was in flight, after waiting `window_s` for more:
+matches tick at random phases, so without the wait a pipeline carried ~3 calls and the
+tick worker spent 260 µs of CPU per tick at 100 matches; with 2 ms, ~155 (docs/benchmarks.md).
 
 Plain threading primitives: under the tick worker's gevent pool they are green (the flusher
 is a greenlet); in tests and other processes they are ordinary threads.
@@ -39,8 +40,10 @@ class _Call:
 
 
 class Batcher:
-    def __init__(self, client: redis.Redis) -> None:
+    def __init__(self, client: redis.Redis, window_s: float = 0.0) -> None:
         self.client = client
+        self.window_s = window_s
+        self.flushes = 0  # pipelines sent (tests, benchmarks)
         self._queue: queue.SimpleQueue[_Call] = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._flusher: threading.Thread | None = None
@@ -69,6 +72,8 @@ class Batcher:
     def _run(self) -> None:
         while True:
             batch = [self._queue.get()]
+            if self.window_s:
+                time.sleep(self.window_s)  # under gevent: the other matches queue their calls
             while len(batch) < MAX_BATCH:
                 try:
                     batch.append(self._queue.get_nowait())
@@ -77,6 +82,7 @@ class Batcher:
             self._flush(batch)
 
     def _flush(self, batch: list[_Call]) -> None:
+        self.flushes += 1
         # Straight onto one connection owned by the flusher: redis-py's Pipeline would check a
         # connection out of the pool (and poll it) per batch, and ask SCRIPT EXISTS per execute.
         try:

@@ -8,7 +8,6 @@ other matches of the process, so hundreds of loops share one OS thread.
 
 import json
 import logging
-import math
 import random
 import threading
 import time
@@ -28,7 +27,6 @@ log = logging.getLogger(__name__)
 # Ticks run back to back to catch up after a stall; beyond that, ticks are skipped.
 MAX_CATCHUP = 3
 MAX_INPUTS_PER_TICK = 512
-PHASE_SLOTS = 2
 
 
 class Outcome(StrEnum):
@@ -57,10 +55,9 @@ class MatchRunner:
         self.match_id = match_id
         self.clock = clock
         self.sleep = sleep
-        # Ticks fall on a grid of the process clock at one of PHASE_SLOTS offsets: matches of a
-        # slot tick together, so their Redis calls leave in one group commit (batcher.py),
-        # while the slots spread the CPU of a period instead of one burst per tick.
-        self.phase = random.randrange(PHASE_SLOTS) / PHASE_SLOTS if phase is None else phase
+        # Matches that start together (a burst of dispatches after a worker died) would tick
+        # together forever; a random phase within the first period spreads them out.
+        self.phase = random.random() if phase is None else phase
         self.redis = store.client()
         self.scripts = store.scripts()
         self.batch = store.batcher()
@@ -209,8 +206,7 @@ class MatchRunner:
         period, clock = self.period, self.clock
         period_ms = period * 1000
         flush_every = self.meta.tick_hz
-        first = math.ceil(clock() / period - self.phase) + self.phase  # in periods
-        t0 = (first - 1) * period
+        t0 = clock() + self.phase * period - period
         k = 0
         while True:
             if stop is not None and stop.is_set():

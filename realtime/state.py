@@ -113,7 +113,7 @@ def scripts() -> Scripts:
 @cache
 def batcher() -> Batcher:
     """The process's shared pipeline for per-tick script calls (see realtime.batcher)."""
-    return Batcher(client())
+    return Batcher(client(), window_s=settings.TICK_BATCH_WINDOW_S)
 
 
 @dataclass(frozen=True)

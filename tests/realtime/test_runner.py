@@ -5,7 +5,7 @@ from channels.layers import get_channel_layer
 from django.test import SimpleTestCase, override_settings
 
 from realtime import state as store
-from realtime.runner import MAX_CATCHUP, PHASE_SLOTS, MatchRunner, Outcome
+from realtime.runner import MAX_CATCHUP, MatchRunner, Outcome
 from tests.support.matches import redis_match
 from tests.support.stack import flush_redis
 
@@ -175,8 +175,6 @@ class LoopTimingTests(SimpleTestCase):
         real_advance = runner.advance
 
         def advance():
-            if not runner.stats.ticks:
-                runner.first_tick_at = clock.now
             clock.now += cost_of_tick(runner.stats.ticks)
             outcome = real_advance()
             return Outcome.STOPPED if runner.stats.ticks >= 299 else outcome
@@ -190,27 +188,9 @@ class LoopTimingTests(SimpleTestCase):
         runner = self._runner(clock, lambda k: 0.004)
         runner.run()
         self.assertEqual(runner.stats.ticks, 300)
-        # The first tick falls on the process's grid of periods, within one period.
-        self.assertLessEqual(runner.first_tick_at - start, 1 / 30)
         # 300 ticks started at t0 + k/30: the last one at 299/30 s, however long each took.
-        self.assertAlmostEqual(clock.now - runner.first_tick_at, 299 / 30 + 0.004, places=6)
+        self.assertAlmostEqual(clock.now - start, 299 / 30 + 0.004, places=6)
         self.assertEqual((runner.stats.overruns, runner.stats.skipped), (0, 0))
-
-    def test_matches_started_apart_tick_on_one_grid_so_their_redis_calls_are_batched(self):
-        starts = []
-        for offset in (0.0, 0.0123, 0.5071):  # runners started at different moments
-            flush_redis()
-            clock = FakeClock()
-            clock.now += offset
-            runner = self._runner(clock, lambda k: 0.001)
-            runner.phase = 0.5
-            runner.run()
-            starts.append(runner.first_tick_at)
-        period = 1 / 30
-        for at in starts:  # every first tick at (n + 0.5) periods of the process clock
-            fraction = (at / period - 0.5) % 1.0
-            self.assertLess(min(fraction, 1 - fraction), 1e-6)
-        self.assertIn(MatchRunner(2).phase, {i / PHASE_SLOTS for i in range(PHASE_SLOTS)})
 
     def test_after_a_stall_the_loop_catches_up_a_bounded_number_of_ticks_then_skips(self):
         clock = FakeClock()
