@@ -27,6 +27,7 @@ from matches.identity import player_for_session
 from matches.models import Match, Participation, Player
 from realtime import counters, messages
 from realtime import state as store
+from realtime.pipe import pipe
 
 PLAYER, SPECTATOR = "player", "spectator"
 # Presence matters once the seats are fixed; while waiting a seat may still change hands.
@@ -216,12 +217,14 @@ async def count_refused(reason: str) -> None:
 async def push_input(*, seat: Seat, payload_json: str) -> int:
     """Queue an input for the runner; the server tick it arrived at, or a negative refusal."""
     r = _redis()
+    keys = [store.key(seat.match_id, "state"), store.key(seat.match_id, "inputs")]
+    args = [seat.slot, payload_json, settings.GATEWAY_MAX_PENDING_INPUTS]
     return int(
-        await r.push_input(
-            keys=[store.key(seat.match_id, "state"), store.key(seat.match_id, "inputs")],
-            args=[seat.slot, payload_json, settings.GATEWAY_MAX_PENDING_INPUTS],
+        await pipe(settings.REDIS_URL).call(
+            r.push_input, keys=keys, args=args,
+            fallback=lambda: r.push_input(keys=keys, args=args),
         )
-    )
+    )  # fmt: skip
 
 
 async def snapshot(*, seat: Seat) -> tuple[str | None, int | None, str | None]:
