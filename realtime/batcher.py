@@ -12,6 +12,7 @@ Plain threading primitives: under the tick worker's gevent pool they are green (
 is a greenlet); in tests and other processes they are ordinary threads.
 """
 
+import os
 import queue
 import threading
 import time
@@ -47,6 +48,8 @@ class Batcher:
         self._queue: queue.SimpleQueue[_Call] = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._flusher: threading.Thread | None = None
+        self._flushing = False
+        self._pid = 0
         self._conn = None
         self._last_used = 0.0
 
@@ -60,16 +63,26 @@ class Batcher:
         return item.result
 
     def _ensure_flusher(self) -> None:
-        if self._flusher is not None and self._flusher.is_alive():
+        # A flag, not Thread.is_alive(): under gevent that takes a lock, twice per tick. The
+        # pid: a forked child has the flag but not the thread.
+        if self._flushing and self._pid == os.getpid():
             return
         with self._lock:
             if self._flusher is None or not self._flusher.is_alive():
+                self._pid = os.getpid()
                 self._flusher = threading.Thread(
                     target=self._run, name="redis-batcher", daemon=True
                 )
                 self._flusher.start()
 
     def _run(self) -> None:
+        self._flushing = True
+        try:
+            self._loop()
+        finally:
+            self._flushing = False
+
+    def _loop(self) -> None:
         while True:
             batch = [self._queue.get()]
             if self.window_s:
