@@ -113,15 +113,20 @@ def stop(proc: subprocess.Popen | None) -> None:
         proc.wait()
 
 
-def ensure() -> subprocess.Popen | None:
+def ensure(*, fresh: bool = False) -> subprocess.Popen | None:
     """Make REDIS_URL answer: start the private server if it is ours to start.
 
+    `fresh` starts it without the data of an earlier run (a benchmark wipes it anyway, and
+    Redis measures AOF growth from the size it loaded: append-only files of repeated runs
+    would only grow, 1.5 GB after a few dozen bench runs, and take longer to load each time).
     Returns the process we started, or None when Redis was already there.
     """
     if is_up(settings.REDIS_URL):
         return None
     if not settings.REDIS_IS_PRIVATE:
         raise RuntimeError(f"REDIS_URL={settings.REDIS_URL} does not answer")
+    if fresh:
+        shutil.rmtree(_data_dir(settings.PRIVATE_REDIS_PORT), ignore_errors=True)
     return start()
 
 

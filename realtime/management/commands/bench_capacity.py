@@ -62,7 +62,7 @@ class Command(BaseCommand):
     def handle(self, *args, **o):
         out = Path(settings.VAR_DIR) / "bench"
         out.mkdir(parents=True, exist_ok=True)
-        redis_proc = devredis.ensure()
+        redis_proc = devredis.ensure(fresh=True)
         call_command("migrate", interactive=False, verbosity=0)
         self._clean_slate()
         env = {

@@ -34,7 +34,7 @@ class Command(BaseCommand):
     def handle(self, *args, matches: int, seconds: float, warmup: float, json_path, **opts):
         if matches < 1 or seconds <= 0:
             raise CommandError("--matches must be ≥ 1 and --seconds > 0")
-        redis_proc = devredis.ensure()
+        redis_proc = devredis.ensure(fresh=True)
         ids = [BASE_ID + i for i in range(matches)]
         for match_id in ids:
             store.drop_match(match_id)
