@@ -239,21 +239,23 @@ class MatchRunner:
     def flush_stats(self) -> None:
         stats, (ticks, skipped, overruns, since) = self.stats, self._flushed
         now = self.clock()
-        fields = {"json": stats.to_json(), "updated": time.time()}
-        if now - since >= 0.5:  # a flush right after another (finish, release) says nothing
-            fields["rate"] = round((stats.ticks - ticks) / (now - since), 3)
+        # A flush right after another (finish, release) says nothing about the rate.
+        rate = round((stats.ticks - ticks) / (now - since), 3) if now - since >= 0.5 else ""
         self._flushed = (stats.ticks, stats.skipped, stats.overruns, now)
-        pipe = self.redis.pipeline(transaction=False)
-        pipe.hset(self._keys["stats"], mapping=fields)
-        counters.add(pipe, {
+        counts = {
             "ticks": stats.ticks - ticks, "ticks_skipped": stats.skipped - skipped,
             "tick_overruns": stats.overruns - overruns,
             # One PUBLISH of the state to the match's group per tick run.
             counters.BROADCASTS + "state": stats.ticks - ticks,
             **{counters.REFUSED + reason: n for reason, n in self._refused.items()},
-        })  # fmt: skip
+        }  # fmt: skip
         self._refused = {}
-        pipe.execute()
+        self.batch.call(
+            self.scripts.flush_stats,
+            keys=[self._keys["stats"], counters.COUNTERS],
+            args=[stats.to_json(), time.time(), rate,
+                  *(x for name, n in counts.items() if n for x in (name, n))],
+        )  # fmt: skip
 
 
 def run_match(match_id: int, stop: threading.Event | None = None) -> Outcome:

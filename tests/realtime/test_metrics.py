@@ -126,9 +126,9 @@ class MetricsLiveTests(TransactionTestCase):
             inf = samples[(f"{name}_bucket", (("le", "+Inf"),))]
             self.assertGreaterEqual(inf, 90)
             self.assertEqual(samples[(f"{name}_gcount", ())], inf)
-        # A Pong tick takes well under 5 ms (a loaded test machine adds outliers): most
-        # durations are in the low buckets, not lumped into +Inf.
-        fast = samples[("arcade_tick_duration_seconds_bucket", (("le", "0.005"),))]
+        # A Pong tick takes well under 10 ms, two 2 ms group-commit windows included (a
+        # loaded test machine adds outliers): most durations are in the low buckets.
+        fast = samples[("arcade_tick_duration_seconds_bucket", (("le", "0.01"),))]
         self.assertGreater(fast, 0.5 * samples[("arcade_tick_duration_seconds_gcount", ())])
         self.assertGreater(samples[("arcade_tick_duration_seconds_gsum", ())], 0)
 
