@@ -1,5 +1,6 @@
 """ASGI entry point: Django over HTTP, the realtime consumers over websockets (Daphne)."""
 
+import gc
 import os
 
 from django.core.asgi import get_asgi_application
@@ -26,3 +27,7 @@ application = ProtocolTypeRouter(
         ),
     }
 )
+
+# Daphne's start-up heap, out of the collector's sight: a full collection of it paused every
+# socket of the process (see config/celery.py, where the same pause hit the tick worker).
+gc.freeze()

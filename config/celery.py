@@ -1,8 +1,10 @@
 """The Celery app: two queues and the beat schedule, defined here and nowhere else."""
 
+import gc
 import os
 
 from celery import Celery
+from celery.signals import worker_process_init, worker_ready
 from kombu import Queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
@@ -31,3 +33,16 @@ def _beat_schedule() -> dict:
 
 app.conf.beat_schedule = _beat_schedule()
 app.autodiscover_tasks()
+
+
+@worker_ready.connect
+@worker_process_init.connect
+def freeze_startup_heap(**_) -> None:
+    """Move everything loaded so far (Django, Celery, the modules) out of the collector's sight.
+
+    A full collection of the tick worker's heap paused every match of the worker for ~95 ms
+    (measured: all ticks ~100 ms late at once). Frozen objects are never scanned again, so
+    full collections only walk what the matches allocated since. (`worker_process_init` runs
+    in prefork children, `worker_ready` in a gevent worker's one process.)
+    """
+    gc.freeze()
