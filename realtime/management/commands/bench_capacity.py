@@ -52,9 +52,21 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--step", type=int, default=25, help="matches added per step")
+        parser.add_argument(
+            "--arena-players",
+            type=int,
+            default=50,
+            help="players in the one Thrust Arena measured first (0: skip)",
+        )
         parser.add_argument("--max-matches", type=int, default=300)
         parser.add_argument("--seconds", type=float, default=10.0)
-        parser.add_argument("--settle", type=float, default=4.0)
+        parser.add_argument(
+            "--settle",
+            type=float,
+            default=10.0,
+            help="seconds between adding matches and measuring (sign-ins, "
+            "match starts and first connections settle)",
+        )
         parser.add_argument("--processes", type=int, default=2, help="load processes")
         parser.add_argument("--port", type=int, default=8077)
         parser.add_argument("--no-doc", action="store_true", help="do not touch docs/")
@@ -85,6 +97,7 @@ class Command(BaseCommand):
                 "tick_worker": psutil.Process(procs["tick-worker"].pid),
                 "redis": self._redis_process(redis_proc),
             }
+            arena = self._arena(o, watched)
             rows = self._ramp(o, watched)
         finally:
             for proc in procs.values():
@@ -97,7 +110,7 @@ class Command(BaseCommand):
             for log in logs:
                 log.close()
             devredis.stop(redis_proc)
-        self._report(rows, o)
+        self._report(rows, arena, o)
 
     def _clean_slate(self) -> None:
         """Matches of an earlier run (its database and its Redis append-only file) would be
@@ -131,39 +144,60 @@ class Command(BaseCommand):
                 return proc
         return None  # a remote Redis: its CPU is not ours to see
 
+    def _arena(self, o, watched) -> dict | None:
+        """One Thrust Arena with many players, before the Pong ramp, on a quiet stack."""
+        if not o["arena_players"]:
+            return None
+        self.stdout.write(f"Thrust Arena: one match of {o['arena_players']} players")
+        with LoadTest(base_url=f"http://127.0.0.1:{o['port']}", title="arena",
+                      players_per_match=o["arena_players"], processes=1,
+                      settings={"time_limit_s": 900}, log=self.stdout.write) as test:  # fmt: skip
+            test.add(1)
+            time.sleep(o["settle"])
+            row = self._measure(test, o["seconds"], watched)
+        for match_id in Match.objects.filter(status=Match.Status.RUNNING).values_list(
+            "pk", flat=True
+        ):
+            services.match_abort(match_id=match_id, reason="arena measured")
+        time.sleep(2)  # the runner stops at its next tick
+        return row
+
     def _ramp(self, o, watched) -> list[dict]:
-        bar = Bar()
         rows = []
         with LoadTest(base_url=f"http://127.0.0.1:{o['port']}", processes=o["processes"],
                       settings={"score_to": 21}, log=self.stdout.write) as test:  # fmt: skip
             while test.matches + o["step"] <= o["max_matches"]:
                 test.add(o["step"])
                 time.sleep(o["settle"])
-                cpu0 = {name: _cpu(p) for name, p in watched.items()}
-                ticks0 = _running_stats()
-                row = test.measure(o["seconds"])
-                cpu1 = {name: _cpu(p) for name, p in watched.items()}
-                ticks1 = _running_stats()
-                row["tick_jitter_p99_ms"] = percentile(ticks1.since(ticks0).jitter_hist, 0.99)
-                row["cpu_percent"] = {
-                    name: round(100 * (cpu1[name] - cpu0[name]) / row["seconds"], 1)
-                    for name in watched
-                }
-                row["cpu_us_per_update"] = {
-                    name: round(1e6 * (cpu1[name] - cpu0[name]) / row["states"], 1)
-                    if row["states"] and watched[name] is not None else None
-                    for name in watched
-                }  # fmt: skip
-                row["held"] = bar.holds(row)
+                row = self._measure(test, o["seconds"], watched)
                 rows.append(row)
-                self.stdout.write(f"        cpu {row['cpu_percent']}  us/update "
-                                  f"{row['cpu_us_per_update']}  tick jitter p99 "
-                                  f"{row['tick_jitter_p99_ms']} ms")  # fmt: skip
                 if not row["held"]:
                     break
         return rows
 
-    def _report(self, rows: list[dict], o) -> None:
+    def _measure(self, test: LoadTest, seconds: float, watched: dict) -> dict:
+        cpu0 = {name: _cpu(p) for name, p in watched.items()}
+        ticks0 = _running_stats()
+        row = test.measure(seconds)
+        cpu1 = {name: _cpu(p) for name, p in watched.items()}
+        ticks1 = _running_stats()
+        row["tick_jitter_p99_ms"] = percentile(ticks1.since(ticks0).jitter_hist, 0.99)
+        row["cpu_percent"] = {
+            name: round(100 * (cpu1[name] - cpu0[name]) / row["seconds"], 1) for name in watched
+        }
+        row["cpu_us_per_update"] = {
+            name: round(1e6 * (cpu1[name] - cpu0[name]) / row["states"], 1)
+            if row["states"] and watched[name] is not None else None
+            for name in watched
+        }  # fmt: skip
+        row["held"] = Bar().holds(row)
+        self.stdout.write(f"{row['players']:>5} players  gap p99 {row['gap_p99_ms']} ms  "
+                          f"delivered {row['delivered_ratio']}  held {row['held']}  "
+                          f"cpu {row['cpu_percent']}  us/update {row['cpu_us_per_update']}  "
+                          f"tick jitter p99 {row['tick_jitter_p99_ms']} ms")  # fmt: skip
+        return row
+
+    def _report(self, rows: list[dict], arena: dict | None, o) -> None:
         held = [r for r in rows if r["held"]]
         best = held[-1] if held else None
         result = {
@@ -175,18 +209,27 @@ class Command(BaseCommand):
             "tick_jitter_p99_ms": best["tick_jitter_p99_ms"] if best else None,
             "input_latency_p99_ms": best["input_latency_p99_ms"] if best else None,
             "steps": rows,
+            "arena": arena,
             "machine": f"{os.cpu_count()} CPU, {platform.machine()}, Python "
             f"{platform.python_version()}, {platform.platform()}",
         }
         path = Path(settings.VAR_DIR) / "bench" / "capacity.json"
         path.write_text(json.dumps(result, indent=2) + "\n")
         table = self._table(rows)
+        if arena is not None:
+            table += "\n\nOne Thrust Arena match:\n\n" + self._table([arena])
         self.stdout.write("\n" + table)
         self.stdout.write(
             f"\nCAPACITY: {result['capacity_players']} players in {result['capacity_matches']} "
             f"Pong matches at 30 Hz (p99 gap ≤ 50 ms, ≥ 99 % delivered); wrote {path}"
         )
-        if any(max(r["load_cpu_percent"]) > 90 for r in rows):
+        if arena is not None:
+            self.stdout.write(
+                f"THRUST ARENA: {arena['players']} players in one match "
+                f"{'held' if arena['held'] else 'NOT held'} (p99 gap {arena['gap_p99_ms']} ms, "
+                f"delivered {arena['delivered_ratio']})"
+            )
+        if any(max(r["load_cpu_percent"]) > 90 for r in rows + ([arena] if arena else [])):
             self.stdout.write("WARNING: a load process saturated a core; use more --processes")
         if not o["no_doc"]:
             self._write_doc(result, table)
@@ -208,10 +251,18 @@ class Command(BaseCommand):
         return "\n".join(lines)
 
     def _write_doc(self, result: dict, table: str) -> None:
+        arena = result["arena"]
+        arena_line = (
+            f"; **one Thrust Arena of {arena['players']} players "
+            f"{'held' if arena['held'] else 'not held'}**"
+            if arena
+            else ""
+        )
         section = (
             f"{START}\nLatest `make bench` ({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())},"
             f" {result['machine']}): **capacity {result['capacity_players']} players in "
-            f"{result['capacity_matches']} Pong matches** at 30 Hz.\n\n{table}\n{END}"
+            f"{result['capacity_matches']} Pong matches** at 30 Hz{arena_line}.\n\n{table}\n"
+            f"{END}"
         )
         text = DOC.read_text()
         if START in text and END in text:
