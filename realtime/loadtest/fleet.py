@@ -7,6 +7,7 @@ lobby API and the socket, like a browser.
 import asyncio
 import itertools
 import multiprocessing
+import os
 import time
 
 import uvloop
@@ -96,19 +97,23 @@ class Fleet:
                 return  # closed for another reason (counted): do not hammer the server
 
 
-def _main(conn, kwargs: dict) -> None:
+def _main(conn, kwargs: dict, nice: int) -> None:
+    if nice:
+        # Sharing the machine with the server it measures, the load tool can yield the CPU to
+        # it: its measurements are only ever delayed by that, never flattered.
+        os.nice(nice)
     # uvloop: the load tool shares the machine with the server it measures, and asyncio's
     # own loop costs more per socket read than the frame parsing does (docs/benchmarks.md).
     uvloop.run(Fleet(**kwargs).serve(conn))
 
 
-def spawn(count: int, **kwargs) -> list[tuple[multiprocessing.Process, object]]:
+def spawn(count: int, nice: int = 0, **kwargs) -> list[tuple[multiprocessing.Process, object]]:
     ctx = multiprocessing.get_context("spawn")
     out = []
     for index in range(count):
         parent, child = ctx.Pipe()
-        proc = ctx.Process(target=_main, args=(child, {**kwargs, "index": index}), daemon=True,
-                           name=f"loadtest-{index}")  # fmt: skip
+        proc = ctx.Process(target=_main, args=(child, {**kwargs, "index": index}, nice),
+                           daemon=True, name=f"loadtest-{index}")  # fmt: skip
         proc.start()
         out.append((proc, parent))
     return out

@@ -1,5 +1,6 @@
 """The load tool against the real stack: it must measure what a browser would see."""
 
+import psutil
 from django.test import TransactionTestCase
 
 from realtime.loadtest.orchestrator import Bar, LoadTest
@@ -21,8 +22,10 @@ class LoadToolLiveTests(TransactionTestCase):
     def test_a_hold_run_measures_updates_delivery_and_input_latency_of_real_clients(self):
         daphne = self.services[-1]
         with LoadTest(base_url=daphne.origin, processes=1, settings={"score_to": 21},
-                      log=lambda line: print("\n  " + line)) as test:  # fmt: skip
+                      log=lambda line: print("\n  " + line), nice=5) as test:  # fmt: skip
             row = test.hold(matches=3, seconds=4, settle=3)
+            niceness = [psutil.Process(proc.pid).nice() for proc, _ in test.workers]
+        self.assertEqual(niceness, [psutil.Process().nice() + 5])
         self.assertEqual(row["players"], 6)
         self.assertEqual(row["clients_connected"], 6)
         # 6 clients for ~4 s at 30 Hz

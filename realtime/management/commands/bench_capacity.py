@@ -68,6 +68,15 @@ class Command(BaseCommand):
             "match starts and first connections settle)",
         )
         parser.add_argument("--processes", type=int, default=2, help="load processes")
+        parser.add_argument(
+            "--load-nice",
+            type=int,
+            default=10,
+            choices=range(0, 20),
+            metavar="0-19",
+            help="niceness of the load processes: on one "
+            "machine the server gets the CPU first (0: equal footing)",
+        )
         parser.add_argument("--port", type=int, default=8077)
         parser.add_argument("--no-doc", action="store_true", help="do not touch docs/")
 
@@ -151,7 +160,8 @@ class Command(BaseCommand):
         self.stdout.write(f"Thrust Arena: one match of {o['arena_players']} players")
         with LoadTest(base_url=f"http://127.0.0.1:{o['port']}", title="arena",
                       players_per_match=o["arena_players"], processes=1,
-                      settings={"time_limit_s": 900}, log=self.stdout.write) as test:  # fmt: skip
+                      settings={"time_limit_s": 900}, log=self.stdout.write,
+                      nice=o["load_nice"]) as test:  # fmt: skip
             test.add(1)
             time.sleep(o["settle"])
             row = self._measure(test, o["seconds"], watched)
@@ -165,7 +175,8 @@ class Command(BaseCommand):
     def _ramp(self, o, watched) -> list[dict]:
         rows = []
         with LoadTest(base_url=f"http://127.0.0.1:{o['port']}", processes=o["processes"],
-                      settings={"score_to": 21}, log=self.stdout.write) as test:  # fmt: skip
+                      settings={"score_to": 21}, log=self.stdout.write,
+                      nice=o["load_nice"]) as test:  # fmt: skip
             while test.matches + o["step"] <= o["max_matches"]:
                 test.add(o["step"])
                 time.sleep(o["settle"])
@@ -210,6 +221,7 @@ class Command(BaseCommand):
             "input_latency_p99_ms": best["input_latency_p99_ms"] if best else None,
             "steps": rows,
             "arena": arena,
+            "load_nice": o["load_nice"],
             "machine": f"{os.cpu_count()} CPU, {platform.machine()}, Python "
             f"{platform.python_version()}, {platform.platform()}",
         }
@@ -261,7 +273,8 @@ class Command(BaseCommand):
         section = (
             f"{START}\nLatest `make bench` ({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())},"
             f" {result['machine']}): **capacity {result['capacity_players']} players in "
-            f"{result['capacity_matches']} Pong matches** at 30 Hz{arena_line}.\n\n{table}\n"
+            f"{result['capacity_matches']} Pong matches** at 30 Hz{arena_line}; load processes "
+            f"at niceness {result['load_nice']}.\n\n{table}\n"
             f"{END}"
         )
         text = DOC.read_text()

@@ -44,6 +44,15 @@ class Command(BaseCommand):
         parser.add_argument("--settle", type=float, default=4.0, help="wait before measuring")
         parser.add_argument("--processes", type=int, default=2)
         parser.add_argument(
+            "--nice",
+            type=int,
+            default=0,
+            choices=range(0, 20),
+            metavar="0-19",
+            help="run the load processes at this niceness "
+            "(on the server's machine: let the server have the CPU first)",
+        )
+        parser.add_argument(
             "--title-settings",
             help="title settings JSON (default: long matches, e.g. Pong to 21, a 15-minute "
             "arena); max_players is --players-per-match",
@@ -72,7 +81,7 @@ class Command(BaseCommand):
         with LoadTest(
             base_url=o["url"], title=o["title"], players_per_match=o["players_per_match"],
             input_hz=o["input_hz"], settings=settings, processes=o["processes"],
-            log=self.stdout.write,
+            log=self.stdout.write, nice=o["nice"],
         ) as test:  # fmt: skip
             if o["mode"] == "hold":
                 rows = [test.hold(matches=o["matches"], seconds=o["seconds"], settle=o["settle"])]
