@@ -10,6 +10,15 @@ from realtime.loadtest import fleet
 from realtime.loadtest.client import Window
 
 
+def add_nice_argument(parser, flag: str, *, default: int) -> None:
+    """The load processes' niceness, for the commands that start them."""
+    parser.add_argument(
+        flag, type=int, default=default, choices=range(0, 20), metavar="0-19",
+        help="niceness of the load processes: on the server's own machine a positive one lets "
+        "the server have the CPU first (delays only make the tool's figures worse)",
+    )  # fmt: skip
+
+
 @dataclass(frozen=True)
 class Bar:
     """What "held" means: every update on time and (almost) every tick delivered."""

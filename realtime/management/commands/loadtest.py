@@ -6,7 +6,7 @@ from pathlib import Path
 from django.core.management import BaseCommand, CommandError
 
 from matches.games import get_title
-from realtime.loadtest.orchestrator import Bar, LoadTest
+from realtime.loadtest.orchestrator import Bar, LoadTest, add_nice_argument
 from realtime.loadtest.policies import POLICIES
 
 # Matches that outlast a measurement: a match that ends mid-window restarts with a gap.
@@ -43,15 +43,7 @@ class Command(BaseCommand):
         parser.add_argument("--seconds", type=float, default=10.0, help="measured per step")
         parser.add_argument("--settle", type=float, default=4.0, help="wait before measuring")
         parser.add_argument("--processes", type=int, default=2)
-        parser.add_argument(
-            "--nice",
-            type=int,
-            default=0,
-            choices=range(0, 20),
-            metavar="0-19",
-            help="run the load processes at this niceness "
-            "(on the server's machine: let the server have the CPU first)",
-        )
+        add_nice_argument(parser, "--nice", default=0)
         parser.add_argument(
             "--title-settings",
             help="title settings JSON (default: long matches, e.g. Pong to 21, a 15-minute "
