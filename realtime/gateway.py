@@ -27,7 +27,7 @@ from matches.identity import player_for_session
 from matches.models import Match, Participation, Player
 from realtime import counters, messages
 from realtime import state as store
-from realtime.pipe import pipe
+from realtime.pipe import Pipe
 
 PLAYER, SPECTATOR = "player", "spectator"
 # Presence matters once the seats are fixed; while waiting a seat may still change hands.
@@ -190,6 +190,7 @@ class _Redis:
     def __init__(self) -> None:
         self.client = aioredis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2)
         self.push_input = self.client.register_script(_PUSH_INPUT)
+        self.pipe = Pipe(settings.REDIS_URL)  # the input path (realtime/pipe.py)
         self.claim = self.client.register_script(_CLAIM)
         self.release = self.client.register_script(_RELEASE)
 
@@ -220,7 +221,7 @@ async def push_input(*, seat: Seat, payload_json: str) -> int:
     keys = [store.key(seat.match_id, "state"), store.key(seat.match_id, "inputs")]
     args = [seat.slot, payload_json, settings.GATEWAY_MAX_PENDING_INPUTS]
     return int(
-        await pipe(settings.REDIS_URL).call(
+        await r.pipe.call(
             r.push_input, keys=keys, args=args,
             fallback=lambda: r.push_input(keys=keys, args=args),
         )

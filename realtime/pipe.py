@@ -13,7 +13,6 @@ not know yet (NOSCRIPT: the fallback loads it), and TLS or Unix-socket URLs.
 import asyncio
 import collections
 import contextlib
-import weakref
 
 import hiredis
 from redis.connection import parse_url
@@ -119,17 +118,3 @@ class Pipe:
         if self._protocol is not None and self._protocol.transport is not None:
             with contextlib.suppress(Exception):
                 self._protocol.transport.close()
-
-
-_per_loop: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Pipe]" = (
-    weakref.WeakKeyDictionary()
-)
-
-
-def pipe(url: str) -> Pipe:
-    """The pipe of the running event loop (Daphne has one; tests make several)."""
-    loop = asyncio.get_running_loop()
-    found = _per_loop.get(loop)
-    if found is None:
-        found = _per_loop[loop] = Pipe(url)
-    return found
