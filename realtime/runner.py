@@ -1,15 +1,14 @@
-"""The tick runner: one match, stepped at its title's rate on absolute deadlines.
+"""The tick runner: one match's lease, state and tick.
 
-``MatchRunner.advance()`` is one tick (inputs → rules → fenced commit + broadcast) and is
-what tests call; ``MatchRunner.run()`` is the loop around it. The code is plain blocking
-Python: under the tick worker's gevent pool, ``time.sleep`` and the Redis sockets yield to the
-other matches of the process, so hundreds of loops share one OS thread.
+A tick is three parts so that the process's scheduler (realtime.scheduler) can run the ticks
+of every match due at once on two shared pipelines: ``inputs_call()`` (what to read),
+``step(raw_inputs)`` (the rules; returns the calls that commit the tick) and
+``settle(reply)`` (what the commit said). ``advance()`` is the same tick on direct round
+trips, for tests and tools.
 """
 
 import json
 import logging
-import random
-import threading
 import time
 from enum import StrEnum
 
@@ -20,12 +19,11 @@ from django.conf import settings
 from matches.games import GameError, get_title
 from realtime import counters, protocol
 from realtime import state as store
+from realtime.scriptpipe import Call, call_now
 from realtime.stats import TickStats
 
 log = logging.getLogger(__name__)
 
-# Ticks run back to back to catch up after a stall; beyond that, ticks are skipped.
-MAX_CATCHUP = 3
 MAX_INPUTS_PER_TICK = 512
 
 
@@ -49,18 +47,11 @@ def _dumps(value) -> str:
 
 
 class MatchRunner:
-    def __init__(
-        self, match_id: int, *, clock=time.monotonic, sleep=time.sleep, phase: float | None = None
-    ) -> None:
+    def __init__(self, match_id: int, *, clock=time.monotonic) -> None:
         self.match_id = match_id
         self.clock = clock
-        self.sleep = sleep
-        # Matches that start together (a burst of dispatches after a worker died) would tick
-        # together forever; a random phase within the first period spreads them out.
-        self.phase = random.random() if phase is None else phase
         self.redis = store.client()
         self.scripts = store.scripts()
-        self.batch = store.batcher()
         self.token = store.new_token()
         self.epoch: int | None = None
         self.meta: store.Meta | None = None
@@ -73,6 +64,7 @@ class MatchRunner:
         # counters (realtime.counters) and derives the achieved tick rate from it.
         self._flushed = (0, 0, 0, time.monotonic())
         self._refused: dict[str, int] = {}
+        self._finished = False
         self.lease_ms = int(settings.MATCH_LEASE_TTL_S * 1000)
         self._keys = {part: store.key(match_id, part) for part in (
             "lease", "epoch", "state", "control", "inputs", "stats", "log")}  # fmt: skip
@@ -112,14 +104,15 @@ class MatchRunner:
         self.scripts.release(keys=[self._keys["lease"]], args=[self.token])
 
     # --- one tick ----------------------------------------------------------------------------
-    def advance(self) -> Outcome:
-        """One tick: apply pending inputs and bots, step the rules, commit and broadcast."""
+    def inputs_call(self) -> Call:
+        """The call that takes the inputs queued for this tick."""
+        return Call(self.scripts.take_inputs, [self._keys["inputs"]], [MAX_INPUTS_PER_TICK])
+
+    def step(self, raw_inputs: list[bytes]) -> list[Call]:
+        """Apply the inputs and bots, step the rules; the calls that commit the tick, in order."""
         title = self.title
         self._log: list[list] = []
         applied_at = self.state["tick"]
-        raw_inputs = self.batch.call(
-            self.scripts.take_inputs, keys=[self._keys["inputs"]], args=[MAX_INPUTS_PER_TICK]
-        )
         for raw in raw_inputs:
             self._apply_raw_input(raw)
         if self.absent:
@@ -134,31 +127,43 @@ class MatchRunner:
             self.state = title.step(state)
         state = self.state
         tick = state["tick"]
-        finished = title.is_finished(state)
+        finished = self._finished = title.is_finished(state)
         text = protocol.encode_state(
             tick=tick,
             snapshot=title.snapshot(state),
             paused=sorted(self.absent) if paused else None,
         )
+        calls = []
         result_json = ""
         if finished:
             result_json = _dumps(title.result(state))
-            # Before the commit that ends the match: whoever finishes it reads these.
-            self.flush_stats()
+        if finished or self.stats.ticks - self._flushed[0] >= self.meta.tick_hz:
+            # About once a second, and before the commit that ends the match: whoever
+            # finishes it reads these.
+            calls.append(self.stats_call())
         message = self._layer.serialize({"type": "match.state", "text": text})
-        committed = self.batch.call(
+        calls.append(Call(
             self.scripts.commit,
-            keys=[self._keys["lease"], self._keys["epoch"], self._keys["state"],
-                  self._keys["control"], store.FINISHED_INDEX, self._keys["log"]],
-            args=[self.token, self.epoch, self.lease_ms, _dumps(state), tick,
-                  "finished" if finished else "running", self._channel, message, text,
-                  result_json, time.time(), self.match_id, _dumps(self.absent),
-                  _dumps(self._log) if self._log else "", applied_at],
-        )  # fmt: skip
+            [self._keys["lease"], self._keys["epoch"], self._keys["state"],
+             self._keys["control"], store.FINISHED_INDEX, self._keys["log"]],
+            [self.token, self.epoch, self.lease_ms, _dumps(state), tick,
+             "finished" if finished else "running", self._channel, message, text,
+             result_json, time.time(), self.match_id, _dumps(self.absent),
+             _dumps(self._log) if self._log else "", applied_at],
+        ))  # fmt: skip
+        return calls
+
+    def settle(self, committed: int) -> Outcome:
+        """What the tick's commit (the last call of ``step``) replied means for the match."""
         outcome = _COMMIT_RESULT[committed]
-        if outcome is Outcome.CONTINUE and finished:
+        if outcome is Outcome.CONTINUE and self._finished:
             return Outcome.FINISHED
         return outcome
+
+    def advance(self) -> Outcome:
+        """One tick on direct round trips: what the scheduler does for many matches at once."""
+        replies = [call_now(call) for call in self.step(call_now(self.inputs_call()))]
+        return self.settle(replies[-1])
 
     def _forfeit_the_long_gone(self) -> None:
         cutoff = time.time() - self.grace_s
@@ -200,43 +205,13 @@ class MatchRunner:
         self.state = self.title.forfeit(self.state, slot)
         self._log.append(["f", slot])
 
-    # --- the loop ----------------------------------------------------------------------------
-    def run(self, stop: threading.Event | None = None) -> Outcome:
-        """Tick on absolute deadlines t0 + k·dt until the match ends or we must stop."""
-        period, clock = self.period, self.clock
-        period_ms = period * 1000
-        flush_every = self.meta.tick_hz
-        t0 = clock() + self.phase * period - period
-        k = 0
-        while True:
-            if stop is not None and stop.is_set():
-                self.release()
-                return Outcome.RELEASED
-            k += 1
-            deadline = t0 + k * period
-            now = clock()
-            if now < deadline:
-                self.sleep(deadline - now)
-                now = clock()
-            behind = int((now - deadline) / period)
-            if behind > MAX_CATCHUP:
-                skipped = behind - MAX_CATCHUP
-                k += skipped
-                self.stats.skipped += skipped
-                deadline = t0 + k * period
-            outcome = self.advance()
-            done = clock()
-            self.stats.record(
-                jitter_ms=(now - deadline) * 1000, duration_ms=(done - now) * 1000,
-                period_ms=period_ms,
-            )  # fmt: skip
-            if outcome is not Outcome.CONTINUE:
-                self.flush_stats()
-                return outcome
-            if self.stats.ticks % flush_every == 0:
-                self.flush_stats()
-
+    # --- statistics ---------------------------------------------------------------------------
     def flush_stats(self) -> None:
+        call_now(self.stats_call())
+
+    def stats_call(self) -> Call:
+        """The call that adds what happened since the last one to the match's and the shared
+        statistics."""
         stats, (ticks, skipped, overruns, since) = self.stats, self._flushed
         now = self.clock()
         # A flush right after another (finish, release) says nothing about the rate.
@@ -250,28 +225,9 @@ class MatchRunner:
             **{counters.REFUSED + reason: n for reason, n in self._refused.items()},
         }  # fmt: skip
         self._refused = {}
-        self.batch.call(
+        return Call(
             self.scripts.flush_stats,
-            keys=[self._keys["stats"], counters.COUNTERS],
-            args=[stats.to_json(), time.time(), rate,
-                  *(x for name, n in counts.items() if n for x in (name, n))],
+            [self._keys["stats"], counters.COUNTERS],
+            [stats.to_json(), time.time(), rate,
+             *(x for name, n in counts.items() if n for x in (name, n))],
         )  # fmt: skip
-
-
-def run_match(match_id: int, stop: threading.Event | None = None) -> Outcome:
-    """Run a match to its end (or until the lease is lost or we are told to stop)."""
-    runner = MatchRunner(match_id)
-    outcome = runner.acquire()
-    if outcome is not Outcome.CONTINUE:
-        return outcome
-    try:
-        outcome = runner.run(stop)
-    except BaseException:
-        # Let the next runner take over at once instead of waiting for the TTL.
-        runner.release()
-        raise
-    if outcome is Outcome.LEASE_LOST:
-        log.warning("match %s: runner %s lost its lease; stopping", match_id, runner.token)
-    elif outcome is Outcome.STOPPED:
-        runner.release()
-    return outcome

@@ -28,7 +28,6 @@ import redis
 from django.conf import settings
 
 from realtime import protocol
-from realtime.batcher import Batcher
 
 FINISHED_INDEX = "matches:finished"
 DISPATCH_MARK_MS = 3000
@@ -40,10 +39,17 @@ def key(match_id: int, part: str) -> str:
 
 @cache
 def client() -> redis.Redis:
-    """One client (and connection pool) per process, shared by every match it runs."""
-    return redis.Redis.from_url(
-        settings.REDIS_URL, socket_connect_timeout=2, socket_timeout=5, health_check_interval=10
-    )
+    """One client (and connection pool) per process, shared by every match it runs.
+
+    A blocking pool: when a worker takes on a burst of matches (a restart hands it hundreds),
+    every acquisition and every hand-back runs at once; past the pool's size they wait for a
+    connection instead of failing with "Too many connections".
+    """
+    pool = redis.BlockingConnectionPool.from_url(
+        settings.REDIS_URL, max_connections=100, timeout=10,
+        socket_connect_timeout=2, socket_timeout=5, health_check_interval=10,
+    )  # fmt: skip
+    return redis.Redis(connection_pool=pool)
 
 
 def group_name(public_id: str) -> str:
@@ -119,12 +125,6 @@ class Scripts:
 @cache
 def scripts() -> Scripts:
     return Scripts(client())
-
-
-@cache
-def batcher() -> Batcher:
-    """The process's shared pipeline for per-tick script calls (see realtime.batcher)."""
-    return Batcher(client(), window_s=settings.TICK_BATCH_WINDOW_S)
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,8 @@ import threading
 from celery import shared_task
 from celery.signals import worker_shutting_down
 
-from realtime import heartbeat, runner, supervisor  # noqa: F401 (heartbeat: worker signals)
+from realtime import heartbeat, scheduler, supervisor  # noqa: F401 (heartbeat: worker signals)
+from realtime.runner import Outcome
 
 log = logging.getLogger(__name__)
 
@@ -26,11 +27,11 @@ def run_match(match_id: int) -> str:
         # A shutting-down worker can still be handed a match; pass it on untouched.
         run_match.apply_async(args=[match_id])
         return "handed_over"
-    outcome = runner.run_match(match_id, stop=STOPPING)
-    if outcome is runner.Outcome.RELEASED:
+    outcome = scheduler.run_match(match_id, stop=STOPPING)
+    if outcome is Outcome.RELEASED:
         # Hand over now rather than at the next heartbeat: another worker picks this up.
         run_match.apply_async(args=[match_id])
-    elif outcome is runner.Outcome.FINISHED:
+    elif outcome is Outcome.FINISHED:
         finish_match.delay(match_id)
     return outcome.value
 

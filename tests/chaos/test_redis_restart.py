@@ -8,6 +8,7 @@ from django.test import TransactionTestCase
 from matches.models import Match
 from realtime import devredis
 from realtime import state as store
+from realtime.scheduler import scheduler
 from tests.chaos.results import scenario
 from tests.support import stack
 from tests.support.matches import counting_down
@@ -36,7 +37,7 @@ class RedisRestartTests(TransactionTestCase):
             service.stop()
         store.client.cache_clear()
         store.scripts.cache_clear()
-        store.batcher.cache_clear()
+        scheduler.cache_clear()
 
     @scenario("redis_restart_with_aof")
     def test_with_the_append_only_file_a_running_match_resumes(self):

