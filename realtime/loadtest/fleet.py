@@ -5,6 +5,7 @@ lobby API and the socket, like a browser.
 """
 
 import asyncio
+import contextlib
 import itertools
 import multiprocessing
 import os
@@ -15,6 +16,7 @@ import uvloop
 from realtime.loadtest.client import BotClient, Lobby, Window
 
 SIGN_IN_CONCURRENCY = 8
+LOBBY_RETRY_S = 1.0
 
 
 class Fleet:
@@ -65,18 +67,16 @@ class Fleet:
     async def _play(self, lobbies: list[Lobby]) -> None:
         """Create a match, fill it, play it; when it ends, the same players start another."""
         while not self.stop.is_set():
-            host, *guests = lobbies
-            async with self.sign_in:
-                created = await asyncio.to_thread(
-                    host.call, "POST", "/api/matches",
-                    {"title": self.title,
-                     "settings": {"max_players": self.players, **self.settings}},
-                )  # fmt: skip
-                public_id = created["match"]["id"]
-                for guest in guests:
-                    await asyncio.to_thread(
-                        guest.call, "POST", f"/api/matches/{public_id}/join", {}
-                    )
+            try:
+                public_id = await self._open_match(lobbies)
+            except (OSError, ValueError, KeyError) as exc:
+                # A lobby call the server refused or never answered: counted (the step does
+                # not hold), and these players try again, as people would.
+                reason = f"lobby_{getattr(exc, 'code', None) or type(exc).__name__}"
+                self.retired.errors[reason] = self.retired.errors.get(reason, 0) + 1
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.stop.wait(), LOBBY_RETRY_S)
+                continue
             self.matches_started += 1
             clients = [
                 BotClient(
@@ -95,6 +95,19 @@ class Fleet:
                 self.retired.merge(client.take_window())
             if not any(client.over for client in clients):
                 return  # closed for another reason (counted): do not hammer the server
+
+    async def _open_match(self, lobbies: list[Lobby]) -> str:
+        """The host creates a match of the title, the others join it; its public id."""
+        host, *guests = lobbies
+        async with self.sign_in:
+            created = await asyncio.to_thread(
+                host.call, "POST", "/api/matches",
+                {"title": self.title, "settings": {"max_players": self.players, **self.settings}},
+            )  # fmt: skip
+            public_id = created["match"]["id"]
+            for guest in guests:
+                await asyncio.to_thread(guest.call, "POST", f"/api/matches/{public_id}/join", {})
+        return public_id
 
 
 def _main(conn, kwargs: dict, nice: int) -> None:

@@ -80,7 +80,7 @@ class LoadTest:
         cpu_before = [fleet.cpu_seconds(proc.pid) for proc, _ in self.workers]
         started = time.monotonic()
         time.sleep(seconds)
-        window, clients = self._collect()
+        window, clients, played = self._collect()
         elapsed = time.monotonic() - started
         load_cpu = [
             round(100 * (fleet.cpu_seconds(proc.pid) - before) / elapsed, 1)
@@ -90,20 +90,24 @@ class LoadTest:
             "matches": self.matches,
             "players": self.matches * self.players_per_match,
             "clients_connected": clients,
+            "matches_played": played,
             "seconds": round(elapsed, 2),
             **window.summary(tick_hz=self.tick_hz),
             "load_cpu_percent": load_cpu,
         }
 
-    def _collect(self) -> tuple[Window, int]:
-        total, clients = Window(), 0
+    def _collect(self) -> tuple[Window, int, int]:
+        """The window of every client, how many clients are in a match now, and how many
+        matches the fleet has started in all (a match that ended is replaced by another)."""
+        total, clients, played = Window(), 0, 0
         for _, conn in self.workers:
             conn.send(("report", None))
         for _, conn in self.workers:
-            _, window, connected, _ = conn.recv()
+            _, window, connected, started = conn.recv()
             total.merge(window)
             clients += connected
-        return total, clients
+            played += started
+        return total, clients, played
 
     def hold(self, *, matches: int, seconds: float, settle: float, batch: int = 10) -> dict:
         while self.matches < matches:
