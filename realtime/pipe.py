@@ -25,6 +25,22 @@ class _Protocol(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
         self.reader = hiredis.Reader()
         self.waiting: collections.deque[asyncio.Future] = collections.deque()
+        self._outgoing: list[bytes] = []
+
+    def send(self, command: bytes) -> None:
+        """Queue a packed command; all those of one loop iteration go out in one write.
+
+        A write per input was a `send` system call per input: ~8 % of Daphne's samples at 400
+        players, where one reactor turn reads many players' inputs (py-spy).
+        """
+        if not self._outgoing:
+            asyncio.get_running_loop().call_soon(self._flush)
+        self._outgoing.append(command)
+
+    def _flush(self) -> None:
+        data, self._outgoing = b"".join(self._outgoing), []
+        if self.transport is not None:  # else connection_lost failed every waiting call
+            self.transport.write(data)
 
     def connection_made(self, transport) -> None:
         self.transport = transport
@@ -65,9 +81,7 @@ class Pipe:
             raise RedisConnectionError(f"cannot connect to Redis: {exc}") from exc
         future = asyncio.get_running_loop().create_future()
         protocol.waiting.append(future)
-        protocol.transport.write(
-            hiredis.pack_command((b"EVALSHA", script.sha, len(keys), *keys, *args))
-        )
+        protocol.send(hiredis.pack_command((b"EVALSHA", script.sha, len(keys), *keys, *args)))
         # A lost connection raises redis' ConnectionError, as redis.asyncio would; the call
         # is not retried (Redis may have run it). The next call reconnects.
         reply = await future

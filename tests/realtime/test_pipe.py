@@ -36,6 +36,29 @@ class PipeTests(SimpleTestCase):
         self.assertEqual(replies, list(range(1, 51)))
         self.assertEqual(stored, [f"v{i}".encode() for i in range(50)])
 
+    def test_calls_made_in_one_turn_of_the_loop_go_to_redis_in_one_write(self):
+        async def scenario():
+            client = aioredis.Redis.from_url(settings.REDIS_URL)
+            script = client.register_script(PUSH)
+            pipe = Pipe(settings.REDIS_URL)
+            await pipe.call(script, keys=["q"], args=["first"], fallback=lambda: script(
+                keys=["q"], args=["first"]))  # fmt: skip
+            transport = pipe._protocol.transport
+            writes = []
+            real_write = transport.write
+            transport.write = lambda data: (writes.append(data), real_write(data))[1]
+            replies = await asyncio.gather(
+                *(pipe.call(script, keys=["q"], args=[f"v{i}"], fallback=None) for i in range(20))
+            )
+            pipe.close()
+            await client.aclose()
+            return replies, writes
+
+        replies, writes = asyncio.run(scenario())
+        self.assertEqual(replies, list(range(2, 22)))
+        self.assertEqual(len(writes), 1)
+        self.assertEqual(writes[0].count(b"EVALSHA"), 20)
+
     def test_a_script_redis_does_not_know_goes_through_the_fallback_which_loads_it(self):
         async def scenario():
             client = aioredis.Redis.from_url(settings.REDIS_URL)
