@@ -17,6 +17,9 @@ from realtime.loadtest.client import BotClient, Lobby, Window
 
 SIGN_IN_CONCURRENCY = 8
 LOBBY_RETRY_S = 1.0
+SIGN_IN_ATTEMPTS = 5
+# What a refused or unanswered lobby call raises (urllib's errors are OSErrors).
+LOBBY_ERRORS = (OSError, ValueError, KeyError)
 
 
 class Fleet:
@@ -39,7 +42,9 @@ class Fleet:
             if command == "add":
                 started = time.monotonic()
                 results = await asyncio.gather(*(self._seat() for _ in range(arg)))
-                self.tasks += [asyncio.create_task(self._play(lobbies)) for lobbies in results]
+                self.tasks += [
+                    asyncio.create_task(self._play(lobbies)) for lobbies in results if lobbies
+                ]
                 conn.send(("added", round(time.monotonic() - started, 2)))
             elif command == "report":
                 window = self.retired
@@ -53,29 +58,44 @@ class Fleet:
                 conn.send(("stopped", None))
                 return
 
-    async def _seat(self) -> list[Lobby]:
-        """Guests with a session each; none is in a match yet."""
+    async def _seat(self) -> list[Lobby] | None:
+        """Guests with a session each; none is in a match yet. None when the lobby kept
+        refusing to sign one in (counted): the orchestrator's step goes on without them."""
         lobbies = []
         for _ in range(self.players):
             lobby = Lobby(self.base_url)
             name = f"load{self.index}-{next(self.names)}"
-            async with self.sign_in:
-                await asyncio.to_thread(lobby.sign_in, name)
+            for attempt in range(SIGN_IN_ATTEMPTS):
+                try:
+                    async with self.sign_in:
+                        await asyncio.to_thread(lobby.sign_in, name)
+                    break
+                except LOBBY_ERRORS as exc:
+                    self._lobby_error(exc)
+                    if attempt == SIGN_IN_ATTEMPTS - 1 or await self._stopped_within(LOBBY_RETRY_S):
+                        return None
             lobbies.append(lobby)
         return lobbies
+
+    def _lobby_error(self, exc: Exception) -> None:
+        reason = f"lobby_{getattr(exc, 'code', None) or type(exc).__name__}"
+        self.retired.errors[reason] = self.retired.errors.get(reason, 0) + 1
+
+    async def _stopped_within(self, seconds: float) -> bool:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.stop.wait(), seconds)
+        return self.stop.is_set()
 
     async def _play(self, lobbies: list[Lobby]) -> None:
         """Create a match, fill it, play it; when it ends, the same players start another."""
         while not self.stop.is_set():
             try:
                 public_id = await self._open_match(lobbies)
-            except (OSError, ValueError, KeyError) as exc:
+            except LOBBY_ERRORS as exc:
                 # A lobby call the server refused or never answered: counted (the step does
                 # not hold), and these players try again, as people would.
-                reason = f"lobby_{getattr(exc, 'code', None) or type(exc).__name__}"
-                self.retired.errors[reason] = self.retired.errors.get(reason, 0) + 1
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self.stop.wait(), LOBBY_RETRY_S)
+                self._lobby_error(exc)
+                await self._stopped_within(LOBBY_RETRY_S)
                 continue
             self.matches_started += 1
             clients = [

@@ -46,3 +46,14 @@ class FleetLobbyErrorTests(SimpleTestCase):
         self.assertGreaterEqual(fleet.retired.errors.get("lobby_503", 0), 2)
         self.assertEqual(set(fleet.retired.errors), {"lobby_503"})
         self.assertEqual(set(_Refusing.calls), {"/api/matches"})
+
+    def test_guests_the_lobby_will_not_sign_in_are_counted_and_given_up_on(self):
+        async def scenario():
+            fleet = Fleet(base_url=self.base, title="pong", players=2, input_hz=10,
+                          settings={}, index=0)  # fmt: skip
+            return fleet, await asyncio.wait_for(fleet._seat(), 15)
+
+        fleet, seated = asyncio.run(scenario())
+        self.assertIsNone(seated)
+        # GET /api/csrf is not even served: 501 from http.server, five attempts
+        self.assertEqual(fleet.retired.errors, {"lobby_501": 5})
