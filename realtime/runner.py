@@ -19,7 +19,7 @@ from django.conf import settings
 from matches.games import GameError, get_title
 from realtime import counters, protocol
 from realtime import state as store
-from realtime.scriptpipe import Call, call_now
+from realtime.scriptpipe import Call, Command, call_now
 from realtime.stats import TickStats
 
 log = logging.getLogger(__name__)
@@ -104,16 +104,17 @@ class MatchRunner:
         self.scripts.release(keys=[self._keys["lease"]], args=[self.token])
 
     # --- one tick ----------------------------------------------------------------------------
-    def inputs_call(self) -> Call:
-        """The call that takes the inputs queued for this tick."""
-        return Call(self.scripts.take_inputs, [self._keys["inputs"]], [MAX_INPUTS_PER_TICK])
+    def inputs_call(self) -> Command:
+        """The command that takes the inputs queued for this tick: at most
+        MAX_INPUTS_PER_TICK, atomically (the rest wait for the next tick); nil when none."""
+        return Command((b"LPOP", self._keys["inputs"], MAX_INPUTS_PER_TICK))
 
-    def step(self, raw_inputs: list[bytes]) -> list[Call]:
+    def step(self, raw_inputs: list[bytes] | None) -> list[Call]:
         """Apply the inputs and bots, step the rules; the calls that commit the tick, in order."""
         title = self.title
         self._log: list[list] = []
         applied_at = self.state["tick"]
-        for raw in raw_inputs:
+        for raw in raw_inputs or ():
             self._apply_raw_input(raw)
         if self.absent:
             self._forfeit_the_long_gone()
@@ -162,7 +163,8 @@ class MatchRunner:
 
     def advance(self) -> Outcome:
         """One tick on direct round trips: what the scheduler does for many matches at once."""
-        replies = [call_now(call) for call in self.step(call_now(self.inputs_call()))]
+        raw_inputs = call_now(self.inputs_call(), self.redis)
+        replies = [call_now(call, self.redis) for call in self.step(raw_inputs)]
         return self.settle(replies[-1])
 
     def _forfeit_the_long_gone(self) -> None:
@@ -207,7 +209,7 @@ class MatchRunner:
 
     # --- statistics ---------------------------------------------------------------------------
     def flush_stats(self) -> None:
-        call_now(self.stats_call())
+        call_now(self.stats_call(), self.redis)
 
     def stats_call(self) -> Call:
         """The call that adds what happened since the last one to the match's and the shared

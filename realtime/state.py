@@ -10,6 +10,7 @@ worker on any host can resume any match. Keys of one match share the hash tag ``
     m:{id}:lease    string the runner's token, with a TTL the runner renews every tick
     m:{id}:epoch    int    fencing epoch, +1 at every lease acquisition
     m:{id}:inputs   list   pending inputs and presence changes, JSON, pushed by the gateway
+                           and taken by the runner with one LPOP (a count) a tick
     m:{id}:stats    hash   tick statistics (written about once a second)
     m:{id}:control  string a stop request (admin action, shutdown of a match)
     m:{id}:log      stream every applied input and forfeit, by tick (the replay's input)
@@ -94,15 +95,6 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) 
 return 0
 """
 
-# Inputs pending for the next tick, taken atomically so none is applied twice or lost; at
-# most ARGV[1] a tick, the rest stays queued for the next one.
-_TAKE_INPUTS = """
-local items = redis.call('LRANGE', KEYS[1], 0, tonumber(ARGV[1]) - 1)
-if #items > 0 then redis.call('LTRIM', KEYS[1], #items, -1) end
-return items
-"""
-
-
 # A runner's stats flush (once a second per match): its histograms and the shared counters,
 # as one script call that rides the tick batches instead of a round trip of its own.
 _FLUSH_STATS = """
@@ -119,7 +111,6 @@ class Scripts:
         self.acquire = r.register_script(_ACQUIRE)
         self.commit = r.register_script(_COMMIT)
         self.release = r.register_script(_RELEASE)
-        self.take_inputs = r.register_script(_TAKE_INPUTS)
 
 
 @cache

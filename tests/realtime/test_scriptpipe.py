@@ -4,15 +4,22 @@ from django.test import SimpleTestCase
 from redis.exceptions import ResponseError
 
 from realtime import state as store
-from realtime.scriptpipe import Call, ScriptPipeline
+from realtime.scriptpipe import Call, Command, ScriptPipeline
 from tests.support.stack import flush_redis
+
+# Everything queued under KEYS[1], at most ARGV[1] items, taken at once.
+TAKE = """
+local items = redis.call('LRANGE', KEYS[1], 0, tonumber(ARGV[1]) - 1)
+if #items > 0 then redis.call('LTRIM', KEYS[1], #items, -1) end
+return items
+"""
 
 
 class ScriptPipelineTests(SimpleTestCase):
     def setUp(self):
         flush_redis()
         self.redis = store.client()
-        self.take = store.scripts().take_inputs
+        self.take = self.redis.register_script(TAKE)
         self.pipe = ScriptPipeline(self.redis)
 
     def test_every_call_gets_its_own_result_in_order_from_one_pipeline(self):
@@ -47,6 +54,16 @@ class ScriptPipelineTests(SimpleTestCase):
             self.pipe.run([Call(self.take, ["q"], [10])])
         self.redis.rpush("q", "w")
         self.assertEqual(self.pipe.run([Call(self.take, ["q"], [10])]), [[b"w"]])
+
+    def test_plain_commands_share_the_pipeline_with_script_calls(self):
+        self.redis.rpush("q", "a", "b", "c")
+        popped, missing, taken, bad = self.pipe.run([
+            Command((b"LPOP", "q", 2)), Command((b"LPOP", "empty", 2)),
+            Call(self.take, ["q"], [10]), Command((b"NOSUCHCOMMAND",)),
+        ])  # fmt: skip
+        self.assertEqual((popped, missing, taken), ([b"a", b"b"], None, [b"c"]))
+        self.assertIsInstance(bad, ResponseError)
+        self.assertEqual(self.pipe.sent, 1)
 
     def test_no_calls_send_nothing(self):
         self.assertEqual(self.pipe.run([]), [])
