@@ -188,8 +188,7 @@ class EngineLiveTests(TransactionTestCase):
             redis_match(match_id, bots=(0, 1))
             run_match.delay(match_id)
         # The scheduler loop ticks the first ones while the rest arrive; the worker's consumer
-        # still gets its turns. (bench_ticks once saw the last 10 of 150 start a second apart;
-        # this test did not reproduce that, but holds the worker to taking all of them.)
+        # still gets its turns.
         stack.wait_for(lambda: all(holder_pid(m) for m in ids), timeout=8,
                        what="all 150 matches to be running")  # fmt: skip
 
