@@ -13,6 +13,17 @@ from tests.support.stack import flush_redis
 PUSH = "redis.call('RPUSH', KEYS[1], ARGV[1]); return redis.call('LLEN', KEYS[1])"
 
 
+async def connected_pipe():
+    """A client, the PUSH script and a pipe that has made its first call ("first" pushed on
+    "q"; the fallback loads the script if Redis does not know it yet)."""
+    client = aioredis.Redis.from_url(settings.REDIS_URL)
+    script = client.register_script(PUSH)
+    pipe = Pipe(settings.REDIS_URL)
+    await pipe.call(script, keys=["q"], args=["first"],
+                    fallback=lambda: script(keys=["q"], args=["first"]))  # fmt: skip
+    return client, script, pipe
+
+
 class PipeTests(SimpleTestCase):
     def setUp(self):
         flush_redis()
@@ -38,11 +49,7 @@ class PipeTests(SimpleTestCase):
 
     def test_calls_made_in_one_turn_of_the_loop_go_to_redis_in_one_write(self):
         async def scenario():
-            client = aioredis.Redis.from_url(settings.REDIS_URL)
-            script = client.register_script(PUSH)
-            pipe = Pipe(settings.REDIS_URL)
-            await pipe.call(script, keys=["q"], args=["first"], fallback=lambda: script(
-                keys=["q"], args=["first"]))  # fmt: skip
+            client, script, pipe = await connected_pipe()
             transport = pipe._protocol.transport
             writes = []
             real_write = transport.write
@@ -97,11 +104,7 @@ class PipeTests(SimpleTestCase):
 
     def test_after_a_redis_restart_the_pipe_reconnects_by_itself(self):
         async def scenario():
-            client = aioredis.Redis.from_url(settings.REDIS_URL)
-            script = client.register_script(PUSH)
-            pipe = Pipe(settings.REDIS_URL)
-            await pipe.call(script, keys=["q"], args=["a"], fallback=lambda: script(
-                keys=["q"], args=["a"]))  # fmt: skip
+            client, script, pipe = await connected_pipe()
             await asyncio.to_thread(devredis.restart, keep_data=False)
             failures = 0
             for _ in range(3):  # the first call may meet the dead connection: it raises
