@@ -14,11 +14,10 @@ REFUSED = "inputs_refused:"
 BROADCASTS = "broadcasts:"
 
 
-def add(pipe, counts: dict[str, int]) -> None:
-    """Queue HINCRBYs on ``pipe`` (a pipeline the caller executes); zeros are skipped."""
-    for name, value in counts.items():
-        if value:
-            pipe.hincrby(COUNTERS, name, value)
+def increments(counts: dict[str, int]) -> list:
+    """``counts`` as the flat ``name, n, ...`` pairs a script HINCRBYs into COUNTERS; zeros
+    are skipped."""
+    return [x for name, n in counts.items() if n for x in (name, n)]
 
 
 def count_refused_input(reason: str, n: int = 1) -> None:

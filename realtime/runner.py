@@ -68,6 +68,12 @@ class MatchRunner:
         self.lease_ms = int(settings.MATCH_LEASE_TTL_S * 1000)
         self._keys = {part: store.key(match_id, part) for part in (
             "lease", "epoch", "state", "control", "inputs", "stats", "log")}  # fmt: skip
+        # The same every tick: built once.
+        self._inputs_call = Command((b"LPOP", self._keys["inputs"], MAX_INPUTS_PER_TICK))
+        self._commit_keys = [
+            *(self._keys[part] for part in ("lease", "epoch", "state", "control")),
+            store.FINISHED_INDEX, self._keys["log"],
+        ]  # fmt: skip
         self._layer = get_channel_layer()
         self._channel = ""
 
@@ -107,7 +113,7 @@ class MatchRunner:
     def inputs_call(self) -> Command:
         """The command that takes the inputs queued for this tick: at most
         MAX_INPUTS_PER_TICK, atomically (the rest wait for the next tick); nil when none."""
-        return Command((b"LPOP", self._keys["inputs"], MAX_INPUTS_PER_TICK))
+        return self._inputs_call
 
     def step(self, raw_inputs: list[bytes] | None) -> list[Call]:
         """Apply the inputs and bots, step the rules; the calls that commit the tick, in order."""
@@ -145,8 +151,7 @@ class MatchRunner:
         message = self._layer.serialize({"type": "match.state", "text": text})
         calls.append(Call(
             self.scripts.commit,
-            [self._keys["lease"], self._keys["epoch"], self._keys["state"],
-             self._keys["control"], store.FINISHED_INDEX, self._keys["log"]],
+            self._commit_keys,
             [self.token, self.epoch, self.lease_ms, _dumps(state), tick,
              "finished" if finished else "running", self._channel, message, text,
              result_json, time.time(), self.match_id, _dumps(self.absent),
@@ -230,6 +235,5 @@ class MatchRunner:
         return Call(
             self.scripts.flush_stats,
             [self._keys["stats"], counters.COUNTERS],
-            [stats.to_json(), time.time(), rate,
-             *(x for name, n in counts.items() if n for x in (name, n))],
+            [stats.to_json(), time.time(), rate, *counters.increments(counts)],
         )  # fmt: skip
