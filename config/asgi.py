@@ -14,7 +14,7 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from realtime import eager_write  # noqa: E402
-from realtime.routing import websocket_urlpatterns  # noqa: E402
+from realtime.gateway.routing import websocket_urlpatterns  # noqa: E402
 
 eager_write.install()
 

@@ -15,7 +15,7 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 # `ticks` carries the long-lived match loops and is consumed only by the tick worker;
 # `default` carries short jobs (finishing a match in the database, housekeeping).
 app.conf.task_queues = (Queue("default"), Queue("ticks"))
-app.conf.task_routes = {"realtime.tasks.run_match": {"queue": "ticks"}}
+app.conf.task_routes = {"realtime.engine.tasks.run_match": {"queue": "ticks"}}
 
 
 def _beat_schedule() -> dict:
@@ -23,7 +23,7 @@ def _beat_schedule() -> dict:
 
     return {
         "supervise-matches": {
-            "task": "realtime.tasks.supervise",
+            "task": "realtime.engine.tasks.supervise",
             "schedule": settings.SUPERVISOR_INTERVAL_S,
             # A heartbeat that missed its slot is worthless once the next one is due.
             "options": {"queue": "default", "expires": settings.SUPERVISOR_INTERVAL_S},
@@ -32,7 +32,7 @@ def _beat_schedule() -> dict:
 
 
 app.conf.beat_schedule = _beat_schedule()
-app.autodiscover_tasks()
+app.autodiscover_tasks(["realtime.engine"])
 
 
 @worker_ready.connect

@@ -78,13 +78,14 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "channels",
     "matches",
-    "realtime",
+    "realtime.ops",
+    "realtime.dev",
     "frontend",
 ]
 
 MIDDLEWARE = [
     # First: probes answer before the host check and the HTTPS redirect (config/health.py).
-    "config.health.ProbeMiddleware",
+    "realtime.ops.health.ProbeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -208,7 +209,7 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 # The lobby API answers a failed CSRF check in JSON like its other errors.
-CSRF_FAILURE_VIEW = "matches.api.csrf_failure"
+CSRF_FAILURE_VIEW = "realtime.lobby.api.csrf_failure"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"

@@ -2,10 +2,10 @@ from django.contrib import admin
 from django.http import JsonResponse
 from django.urls import include, path
 
-from config import health
 from frontend import history_views
 from frontend import views as frontend_views
-from matches import quickplay_api
+from realtime.lobby import quickplay as quickplay_api
+from realtime.ops import health
 
 
 def healthz(request):
@@ -21,7 +21,7 @@ urlpatterns = [
     path("lobby/results", frontend_views.results_fragment, name="lobby-results"),
     path("api/quickplay", quickplay_api.quickplay, name="api-quickplay"),
     path("api/quickplay/cancel", quickplay_api.quickplay_cancel, name="api-quickplay-cancel"),
-    path("api/", include("matches.api_urls")),
+    path("api/", include("realtime.lobby.urls")),
     path("healthz", healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("metrics", health.metrics_view, name="metrics"),

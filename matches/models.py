@@ -1,7 +1,7 @@
 """Persistent records of players and matches.
 
 The database holds what must outlive a match: who played, the settings, the outcome. The
-state of a running match lives in Redis (``realtime.state``) and reaches these rows only on
+state of a running match lives in Redis (``realtime.store``) and reaches these rows only on
 status transitions, never per tick.
 """
 

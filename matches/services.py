@@ -325,7 +325,7 @@ def match_abort(*, match_id: int, reason: str, stats: dict | None = None) -> Mat
     return match
 
 
-# --- staff control (the admin); the Redis side of each action is in realtime.control ------
+# --- staff control (the admin); the Redis side of each action is in realtime.ops.control ------
 
 
 @transaction.atomic

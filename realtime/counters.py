@@ -1,4 +1,4 @@
-"""Counters shared by every process, in one Redis hash (read by ``realtime.metrics``).
+"""Counters shared by every process, in one Redis hash (read by ``realtime.ops.metrics``).
 
     metrics:counters  hash  ticks, ticks_skipped, tick_overruns, broadcasts:<kind>,
                             inputs_refused:<reason>
@@ -7,7 +7,7 @@ Each process adds with HINCRBY, so N Daphnes and M tick workers sum up without a
 gateway. Kept free of Django and prometheus imports: the tick runner uses it.
 """
 
-from realtime import state as store
+from realtime import store
 
 COUNTERS = "metrics:counters"
 REFUSED = "inputs_refused:"

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.test.runner import DiscoverRunner
 
-from realtime import devredis
+from realtime.dev import devredis
 
 
 class StackTestRunner(DiscoverRunner):

@@ -27,8 +27,8 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 
 from matches.models import Match
-from realtime import state as store
-from realtime.stats import TickStats, percentile
+from realtime import store
+from realtime.engine.stats import TickStats, percentile
 from tests.chaos.results import scenario
 from tests.support import stack
 from tests.support.live import Browser, Client

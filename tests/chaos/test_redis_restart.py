@@ -6,9 +6,9 @@ import time
 from django.test import TransactionTestCase
 
 from matches.models import Match
-from realtime import devredis
-from realtime import state as store
-from realtime.scheduler import scheduler
+from realtime import store
+from realtime.dev import devredis
+from realtime.engine.scheduler import scheduler
 from tests.chaos.results import scenario
 from tests.support import stack
 from tests.support.matches import counting_down

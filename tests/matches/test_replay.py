@@ -5,8 +5,8 @@ from django.test import SimpleTestCase
 
 from matches import replay
 from matches.games import get_title
-from realtime import state as store
-from realtime.runner import MatchRunner, Outcome
+from realtime import store
+from realtime.engine.match import MatchRunner, Outcome
 from tests.support.matches import redis_match
 from tests.support.stack import flush_redis
 

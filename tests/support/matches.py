@@ -3,7 +3,7 @@
 from matches import services
 from matches.games import get_title
 from matches.models import Match
-from realtime import state as store
+from realtime import store
 
 
 def redis_match(

@@ -10,7 +10,7 @@ from django.contrib.sessions.backends.db import SessionStore
 from config.asgi import application
 from matches.identity import player_ensure
 from matches.models import Match, Player
-from realtime import supervisor
+from realtime.engine import supervisor
 
 ORIGIN = "http://testserver"
 
@@ -25,7 +25,7 @@ def session_for(name: str) -> tuple[Player, str]:
 
 def begin(match: Match) -> Match:
     """countdown → running with the state in Redis, as the supervisor does, minus the worker."""
-    with mock.patch("realtime.tasks.run_match.delay"):
+    with mock.patch("realtime.engine.tasks.run_match.delay"):
         supervisor.begin(match.pk)
     return Match.objects.get(pk=match.pk)
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from django.conf import settings
 from django.db import connection
 
-from realtime import state as store
+from realtime import store
 
 ROOT = Path(__file__).resolve().parents[2]
 LOG_DIR = Path(settings.VAR_DIR) / "test-logs"

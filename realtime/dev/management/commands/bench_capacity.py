@@ -1,0 +1,284 @@
+"""`make bench`: the whole stack as an operator runs it, ramped with real websocket players
+until the bar breaks. Prints the capacity and writes var/bench/capacity.json and the capacity
+section of docs/benchmarks.md."""
+
+import json
+import os
+import platform
+import secrets
+import subprocess
+import time
+from pathlib import Path
+
+import psutil
+from django.conf import settings
+from django.core.management import BaseCommand, call_command
+
+from matches import services
+from matches.models import Match
+from realtime import store
+from realtime.dev import devredis
+from realtime.dev.loadtest.orchestrator import Bar, LoadTest, add_nice_argument
+from realtime.dev.management.commands.runstack import service_commands
+from realtime.engine.stats import TickStats, percentile
+
+DOC = Path(settings.BASE_DIR) / "docs" / "benchmarks.md"
+START, END = "<!-- capacity:start -->", "<!-- capacity:end -->"
+
+
+def _cpu(proc: psutil.Process | None) -> float:
+    if proc is None:
+        return 0.0
+    try:
+        t = proc.cpu_times()
+    except psutil.Error:
+        return 0.0
+    return t.user + t.system + getattr(t, "children_user", 0) + getattr(t, "children_system", 0)
+
+
+def _running_stats() -> TickStats:
+    total = TickStats()
+    ids = list(Match.objects.filter(status=Match.Status.RUNNING).values_list("pk", flat=True))
+    pipe = store.client().pipeline()
+    for match_id in ids:
+        pipe.hget(store.key(match_id, "stats"), "json")
+    for raw in pipe.execute():
+        total.merge(TickStats.from_json(raw))
+    return total
+
+
+class Command(BaseCommand):
+    help = "Capacity benchmark of the whole stack (make bench)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--step", type=int, default=25, help="matches added per step")
+        parser.add_argument(
+            "--arena-players",
+            type=int,
+            default=50,
+            help="players in the one Thrust Arena measured first (0: skip)",
+        )
+        parser.add_argument("--max-matches", type=int, default=300)
+        parser.add_argument(
+            "--seconds",
+            type=float,
+            default=20.0,
+            help="measured per step: at 300 players one 100 ms stall of the "
+            "machine is 1 %% of 10 s of gaps",
+        )
+        parser.add_argument(
+            "--settle",
+            type=float,
+            default=10.0,
+            help="seconds between adding matches and measuring (sign-ins, "
+            "match starts and first connections settle)",
+        )
+        parser.add_argument("--processes", type=int, default=2, help="load processes")
+        add_nice_argument(parser, "--load-nice", default=10)
+        parser.add_argument("--port", type=int, default=8077)
+        parser.add_argument("--no-doc", action="store_true", help="do not touch docs/")
+
+    def handle(self, *args, **o):
+        out = Path(settings.VAR_DIR) / "bench"
+        out.mkdir(parents=True, exist_ok=True)
+        redis_proc = devredis.ensure(fresh=True)
+        call_command("migrate", interactive=False, verbosity=0)
+        self._clean_slate()
+        env = {
+            **os.environ, "REDIS_URL": settings.REDIS_URL, "DEBUG": "0",
+            "SECRET_KEY": os.environ.get("SECRET_KEY") or secrets.token_urlsafe(48),
+            "ALLOWED_HOSTS": "127.0.0.1,localhost", "SECURE_SSL_REDIRECT": "0",
+            "MATCH_COUNTDOWN_S": "0.5", "LOG_LEVEL": "WARNING",
+        }  # fmt: skip
+        procs = {}
+        logs = []
+        try:
+            for name, cmd in service_commands(host="127.0.0.1", port=o["port"]).items():
+                log = open(out / f"{name}.log", "wb")  # noqa: SIM115 - closed below
+                logs.append(log)
+                procs[name] = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
+            self._wait_http(o["port"])
+            time.sleep(3)  # workers connecting to the broker
+            watched = {
+                "daphne": psutil.Process(procs["daphne"].pid),
+                "tick_worker": psutil.Process(procs["tick-worker"].pid),
+                "redis": self._redis_process(redis_proc),
+            }
+            arena = self._arena(o, watched)
+            rows = self._ramp(o, watched)
+        finally:
+            for proc in procs.values():
+                proc.terminate()
+            for proc in procs.values():
+                try:
+                    proc.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+            for log in logs:
+                log.close()
+            devredis.stop(redis_proc)
+        self._report(rows, arena, o)
+
+    def _clean_slate(self) -> None:
+        """Matches of an earlier run (its database and its Redis append-only file) would be
+        resumed by the supervisor and tick unseen during this one."""
+        leftovers = Match.objects.exclude(status__in=Match.OVER_STATUSES)
+        for match_id in leftovers.values_list("pk", flat=True):
+            services.match_abort(match_id=match_id, reason="a new bench run started")
+        if settings.REDIS_IS_PRIVATE:
+            store.client().flushdb()
+
+    def _wait_http(self, port: int) -> None:
+        import urllib.request
+
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1):
+                    return
+            except OSError:
+                time.sleep(0.2)
+        raise RuntimeError("daphne did not answer within 60 s (see var/bench/daphne.log)")
+
+    def _redis_process(self, redis_proc) -> psutil.Process | None:
+        if redis_proc is not None:
+            return psutil.Process(redis_proc.pid)
+        port = str(settings.REDIS_URL.rsplit(":", 1)[-1].split("/")[0])
+        for proc in psutil.process_iter(["name", "cmdline"]):
+            if "redis-server" in (proc.info["name"] or "") and port in " ".join(
+                proc.info["cmdline"] or []
+            ):
+                return proc
+        return None  # a remote Redis: its CPU is not ours to see
+
+    def _arena(self, o, watched) -> dict | None:
+        """One Thrust Arena with many players, before the Pong ramp, on a quiet stack."""
+        if not o["arena_players"]:
+            return None
+        self.stdout.write(f"Thrust Arena: one match of {o['arena_players']} players")
+        with LoadTest(base_url=f"http://127.0.0.1:{o['port']}", title="arena",
+                      players_per_match=o["arena_players"], processes=1,
+                      settings={"time_limit_s": 900}, log=self.stdout.write,
+                      nice=o["load_nice"]) as test:  # fmt: skip
+            test.add(1)
+            time.sleep(o["settle"])
+            row = self._measure(test, o["seconds"], watched)
+        for match_id in Match.objects.filter(status=Match.Status.RUNNING).values_list(
+            "pk", flat=True
+        ):
+            services.match_abort(match_id=match_id, reason="arena measured")
+        time.sleep(2)  # the runner stops at its next tick
+        return row
+
+    def _ramp(self, o, watched) -> list[dict]:
+        rows = []
+        with LoadTest(base_url=f"http://127.0.0.1:{o['port']}", processes=o["processes"],
+                      settings={"score_to": 21}, log=self.stdout.write,
+                      nice=o["load_nice"]) as test:  # fmt: skip
+            while test.matches + o["step"] <= o["max_matches"]:
+                test.add(o["step"])
+                time.sleep(o["settle"])
+                row = self._measure(test, o["seconds"], watched)
+                rows.append(row)
+                if not row["held"]:
+                    break
+        return rows
+
+    def _measure(self, test: LoadTest, seconds: float, watched: dict) -> dict:
+        cpu0 = {name: _cpu(p) for name, p in watched.items()}
+        ticks0 = _running_stats()
+        row = test.measure(seconds)
+        cpu1 = {name: _cpu(p) for name, p in watched.items()}
+        ticks1 = _running_stats()
+        row["tick_jitter_p99_ms"] = percentile(ticks1.since(ticks0).jitter_hist, 0.99)
+        row["cpu_percent"] = {
+            name: round(100 * (cpu1[name] - cpu0[name]) / row["seconds"], 1) for name in watched
+        }
+        row["cpu_us_per_update"] = {
+            name: round(1e6 * (cpu1[name] - cpu0[name]) / row["states"], 1)
+            if row["states"] and watched[name] is not None else None
+            for name in watched
+        }  # fmt: skip
+        row["held"] = Bar().holds(row)
+        self.stdout.write(f"{row['players']:>5} players  gap p99 {row['gap_p99_ms']} ms  "
+                          f"delivered {row['delivered_ratio']}  held {row['held']}  "
+                          f"cpu {row['cpu_percent']}  us/update {row['cpu_us_per_update']}  "
+                          f"tick jitter p99 {row['tick_jitter_p99_ms']} ms")  # fmt: skip
+        return row
+
+    def _report(self, rows: list[dict], arena: dict | None, o) -> None:
+        held = [r for r in rows if r["held"]]
+        best = held[-1] if held else None
+        result = {
+            "capacity_players": best["players"] if best else 0,
+            "capacity_matches": best["matches"] if best else 0,
+            "p99_gap_ms": best["gap_p99_ms"] if best else None,
+            "delivered_ratio": best["delivered_ratio"] if best else None,
+            "cpu_us_per_update": best["cpu_us_per_update"] if best else {},
+            "tick_jitter_p99_ms": best["tick_jitter_p99_ms"] if best else None,
+            "input_latency_p99_ms": best["input_latency_p99_ms"] if best else None,
+            "steps": rows,
+            "arena": arena,
+            "load_nice": o["load_nice"],
+            "machine": f"{os.cpu_count()} CPU, {platform.machine()}, Python "
+            f"{platform.python_version()}, {platform.platform()}",
+        }
+        path = Path(settings.VAR_DIR) / "bench" / "capacity.json"
+        path.write_text(json.dumps(result, indent=2) + "\n")
+        table = self._table(rows)
+        if arena is not None:
+            table += "\n\nOne Thrust Arena match:\n\n" + self._table([arena])
+        self.stdout.write("\n" + table)
+        self.stdout.write(
+            f"\nCAPACITY: {result['capacity_players']} players in {result['capacity_matches']} "
+            f"Pong matches at 30 Hz (p99 gap ≤ 50 ms, ≥ 99 % delivered); wrote {path}"
+        )
+        if arena is not None:
+            self.stdout.write(
+                f"THRUST ARENA: {arena['players']} players in one match "
+                f"{'held' if arena['held'] else 'NOT held'} (p99 gap {arena['gap_p99_ms']} ms, "
+                f"delivered {arena['delivered_ratio']})"
+            )
+        if any(max(r["load_cpu_percent"]) > 90 for r in rows + ([arena] if arena else [])):
+            self.stdout.write("WARNING: a load process saturated a core; use more --processes")
+        if not o["no_doc"]:
+            self._write_doc(result, table)
+
+    def _table(self, rows: list[dict]) -> str:
+        head = (
+            "| players | matches | gap p50 | gap p99 | delivered | input p99 | tick jitter p99 "
+            "| µs/update daphne | µs/update tick worker | µs/update redis | load CPU | held |"
+        )
+        lines = [head, "|" + "---|" * 12]
+        for r in rows:
+            us = r["cpu_us_per_update"]
+            lines.append(
+                f"| {r['players']} | {r['matches']} | {r['gap_p50_ms']} ms | {r['gap_p99_ms']} ms"
+                f" | {r['delivered_ratio']:.4f} | {r['input_latency_p99_ms']} ms"
+                f" | {r['tick_jitter_p99_ms']} ms | {us['daphne']} | {us['tick_worker']}"
+                f" | {us['redis']} | {r['load_cpu_percent']} | {'yes' if r['held'] else 'no'} |"
+            )
+        return "\n".join(lines)
+
+    def _write_doc(self, result: dict, table: str) -> None:
+        arena = result["arena"]
+        arena_line = (
+            f"; **one Thrust Arena of {arena['players']} players "
+            f"{'held' if arena['held'] else 'not held'}**"
+            if arena
+            else ""
+        )
+        section = (
+            f"{START}\nLatest `make bench` ({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())},"
+            f" {result['machine']}): **capacity {result['capacity_players']} players in "
+            f"{result['capacity_matches']} Pong matches** at 30 Hz{arena_line}; load processes "
+            f"at niceness {result['load_nice']}.\n\n{table}\n"
+            f"{END}"
+        )
+        text = DOC.read_text()
+        if START in text and END in text:
+            text = text[: text.index(START)] + section + text[text.index(END) + len(END) :]
+        else:
+            text += "\n" + section + "\n"
+        DOC.write_text(text)
+        self.stdout.write(f"updated {DOC}")

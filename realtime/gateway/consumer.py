@@ -1,0 +1,278 @@
+"""The match socket, ``/ws/matches/<public_id>/``: translates frames, holds no game rules.
+
+A session that holds a seat in the match plays its slot; anyone else watches. State messages
+come pre-encoded from the tick runner through the channel layer and are sent verbatim.
+Close codes and every message are in docs/protocol.md.
+"""
+
+import asyncio
+import logging
+import time
+from collections import deque
+
+import orjson
+from channels.consumer import get_handler_name
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+
+from matches.errors import MatchError, MatchNotFound
+from matches.games import GameError, get_title
+from realtime import protocol as messages
+from realtime.gateway import daphne as direct
+from realtime.gateway import seats as gateway
+from realtime.gateway.hub import hub
+from realtime.gateway.ratelimit import TokenBucket
+from realtime.protocol import ProtocolError
+
+log = logging.getLogger(__name__)
+
+try:  # what Daphne (autobahn) raises for a send to a socket whose client is closing it
+    from autobahn.exception import Disconnected as SocketGone
+except ImportError:  # pragma: no cover - another ASGI server: the spec's OSError subclass
+    SocketGone = OSError
+
+CLOSE_NORMAL = 1000
+# Rate limited. Not 1008: autobahn (under Daphne) lets an application close only with 1000
+# or 3000-4999 and fails the connection with 1011 otherwise. 4429 echoes HTTP 429.
+CLOSE_RATE_LIMITED = 4429
+CLOSE_UNKNOWN_MATCH = 4404
+CLOSE_TOO_SLOW = 4408
+CLOSE_REPLACED = 4409
+CLOSE_MATCH_OVER = 4410
+
+_encode_input = messages.compact
+
+
+class MatchConsumer(AsyncWebsocketConsumer):
+    seat: gateway.Seat | None = None
+    closing = False
+    joined = False
+    left = False
+    socket = None  # Daphne's protocol object when states can be written directly
+
+    # --- lifecycle ---------------------------------------------------------------------------
+    async def connect(self) -> None:
+        public_id = self.scope["url_route"]["kwargs"]["public_id"]
+        try:
+            seat = await database_sync_to_async(gateway.admit)(
+                public_id=public_id, session=self.scope["session"]
+            )
+        except MatchNotFound as exc:
+            # Accept first: a refused handshake cannot say why, an error frame can.
+            await self.accept()
+            await self._fail(exc.code, exc.reason, CLOSE_UNKNOWN_MATCH)
+            return
+        self.seat = seat
+        if seat.over_text is not None:
+            await self.accept()
+            await self._finish(seat.over_text)
+            return
+        self.bucket = TokenBucket(
+            rate=settings.GATEWAY_RATE_PER_S, burst=settings.GATEWAY_RATE_BURST
+        )
+        self.max_bytes = settings.GATEWAY_MAX_MESSAGE_BYTES
+        self.ping_every = settings.GATEWAY_PING_INTERVAL_S
+        self.slow_after = settings.GATEWAY_SLOW_CLIENT_S
+        self.probe_id = 0
+        self.probe_sent: float | None = None  # set while a server ping awaits its pong
+        self.last_probe = time.monotonic()
+        # Spectators watch a running match late, so that watching cannot be used to ghost.
+        self.delay = settings.SPECTATOR_DELAY_S if seat.role != gateway.PLAYER else 0.0
+        self.delayed: deque[tuple[float, str]] = deque()
+        # States the hub delivers before the welcome and snapshot went out wait here.
+        self.early: list[str] | None = []
+        # Join the group before reading the snapshot, so that no tick falls in between. The
+        # process-wide hub, not the channel layer, delivers the group's messages (gateway/hub.py).
+        await hub().join(seat.group, self)
+        self.joined = True
+        await self.accept()
+        self.socket = direct.socket_of(self.base_send)
+        if seat.role == gateway.PLAYER:
+            previous = await gateway.claim_slot(seat=seat, channel=self.channel_name)
+            if previous:
+                await self.channel_layer.send(previous, {"type": "seat.replaced"})
+            await database_sync_to_async(gateway.seat_presence)(seat=seat, connected=True)
+        snapshot, tick, redis_status = await gateway.snapshot(seat=seat)
+        await self.send(
+            messages.encode(
+                "welcome", **seat.welcome, tick=tick, server_ms=gateway.now_ms(),
+                delay_s=self.delay,
+            )
+        )  # fmt: skip
+        if snapshot is not None and self.delay and redis_status == "running":
+            self.delayed.append((time.monotonic() + self.delay, snapshot))
+        elif snapshot is not None:
+            await self.send(snapshot)
+        early, self.early = self.early, None
+        for text in early:
+            if tick is None or orjson.loads(text)["tick"] > tick:
+                await self.deliver_state(text)
+        if redis_status == "finished":
+            # The final tick is written; the database may have recorded it before we joined
+            # the group, in which case its `over` went out without us.
+            over = await database_sync_to_async(gateway.over_now)(seat=seat)
+            if over is not None:
+                await self._finish(over)
+
+    async def disconnect(self, code: int) -> None:
+        seat = self.seat
+        if seat is None or not self.joined:
+            return
+        await hub().leave(seat.group, self)
+        # Only the socket that still holds the slot reports it gone (not a replaced one).
+        if (
+            seat.role == gateway.PLAYER
+            and not self.left
+            and await gateway.release_slot(seat=seat, channel=self.channel_name)
+        ):
+            await database_sync_to_async(gateway.seat_presence)(seat=seat, connected=False)
+        await gateway.forget_rtt(seat=seat, channel=self.channel_name)
+
+    # --- client → server ---------------------------------------------------------------------
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if self.closing or self.seat is None:
+            return
+        if not self.bucket.take():
+            await self._fail("rate_limited", "too many messages", CLOSE_RATE_LIMITED)
+            return
+        try:
+            message = messages.parse(text_data, max_bytes=self.max_bytes)
+            await getattr(self, f"on_{message['type']}")(message)
+        except ProtocolError as exc:
+            await self.send(messages.error(exc.code, exc.reason, exc.ref))
+
+    async def on_input(self, message: dict) -> None:
+        try:
+            await self._input(message)
+        except ProtocolError as exc:
+            # Refusals before the runner show in /metrics next to the runner's own.
+            await gateway.count_refused(exc.code)
+            raise
+
+    async def _input(self, message: dict) -> None:
+        seat, seq = self.seat, message["seq"]
+        if seat.role != gateway.PLAYER:
+            raise ProtocolError("not_a_player", "spectators cannot send inputs", ref=seq)
+        try:
+            payload = get_title(seat.title).validate_input(message["input"])
+        except GameError as exc:
+            raise ProtocolError(exc.code, exc.reason, ref=seq) from None
+        tick = await gateway.push_input(seat=seat, payload_json=_encode_input(payload))
+        if tick < 0:
+            code, reason = gateway.INPUT_REFUSED[tick]
+            raise ProtocolError(code, reason, ref=seq)
+        if message.get("ack"):
+            await self.send(messages.encode("ack", seq=seq, tick=tick))
+
+    async def on_ping(self, message: dict) -> None:
+        await self.send(messages.encode("pong", t=message["t"], server_ms=gateway.now_ms()))
+
+    async def on_pong(self, message: dict) -> None:
+        if self.probe_sent is None or message["id"] != self.probe_id:
+            raise ProtocolError("unexpected_pong", "no ping with this id is pending", ref="pong")
+        rtt_ms = (time.monotonic() - self.probe_sent) * 1000
+        self.probe_sent = None
+        await gateway.record_rtt(seat=self.seat, channel=self.channel_name, rtt_ms=rtt_ms)
+
+    async def on_leave(self, message: dict) -> None:
+        seat = self.seat
+        if seat.role != gateway.PLAYER:
+            raise ProtocolError("not_a_player", "spectators have no seat to leave", ref="leave")
+        try:
+            await database_sync_to_async(gateway.player_leave)(
+                match_id=seat.match_id, player=seat.player
+            )
+        except MatchError as exc:
+            raise ProtocolError(exc.code, exc.reason, ref="leave") from None
+        self.left = True
+        await gateway.release_slot(seat=seat, channel=self.channel_name)
+        await self._close(CLOSE_NORMAL)
+
+    async def dispatch(self, message: dict) -> None:
+        # Channels' dispatch runs close_old_connections through a thread-pool hop before every
+        # handler: for inputs at 10-60 a second per socket that hop was a quarter of Daphne's
+        # CPU (py-spy, docs/benchmarks.md). Every database call here goes through
+        # database_sync_to_async, which closes stale connections itself.
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"no handler for message type {message['type']}")
+        await handler(message)
+
+    # --- hub / channel layer → client -------------------------------------------------------
+    async def deliver_state(self, text: str, frame: bytes | None = None) -> None:
+        """One tick's state, already encoded (and framed, from the hub); called for every
+        local socket."""
+        if self.closing:
+            return
+        if self.early is not None:
+            self.early.append(text)
+            return
+        now = time.monotonic()
+        if self.probe_sent is not None:
+            if now - self.probe_sent > self.slow_after:
+                # Our ping sits unread behind the states we sent: the client stopped reading
+                # and its backlog grows in Daphne's write buffer, where we cannot see it.
+                await self._fail("too_slow", "no pong to the last ping", CLOSE_TOO_SLOW)
+                return
+        elif now - self.last_probe >= self.ping_every:
+            self.probe_id += 1
+            self.probe_sent = self.last_probe = now
+            await self.send(messages.encode("ping", id=self.probe_id))
+        if self.delay:
+            self.delayed.append((now + self.delay, text))
+            await self._release_due(now)
+        elif frame is None or self.socket is None or not direct.write(self.socket, frame):
+            await self.send(text)
+
+    async def _release_due(self, now: float) -> None:
+        delayed = self.delayed
+        while delayed and delayed[0][0] <= now:
+            await self.send(delayed.popleft()[1])
+
+    async def match_state(self, event: dict) -> None:
+        # A state sent to this socket's own channel (the hub delivers the group's).
+        await self.deliver_state(event["text"])
+
+    async def match_status(self, event: dict) -> None:
+        if not self.closing:
+            await self.send(event["text"])
+
+    async def match_over(self, event: dict) -> None:
+        if self.closing:
+            return
+        # A delayed spectator sees the last seconds first; the result must not spoil them.
+        while self.delayed and not self.closing:
+            await asyncio.sleep(max(0.0, self.delayed[0][0] - time.monotonic()))
+            await self._release_due(time.monotonic())
+        if not self.closing:
+            await self._finish(event["text"])
+
+    async def seat_replaced(self, event: dict) -> None:
+        if not self.closing:
+            await self._fail("replaced", "this seat was taken by a newer connection",
+                             CLOSE_REPLACED)  # fmt: skip
+
+    # --- helpers -----------------------------------------------------------------------------
+    async def send(self, text_data=None, bytes_data=None, close=False) -> None:
+        # A client that hangs up while replies are owed (its close frame read, the connection
+        # not yet torn down): Daphne raises instead of dropping the message. Uncaught, that
+        # ended the consumer before its disconnect(): no presence off for a player, a dead
+        # member left in the hub.
+        try:
+            await super().send(text_data, bytes_data, close)
+        except (OSError, SocketGone):
+            self.closing = True
+
+    async def _fail(self, code: str, reason: str, close_code: int) -> None:
+        log.info("ws %s: %s (%s), closing %s", self.channel_name, code, reason, close_code)
+        await self.send(messages.error(code, reason))
+        await self._close(close_code)
+
+    async def _finish(self, over: str) -> None:
+        await self.send(over)
+        await self._close(CLOSE_MATCH_OVER)
+
+    async def _close(self, code: int) -> None:
+        self.closing = True
+        await self.close(code=code)

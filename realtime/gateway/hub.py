@@ -1,0 +1,176 @@
+"""Per-process fan-out of match groups: one Redis subscription per match group, straight to
+the sockets of this Daphne process.
+
+The tick runner publishes each tick once to the match's group in the channel layer's wire
+format (`RedisPubSubChannelLayer`: PUBLISH of a msgpack message on `<prefix>__group__<group>`).
+Through Channels, every socket then paid for its own queue, its own msgpack decode, a task
+wake-up in `await_many_dispatch` and a dispatch, 30 times a second; that per-socket overhead
+was most of Daphne's CPU (docs/benchmarks.md). Here the message is decoded once per process,
+its pre-encoded text framed once (realtime/direct.py) and handed to each local socket. Other
+group messages (`over`, `status`) go to the consumer's handlers as the layer would deliver.
+
+At-most-once, like the pub/sub layer: a state lost while Redis reconnects is superseded by
+the next tick.
+"""
+
+import asyncio
+import contextlib
+import logging
+from typing import Protocol
+
+import hiredis
+from channels.layers import get_channel_layer
+from django.conf import settings
+from redis.connection import parse_url
+
+from realtime.gateway import daphne as direct
+
+log = logging.getLogger(__name__)
+
+RECONNECT_DELAYS_S = (0.1, 0.25, 0.5, 1.0, 2.0)
+
+
+class Member(Protocol):
+    async def deliver_state(self, text: str, frame: bytes | None = None) -> None: ...
+
+    async def dispatch(self, message: dict) -> None: ...
+
+
+def channel_of(group: str) -> bytes:
+    return f"{settings.CHANNEL_LAYER_PREFIX}__group__{group}".encode()
+
+
+class Hub:
+    def __init__(self, url: str) -> None:
+        self.options = parse_url(url)
+        self.members: dict[bytes, set[Member]] = {}
+        self._confirmed: dict[bytes, asyncio.Event] = {}
+        self._writer: asyncio.StreamWriter | None = None
+        self._connected = asyncio.Event()
+        self._task: asyncio.Task | None = None
+        self._decode = get_channel_layer().deserialize
+
+    async def join(self, group: str, member: Member) -> None:
+        """Add a socket to a group; returns once Redis confirmed the subscription, so that a
+        snapshot read afterwards cannot miss a tick."""
+        channel = channel_of(group)
+        members = self.members.setdefault(channel, set())
+        members.add(member)
+        if channel not in self._confirmed:
+            self._confirmed[channel] = asyncio.Event()
+            self._ensure_running()
+            await self._connected.wait()
+            self._command(b"SUBSCRIBE", channel)
+        await asyncio.wait_for(self._confirmed[channel].wait(), timeout=10)
+
+    async def leave(self, group: str, member: Member) -> None:
+        channel = channel_of(group)
+        members = self.members.get(channel)
+        if members is None:
+            return
+        members.discard(member)
+        if not members:
+            del self.members[channel]
+            self._confirmed.pop(channel, None)
+            if self._writer is not None and self._connected.is_set():
+                self._command(b"UNSUBSCRIBE", channel)
+
+    # --- the connection ----------------------------------------------------------------------
+    def _ensure_running(self) -> None:
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(self._run())
+
+    def _command(self, *parts: bytes) -> None:
+        self._writer.write(hiredis.pack_command(parts))
+
+    async def _run(self) -> None:
+        attempt = 0
+        while self.members:
+            try:
+                reader, self._writer = await asyncio.open_connection(
+                    self.options.get("host", "127.0.0.1"), self.options.get("port", 6379)
+                )
+                parser = hiredis.Reader()
+                await self._handshake(reader, parser)
+                for channel in list(self.members):
+                    self._confirmed.setdefault(channel, asyncio.Event())
+                    self._command(b"SUBSCRIBE", channel)
+                self._connected.set()
+                attempt = 0
+                await self._read(reader, parser)
+            except (OSError, asyncio.IncompleteReadError, hiredis.ProtocolError) as exc:
+                log.warning("hub: Redis connection lost (%s); reconnecting", exc)
+            finally:
+                self._connected.clear()
+                for event in self._confirmed.values():
+                    event.clear()
+                if self._writer is not None:
+                    self._writer.close()
+                    self._writer = None
+            await asyncio.sleep(RECONNECT_DELAYS_S[min(attempt, len(RECONNECT_DELAYS_S) - 1)])
+            attempt += 1
+
+    async def _handshake(self, reader: asyncio.StreamReader, parser: hiredis.Reader) -> None:
+        password = self.options.get("password")
+        if password:
+            user = self.options.get("username")
+            self._command(b"AUTH", *([user.encode()] if user else []), password.encode())
+            reply = await self._one(reader, parser)
+            if isinstance(reply, hiredis.ReplyError):
+                raise OSError(f"AUTH refused: {reply}")
+
+    async def _one(self, reader: asyncio.StreamReader, parser: hiredis.Reader):
+        while (reply := parser.gets()) is False:
+            data = await reader.read(65536)
+            if not data:
+                raise asyncio.IncompleteReadError(b"", None)
+            parser.feed(data)
+        return reply
+
+    async def _read(self, reader: asyncio.StreamReader, parser: hiredis.Reader) -> None:
+        while True:
+            data = await reader.read(262144)
+            if not data:
+                raise asyncio.IncompleteReadError(b"", None)
+            parser.feed(data)
+            while (reply := parser.gets()) is not False:
+                await self._handle(reply)
+
+    async def _handle(self, reply) -> None:
+        kind = reply[0]
+        if kind == b"message":
+            members = self.members.get(reply[1])
+            if not members:
+                return
+            message = self._decode(reply[2])
+            if message.get("type") == "match.state":
+                text = message["text"]
+                frame = direct.text_frame(text.encode())  # once for every local socket
+                # Daphne's send runs to completion without suspending: no task per socket.
+                for member in list(members):
+                    try:
+                        await member.deliver_state(text, frame)
+                    except Exception:  # one broken socket must not starve the others
+                        log.exception("hub: delivering a state failed")
+            else:
+                for member in list(members):
+                    with contextlib.suppress(Exception):
+                        await member.dispatch(message)
+        elif kind == b"subscribe":
+            event = self._confirmed.get(reply[1])
+            if event is not None:
+                event.set()
+
+
+_hubs: dict[asyncio.AbstractEventLoop, Hub] = {}
+
+
+def hub() -> Hub:
+    """The hub of the running event loop (Daphne has one; tests make several)."""
+    loop = asyncio.get_running_loop()
+    found = _hubs.get(loop)
+    if found is None:
+        for stale in [lp for lp in _hubs if lp.is_closed()]:
+            del _hubs[stale]
+        found = _hubs[loop] = Hub(settings.REDIS_URL)
+    return found

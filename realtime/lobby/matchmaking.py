@@ -1,0 +1,202 @@
+"""Quick play: a per-title queue that pairs waiting players, or gives a lone one bots.
+
+A player asks again and again (the lobby polls about once a second) until they are placed:
+
+* the first ask queues them; the next player of the same title who asks is paired with them
+  at once and creates the match (both seated, countdown started, bots fill the other seats
+  of a bigger title);
+* a player still alone after ``QUICKPLAY_BOT_AFTER_S`` gets a match against bots;
+* a player who stops asking (closed the tab) drops out after ``STALE_MS``, so nobody is
+  paired with a ghost.
+
+The queue lives in Redis and every decision is one Lua call (``_STEP``), so two servers
+asking at the same moment can never pair the same waiting player twice, nor both time out a
+player who was just paired. Keys, one set per title plus one per placed player:
+
+    mm:{title}:queue   zset  player id -> last ask (ms): the live waiting players
+    mm:{title}:since   hash  player id -> first ask (ms): for the bot timeout
+    mm:placed:{player} str   "pending" while the partner creates the match, then its public id
+"""
+
+import logging
+import time
+from dataclasses import dataclass
+from functools import cache
+
+from django.conf import settings
+from django.db import transaction
+
+from matches import services
+from matches.errors import MatchError
+from matches.games import GameError, get_title
+from matches.models import Match, Player
+
+log = logging.getLogger(__name__)
+
+# A waiting player asks about once a second; three missed asks and they are gone.
+STALE_MS = 4000
+# How long a placement waits to be picked up (and a "pending" one to be completed).
+PLACED_TTL_S = 60
+
+WAITING, MATCHED = "waiting", "matched"
+
+# KEYS: queue, since, placed key of the asking player. ARGV: player id, now ms, stale ms,
+# bot-after ms, placed TTL s, prefix of placed keys.
+# Returns {kind, value}: placed <public id> | pending | waiting <ms waited> | bots |
+# paired <partner id>. The partner's placed key is built here rather than passed in KEYS,
+# because who the partner is gets decided inside the script (fine on a single Redis; the
+# project does not run on Redis Cluster).
+_STEP = """
+local placed = redis.call('GET', KEYS[3])
+if placed then
+  if placed == 'pending' then return {'pending', ''} end
+  redis.call('DEL', KEYS[3])
+  return {'placed', placed}
+end
+local now = tonumber(ARGV[2])
+local cutoff = '(' .. (now - tonumber(ARGV[3]))
+for _, gone in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', cutoff)) do
+  redis.call('HDEL', KEYS[2], gone)
+end
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', cutoff)
+local since = redis.call('HGET', KEYS[2], ARGV[1])
+if not since then
+  for _, other in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+    if other ~= ARGV[1] then
+      redis.call('ZREM', KEYS[1], other)
+      redis.call('HDEL', KEYS[2], other)
+      redis.call('SET', ARGV[6] .. other, 'pending', 'EX', ARGV[5])
+      return {'paired', other}
+    end
+  end
+  redis.call('ZADD', KEYS[1], now, ARGV[1])
+  redis.call('HSET', KEYS[2], ARGV[1], now)
+  return {'waiting', '0'}
+end
+redis.call('ZADD', KEYS[1], 'XX', now, ARGV[1])
+local waited = now - tonumber(since)
+if waited >= tonumber(ARGV[4]) then
+  redis.call('ZREM', KEYS[1], ARGV[1])
+  redis.call('HDEL', KEYS[2], ARGV[1])
+  return {'bots', ''}
+end
+return {'waiting', tostring(waited)}
+"""
+
+_CANCEL = """
+redis.call('ZREM', KEYS[1], ARGV[1])
+redis.call('HDEL', KEYS[2], ARGV[1])
+"""
+
+
+@dataclass(frozen=True)
+class Ticket:
+    """Where a quick-play ask stands: still waiting, or placed in a match."""
+
+    status: str
+    title: str
+    match: str | None = None  # public id once matched
+    waited_s: float = 0.0
+    bots_after_s: float = 0.0
+    with_bots: bool = False
+
+    def as_dict(self) -> dict:
+        return {
+            "status": self.status,
+            "title": self.title,
+            "match": self.match,
+            "waited_s": round(self.waited_s, 2),
+            "bots_after_s": self.bots_after_s,
+            "with_bots": self.with_bots,
+        }
+
+
+@cache
+def _redis():
+    # Imported here: the domain layer does not load the realtime package at import time.
+    from realtime import store
+
+    client = store.client()
+    return client, client.register_script(_STEP), client.register_script(_CANCEL)
+
+
+def _keys(title: str) -> tuple[str, str]:
+    return f"mm:{title}:queue", f"mm:{title}:since"
+
+
+def _placed_key(player_id: int | str) -> str:
+    return f"mm:placed:{player_id}"
+
+
+def _title_name(title: str) -> str:
+    try:
+        return get_title(title).name
+    except GameError as exc:
+        raise MatchError(exc.reason, code=exc.code) from exc
+
+
+def step(*, title: str, player_id: int, now_ms: int) -> tuple[str, str]:
+    """One atomic queue decision (see ``_STEP``); exposed for the concurrency tests."""
+    _, script, _ = _redis()
+    queue, since = _keys(title)
+    kind, value = script(
+        keys=[queue, since, _placed_key(player_id)],
+        args=[player_id, now_ms, STALE_MS, bots_after_ms(), PLACED_TTL_S, _placed_key("")],
+    )
+    return kind.decode(), value.decode()
+
+
+def bots_after_ms() -> int:
+    return int(settings.QUICKPLAY_BOT_AFTER_S * 1000)
+
+
+def quickplay(*, player: Player, title: str, now_ms: int | None = None) -> Ticket:
+    """Ask to play ``title`` now; call again until the ticket says ``matched``."""
+    title = _title_name(title)
+    now_ms = int(time.time() * 1000) if now_ms is None else now_ms
+    bots_after_s = settings.QUICKPLAY_BOT_AFTER_S
+    kind, value = step(title=title, player_id=player.pk, now_ms=now_ms)
+    if kind == "placed":
+        return Ticket(MATCHED, title, match=value, bots_after_s=bots_after_s)
+    if kind == "paired":
+        partner = Player.objects.get(pk=int(value))
+        try:
+            match = _start(title=title, players=[partner, player])
+        except Exception:
+            # Let the partner queue again at their next ask instead of waiting for a match
+            # that will never come.
+            _redis()[0].delete(_placed_key(partner.pk))
+            raise
+        _redis()[0].set(_placed_key(partner.pk), match.public_id, ex=PLACED_TTL_S)
+        log.info("quick play %s: %s vs %s in %s", title, partner, player, match.public_id)
+        return Ticket(MATCHED, title, match=match.public_id, bots_after_s=bots_after_s)
+    if kind == "bots":
+        match = _start(title=title, players=[player])
+        log.info("quick play %s: %s against bots in %s", title, player, match.public_id)
+        return Ticket(
+            MATCHED, title, match=match.public_id, bots_after_s=bots_after_s, with_bots=True
+        )
+    waited = int(value) / 1000 if kind == "waiting" else 0.0
+    return Ticket(WAITING, title, waited_s=waited, bots_after_s=bots_after_s)
+
+
+def quickplay_cancel(*, player: Player, title: str) -> None:
+    """Leave the queue (a pairing that already happened stands)."""
+    title = _title_name(title)
+    _, _, cancel = _redis()
+    cancel(keys=list(_keys(title)), args=[player.pk])
+
+
+@transaction.atomic
+def _start(*, title: str, players: list[Player]) -> Match:
+    """A match of the title's default settings, the players seated in order, counting down.
+
+    Bots take the seats nobody holds when it begins (``fill_with_bots``).
+    """
+    match = services.match_create(title=title, created_by=players[0], fill_with_bots=True)
+    for player in players:
+        services.match_join(match_id=match.pk, player=player)
+    match.refresh_from_db()
+    if match.status == Match.Status.WAITING:
+        match = services.match_start(match_id=match.pk)
+    return match

@@ -1,0 +1,95 @@
+import asyncio
+
+from channels.layers import get_channel_layer
+from django.test import SimpleTestCase
+
+from realtime import store
+from realtime.dev import devredis
+from realtime.gateway.hub import Hub, channel_of
+from tests.support.stack import flush_redis
+
+
+class Member:
+    def __init__(self) -> None:
+        self.states: list[str] = []
+        self.frames: list[bytes | None] = []
+        self.others: list[dict] = []
+
+    async def deliver_state(self, text: str, frame: bytes | None = None) -> None:
+        self.states.append(text)
+        self.frames.append(frame)
+
+    async def dispatch(self, message: dict) -> None:
+        self.others.append(message)
+
+
+async def publish(group: str, message: dict) -> None:
+    await get_channel_layer().group_send(group, message)
+
+
+async def eventually(predicate, timeout: float = 3.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not predicate():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.01)
+
+
+class HubTests(SimpleTestCase):
+    def setUp(self):
+        flush_redis()
+
+    def test_a_group_message_reaches_every_local_member_once_and_others_are_dispatched(self):
+        async def scenario():
+            hub = Hub(store.settings.REDIS_URL)
+            a, b, elsewhere = Member(), Member(), Member()
+            await hub.join("match.x", a)
+            await hub.join("match.x", b)
+            await hub.join("match.y", elsewhere)
+            await publish("match.x", {"type": "match.state", "text": '{"tick":1}'})
+            await publish("match.x", {"type": "match.over", "text": "over"})
+            await eventually(lambda: a.others and b.others)
+            return a, b, elsewhere
+
+        a, b, elsewhere = asyncio.run(scenario())
+        self.assertEqual((a.states, b.states), (['{"tick":1}'], ['{"tick":1}']))
+        # framed once, the same bytes for every member
+        self.assertEqual(a.frames, [b'\x81\n{"tick":1}'])
+        self.assertIs(a.frames[0], b.frames[0])
+        self.assertEqual(a.others, [{"type": "match.over", "text": "over"}])
+        self.assertEqual((elsewhere.states, elsewhere.others), ([], []))
+
+    def test_the_last_member_leaving_unsubscribes_the_process(self):
+        async def scenario():
+            hub = Hub(store.settings.REDIS_URL)
+            a = Member()
+            await hub.join("match.z", a)
+            subscribed = await store_numsub("match.z")
+            await hub.leave("match.z", a)
+            await eventually(lambda: not hub.members)
+            await asyncio.sleep(0.1)
+            return subscribed, await store_numsub("match.z")
+
+        self.assertEqual(asyncio.run(scenario()), (1, 0))
+
+    def test_after_a_redis_restart_the_hub_reconnects_and_resubscribes_by_itself(self):
+        async def scenario():
+            hub = Hub(store.settings.REDIS_URL)
+            a = Member()
+            await hub.join("match.r", a)
+            await asyncio.to_thread(devredis.restart, keep_data=True)
+            store.client.cache_clear()
+            await eventually(lambda: hub._connected.is_set(), timeout=10)
+            await hub.join("match.r", a)  # returns once the subscription is confirmed again
+            await publish("match.r", {"type": "match.state", "text": "after"})
+            await eventually(lambda: a.states)
+            return a.states
+
+        self.assertEqual(asyncio.run(scenario()), ["after"])
+
+
+async def store_numsub(group: str) -> int:
+    def numsub() -> int:
+        return store.client().pubsub_numsub(channel_of(group))[0][1]
+
+    return await asyncio.to_thread(numsub)
