@@ -7,9 +7,9 @@ from django.shortcuts import render
 
 from matches import selectors
 from matches.errors import MatchNotFound
-from matches.games import TITLES, get_title
 from matches.identity import player_for_session
 from matches.models import Match, Rating
+from matches.titles import TITLES, get_title
 
 # Frames per replay request: 10 s of a 30 Hz match (the API allows up to 900).
 REPLAY_CHUNK = 300

@@ -9,8 +9,8 @@ from django.views.decorators.csrf import ensure_csrf_cookie
 
 from matches import selectors
 from matches.errors import MatchNotFound
-from matches.games import TITLES, get_title
 from matches.identity import player_for_session
+from matches.titles import TITLES, get_title
 
 # One line per title for the lobby cards (presentation only; the rules are in docs/games.md).
 BLURBS = {

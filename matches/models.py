@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from matches.games import TITLES
+from matches.titles import TITLES
 
 
 def new_public_id() -> str:

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 import orjson
 
-from matches.games import get_title
+from matches.titles import get_title
 
 
 def pack_log(log: list) -> bytes:

@@ -25,8 +25,8 @@ from matches.errors import (
     MatchNotFound,
     NotAParticipant,
 )
-from matches.games import GameError, get_title
 from matches.models import AuditLog, Match, Participation, Player, Rating, Replay
+from matches.titles import GameError, get_title
 
 Status = Match.Status
 

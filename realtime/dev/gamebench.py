@@ -15,7 +15,7 @@ import json
 import sys
 import time
 
-from matches.games import TITLES, Title
+from matches.titles import TITLES, Title
 
 SERIALIZE_EVERY = 10  # measure serialization on every n-th tick only
 

@@ -16,7 +16,7 @@ import orjson
 from channels.layers import get_channel_layer
 from django.conf import settings
 
-from matches.games import GameError, get_title
+from matches.titles import GameError, get_title
 from realtime import counters, protocol, store
 from realtime.engine.pipeline import Call, Command, call_now
 from realtime.engine.stats import TickStats

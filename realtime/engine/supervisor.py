@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from matches import selectors, services
 from matches.errors import MatchError
-from matches.games import get_title
+from matches.titles import get_title
 from realtime import groups as broadcast
 from realtime import store
 

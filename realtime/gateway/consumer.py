@@ -17,7 +17,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
 from matches.errors import MatchError, MatchNotFound
-from matches.games import GameError, get_title
+from matches.titles import GameError, get_title
 from realtime import protocol as messages
 from realtime.gateway import daphne as direct
 from realtime.gateway import seats as gateway

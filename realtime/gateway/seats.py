@@ -22,9 +22,9 @@ from django.contrib.sessions.backends.base import SessionBase
 from redis.exceptions import RedisError
 
 from matches import selectors, services
-from matches.games import get_title
 from matches.identity import player_for_session
 from matches.models import Match, Participation, Player
+from matches.titles import get_title
 from realtime import counters, store
 from realtime import protocol as messages
 from realtime.gateway.inputpipe import Pipe

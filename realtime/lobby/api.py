@@ -25,9 +25,9 @@ from matches.errors import (
     MatchNotFound,
     NotAParticipant,
 )
-from matches.games import TITLES
 from matches.identity import player_ensure, player_for_session
 from matches.models import Match, Participation, Player
+from matches.titles import TITLES
 from realtime import groups as broadcast
 from realtime.gateway import seats as gateway
 

@@ -8,7 +8,7 @@ for the frames from another tick.
 from django.http import HttpRequest, JsonResponse
 
 from matches import replay, selectors
-from matches.games import TITLES, get_title
+from matches.titles import TITLES, get_title
 from realtime.lobby.api import ApiError, _match_json, api
 
 MAX_FRAMES = 900  # 30 s of a 30 Hz match per request

@@ -28,8 +28,8 @@ from django.db import transaction
 
 from matches import services
 from matches.errors import MatchError
-from matches.games import GameError, get_title
 from matches.models import Match, Player
+from matches.titles import GameError, get_title
 
 log = logging.getLogger(__name__)
 

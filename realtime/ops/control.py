@@ -12,8 +12,8 @@ from django.db import transaction
 
 from matches import selectors, services
 from matches.errors import IllegalTransition, MatchError
-from matches.games import get_title
 from matches.models import AuditLog, Match, Participation
+from matches.titles import get_title
 from realtime import groups as broadcast
 from realtime import store
 from realtime.engine import supervisor

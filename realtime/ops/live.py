@@ -9,7 +9,7 @@ gateway (``m:{id}:sockets``, ``m:{id}:rtt``, see ``realtime.gateway.seats``).
 import json
 from dataclasses import asdict, dataclass
 
-from matches.games import get_title
+from matches.titles import get_title
 from realtime import store
 from realtime.engine.stats import TickStats
 

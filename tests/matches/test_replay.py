@@ -4,7 +4,7 @@ from collections import deque
 from django.test import SimpleTestCase
 
 from matches import replay
-from matches.games import get_title
+from matches.titles import get_title
 from realtime import store
 from realtime.engine.match import MatchRunner, Outcome
 from tests.support.matches import redis_match

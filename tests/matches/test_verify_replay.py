@@ -4,7 +4,7 @@ from django.core.management import CommandError, call_command
 from django.test import TestCase
 
 from matches import replay, services
-from matches.games import get_title
+from matches.titles import get_title
 from tests.support.matches import counting_down
 
 

@@ -1,8 +1,8 @@
 """Matches for tests: in the database through the services, or straight into Redis."""
 
 from matches import services
-from matches.games import get_title
 from matches.models import Match
+from matches.titles import get_title
 from realtime import store
 
 

@@ -8,8 +8,8 @@ tick runner does (grouped by the tick they were applied at), so the server's re-
 """
 
 from matches import services
-from matches.games import get_title
 from matches.models import Match
+from matches.titles import get_title
 from tests.support.matches import counting_down
 
 

@@ -5,7 +5,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from matches.games import get_title
+from matches.titles import get_title
 from realtime.dev.loadtest import fleet
 from realtime.dev.loadtest.client import Window
 

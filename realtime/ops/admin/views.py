@@ -11,8 +11,8 @@ from django.template.response import TemplateResponse
 from django.views.decorators.cache import never_cache
 
 from matches.errors import MatchError
-from matches.games import TITLES
 from matches.models import Match
+from matches.titles import TITLES
 from realtime.ops import control, live
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import unittest
 
-from matches.games import bench
+from matches.titles import bench
 
 
 class BenchTests(unittest.TestCase):

@@ -1,7 +1,7 @@
 from django.test import TestCase
 
 from matches import replay, services
-from matches.games import get_title
+from matches.titles import get_title
 from tests.support.matches import counting_down
 
 

@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from matches.games import TITLES
+from matches.titles import TITLES
 from realtime.dev import gamebench as bench
 
 

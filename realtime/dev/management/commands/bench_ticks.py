@@ -13,7 +13,7 @@ from django.conf import settings
 from django.core.management import BaseCommand, CommandError
 
 from config.celery import app
-from matches.games import get_title
+from matches.titles import get_title
 from realtime import store
 from realtime.dev import devredis
 from realtime.engine.stats import TickStats, percentile

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from django.core.management import BaseCommand, CommandError
 
-from matches.games import get_title
+from matches.titles import get_title
 from realtime.dev.loadtest.orchestrator import Bar, LoadTest, add_nice_argument
 from realtime.dev.loadtest.policies import POLICIES
 

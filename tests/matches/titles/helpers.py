@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
 # Modest, deterministic hypothesis settings so the suite stays fast. For a deeper random
-# search: GAMES_MAX_EXAMPLES=500 python -m unittest discover -s tests/matches/games -t .
+# search: GAMES_MAX_EXAMPLES=500 python -m unittest discover -s tests/matches/titles -t .
 _DEEP = int(os.environ.get("GAMES_MAX_EXAMPLES", "0"))
 PROPERTY = settings(
     max_examples=_DEEP or 25,

@@ -10,9 +10,9 @@ import unittest
 from hypothesis import given
 from hypothesis import strategies as st
 
-import matches.games as games
-from matches.games import GameError, InputError, SettingsError, Title, get_title
-from tests.matches.games.helpers import PROPERTY, assert_plain_json, json_values, roundtrip
+import matches.titles as games
+from matches.titles import GameError, InputError, SettingsError, Title, get_title
+from tests.matches.titles.helpers import PROPERTY, assert_plain_json, json_values, roundtrip
 
 SPEC = {
     # name: (label, tick_hz, min, max, default max_players, pauses_on_disconnect)

@@ -9,8 +9,8 @@ from collections import Counter
 from hypothesis import given
 from hypothesis import strategies as st
 
-from matches.games import rng
-from tests.matches.games.helpers import PROPERTY, seeds
+from matches.titles import rng
+from tests.matches.titles.helpers import PROPERTY, seeds
 
 
 def sequence(s, n=20):

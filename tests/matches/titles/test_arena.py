@@ -11,9 +11,9 @@ from unittest import mock
 from hypothesis import given
 from hypothesis import strategies as st
 
-from matches.games import InputError, SettingsError
-from matches.games import arena as A
-from tests.matches.games.helpers import (
+from matches.titles import InputError, SettingsError
+from matches.titles import arena as A
+from tests.matches.titles.helpers import (
     PROPERTY,
     assert_plain_json,
     feed,

@@ -9,9 +9,9 @@ import unittest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from matches.games import InputError, SettingsError
-from matches.games import pong as P
-from tests.matches.games.helpers import (
+from matches.titles import InputError, SettingsError
+from matches.titles import pong as P
+from tests.matches.titles.helpers import (
     PROPERTY,
     assert_plain_json,
     feed,
