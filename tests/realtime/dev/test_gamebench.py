@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import unittest
 
-from matches.titles import bench
+from realtime.dev import gamebench as bench
 
 
 class BenchTests(unittest.TestCase):
