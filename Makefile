@@ -42,7 +42,7 @@ test: lint browser
 # var/chaos/results.json (they are part of `make test` too).
 chaos: deps
 	rm -f var/chaos/results.json
-	$(BIN)/python manage.py test --noinput tests.chaos tests.realtime.test_engine_live $(CHAOS_TESTS)
+	$(BIN)/python manage.py test --noinput tests.chaos tests.realtime.engine.test_engine_live $(CHAOS_TESTS)
 	@cat var/chaos/results.json
 
 # The capacity benchmark: the whole stack on its own Redis and database under var/bench/.

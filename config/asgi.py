@@ -13,10 +13,10 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
-from realtime import eager_write  # noqa: E402
+from realtime.gateway import daphne  # noqa: E402
 from realtime.gateway.routing import websocket_urlpatterns  # noqa: E402
 
-eager_write.install()
+daphne.install()  # eager socket writes, when the versions are the known ones
 
 application = ProtocolTypeRouter(
     {

@@ -7,6 +7,8 @@ from celery import Celery
 from celery.signals import worker_process_init, worker_ready
 from kombu import Queue
 
+from realtime.engine import dispatch
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 app = Celery("arcade")
@@ -15,7 +17,7 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 # `ticks` carries the long-lived match loops and is consumed only by the tick worker;
 # `default` carries short jobs (finishing a match in the database, housekeeping).
 app.conf.task_queues = (Queue("default"), Queue("ticks"))
-app.conf.task_routes = {"realtime.engine.tasks.run_match": {"queue": "ticks"}}
+app.conf.task_routes = {dispatch.RUN_MATCH: {"queue": "ticks"}}
 
 
 def _beat_schedule() -> dict:
@@ -23,7 +25,7 @@ def _beat_schedule() -> dict:
 
     return {
         "supervise-matches": {
-            "task": "realtime.engine.tasks.supervise",
+            "task": dispatch.SUPERVISE,
             "schedule": settings.SUPERVISOR_INTERVAL_S,
             # A heartbeat that missed its slot is worthless once the next one is due.
             "options": {"queue": "default", "expires": settings.SUPERVISOR_INTERVAL_S},

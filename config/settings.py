@@ -169,8 +169,8 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 MATCH_COUNTDOWN_S = _env_float("MATCH_COUNTDOWN_S", 3.0)
 MATCH_LEASE_TTL_S = _env_float("MATCH_LEASE_TTL_S", 1.0)
 # A tick worker splits each tick period into this many phase slots; the matches of a slot tick
-# together, on two shared pipelines (realtime/scheduler.py). Fewer slots: bigger batches, less
-# CPU per tick, longer batches; 1 ticks every match of a rate at once.
+# together, on two shared pipelines (realtime/engine/scheduler.py). Fewer slots: bigger batches,
+# less CPU per tick, longer batches; 1 ticks every match of a rate at once.
 TICK_PHASE_SLOTS = _env_int("TICK_PHASE_SLOTS", 8, minimum=1)
 MATCH_WAITING_TIMEOUT_S = _env_float("MATCH_WAITING_TIMEOUT_S", 600.0)
 MATCH_RETENTION_S = _env_float("MATCH_RETENTION_S", 3600.0)
@@ -193,8 +193,8 @@ GATEWAY_SLOW_CLIENT_S = _env_float("GATEWAY_SLOW_CLIENT_S", 10.0)
 SPECTATOR_DELAY_S = _env_float("SPECTATOR_DELAY_S", 5.0)
 # Inputs pending for one match in Redis before more are refused (the runner takes 512 a tick).
 GATEWAY_MAX_PENDING_INPUTS = int(_env_float("GATEWAY_MAX_PENDING_INPUTS", 256))
-# Under Daphne, states are framed once per tick and written straight to each socket
-# (realtime/direct.py); 0 sends them the ASGI way (slower, for comparison or a Daphne upgrade).
+# Under Daphne, states are framed once per tick and written straight to each socket, with the
+# other shortcuts of realtime/gateway/daphne.py; 0 takes the public paths (slower).
 REALTIME_DIRECT_WRITE = _env_bool("REALTIME_DIRECT_WRITE", True)
 
 # --- Auth, sessions, security ----------------------------------------------------------------

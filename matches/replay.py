@@ -2,8 +2,8 @@
 
 Pure Python over the title interface (no Django, no I/O), like the rules themselves. The
 log is what the tick runner applied, grouped by the tick at which it was applied:
-``[[tick, [["i", slot, input] | ["f", slot], ...]], ...]``; the runner applies a tick's
-entries, then the bots' inputs, then steps, and so does this.
+``[[tick, [["i", slot, input] | ["f", slot], ...]], ...]``; each tick is re-run by
+``matches.tick.advance``, the function the runner ticks with.
 """
 
 import zlib
@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 import orjson
 
+from matches import tick
 from matches.titles import get_title
 
 
@@ -31,29 +32,20 @@ def states(
     mutated: copy what you keep)."""
     game = get_title(title)
     by_tick: dict[int, list] = {}
-    for tick, entries in log:
-        by_tick.setdefault(tick, []).extend(entries)
+    for at, entries in log:
+        by_tick.setdefault(at, []).extend(entries)
     state = game.initial_state(players=players, seed=seed, settings=settings)
     yield state
     while not game.is_finished(state):
-        tick = state["tick"]
-        entries = by_tick.get(tick, ())
-        for entry in entries:
-            if entry[0] == "i":
-                state = game.apply_input(state, entry[1], entry[2])
-            else:
-                state = game.forfeit(state, entry[1])
-        if tick >= max_ticks:
-            # The last recorded tick: what was applied at it (a forfeit that ended the match)
-            # counts, but a match stopped here (by staff) was never stepped further.
+        entries = by_tick.get(state["tick"], ())
+        # The last recorded tick: what was applied at it (a forfeit that ended the match)
+        # counts, but a match stopped here (by staff) was never stepped further.
+        last = state["tick"] >= max_ticks
+        state = tick.advance(game, state, entries=entries, bots=bots, step=not last)
+        if last:
             if entries:
                 yield state
             return
-        for slot in bots:
-            bot_input = game.bot_input(state, slot)
-            if bot_input is not None:
-                state = game.apply_input(state, slot, bot_input)
-        state = game.step(state)
         yield state
 
 

@@ -1,36 +1,59 @@
-"""Publishing to a match's sockets from sync code (API views, Celery tasks).
+"""Match groups of the channel layer: their names, their wire format, publishing to them.
 
-One PUBLISH on the sync Redis client, as the runner does it, rather than ``async_to_sync``
-around ``group_send``: that would start an event loop, and a Redis connection, per call.
+States and announcements reach a match's sockets as channel-layer group messages
+(``RedisPubSubChannelLayer``): a PUBLISH of a msgpack-serialized ``{"type", "text"}`` on
+``<prefix>__group__match.<public id>``. The tick worker publishes each state inside its commit
+script, each Daphne's hub subscribes once per group, and sync code (lobby API, ops, the
+supervisor) announces status changes and results through ``publish``. This module is the one
+place that knows the format, so the three stay in step.
 """
+
+from functools import cache
 
 from channels.layers import get_channel_layer
 from django.conf import settings
 
 from matches.models import Match
-from realtime import protocol as messages
-from realtime import store
-from realtime.gateway import seats as gateway
+from realtime import protocol, store
+
+STATE = "match.state"  # a tick's state: the hub writes it to every socket of the group
+STATUS = "match.status"  # seats or countdown changed
+OVER = "match.over"  # the database says finished or aborted: sockets get it and close
+
+
+def group_name(public_id: str) -> str:
+    return f"match.{public_id}"
+
+
+def channel(group: str) -> str:
+    """The Redis pub/sub channel of a group, as the channel layer names it."""
+    return f"{settings.CHANNEL_LAYER_PREFIX}__group__{group}"
+
+
+@cache
+def _layer():
+    return get_channel_layer()
+
+
+def serialize(event: str, text: str) -> bytes:
+    """A group message as the channel layer puts it on the wire."""
+    return _layer().serialize({"type": event, "text": text})
+
+
+def deserialize(data: bytes) -> dict:
+    return _layer().deserialize(data)
 
 
 def publish(*, public_id: str, event: str, text: str) -> None:
-    """Send ``text`` verbatim to every socket of the match; ``event`` picks the handler."""
-    layer = get_channel_layer()
-    channel = f"{settings.CHANNEL_LAYER_PREFIX}__group__{store.group_name(public_id)}"
-    store.client().publish(channel, layer.serialize({"type": event, "text": text}))
+    """From sync code: ``text`` verbatim to every socket of the match; ``event`` picks the
+    consumer's handler. One PUBLISH, not ``async_to_sync(group_send)``, which would start an
+    event loop and a Redis connection per call."""
+    store.client().publish(channel(group_name(public_id)), serialize(event, text))
 
 
 def match_status(match: Match) -> None:
-    """Seats or countdown changed (a join, a leave): lobby sockets learn it at once."""
-    text = messages.encode(
-        "status",
-        status=match.status,
-        starts_at=match.starts_at.isoformat() if match.starts_at else None,
-        players=gateway.people(match),
-    )
-    publish(public_id=match.public_id, event="match.status", text=text)
+    publish(public_id=match.public_id, event=STATUS, text=protocol.status(match))
 
 
 def match_over(match: Match, *, tick: int | None = None) -> None:
-    """The match is finished or aborted in the database: sockets get the result and close."""
-    publish(public_id=match.public_id, event="match.over", text=gateway.over_text(match, tick=tick))
+    publish(public_id=match.public_id, event=OVER, text=protocol.over(match, tick=tick))

@@ -1,10 +1,12 @@
-"""The gateway's wire format: client messages parsed against a schema, server replies encoded.
+"""The wire protocol, both ways: client messages parsed against a schema, every server message
+encoded (one encoder), the close codes. docs/protocol.md is the reference.
 
 Every client message is a JSON object ``{"type": ..., "v": 1, ...}`` in a text frame; the
 schema of each type lists its fields, and anything else (a ``slot``, say) is refused, so a
 client can never claim what the session does not give it. Errors are ``ProtocolError`` with a
 stable code, a reason and a ``ref`` (the offending seq or type) for the error frame.
-docs/protocol.md is the reference for both directions.
+A tick's state message is encoded once by the tick worker and the same text goes to every
+socket.
 """
 
 import json
@@ -15,9 +17,25 @@ from typing import Any
 
 import orjson
 
+from matches.models import Match, Participation
+
 PROTOCOL_VERSION = 1
 
-_dumps = json.JSONEncoder(separators=(",", ":"), allow_nan=False, ensure_ascii=False).encode
+# Close codes. Not 1008 for the rate limit: autobahn (under Daphne) lets an application close
+# only with 1000 or 3000-4999 and fails the connection with 1011 otherwise.
+CLOSE_NORMAL = 1000
+CLOSE_UNKNOWN_MATCH = 4404
+CLOSE_TOO_SLOW = 4408
+CLOSE_REPLACED = 4409
+CLOSE_MATCH_OVER = 4410
+CLOSE_RATE_LIMITED = 4429  # echoes HTTP 429
+
+# What the gateway's input push (store.PUSH_INPUT) answers instead of a tick.
+INPUT_REFUSED = {
+    -1: ("not_running", "the match has not started"),
+    -2: ("match_over", "the match is over"),
+    -3: ("server_busy", "too many inputs are pending; slow down"),
+}
 
 MAX_SEQ = 2**53 - 1  # what a JavaScript number holds exactly
 
@@ -137,28 +155,57 @@ def _field(kind: str, name: str, check: Callable[[Any], Any], value: Any, ref: A
 # --- server → client ---------------------------------------------------------------------
 
 
-def compact(value: Any) -> str:
-    return _dumps(value)
+def dumps(value: Any) -> str:
+    """Compact JSON text: every message, and the values the tick worker stores."""
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
 def encode(kind: str, **fields: Any) -> str:
-    return _dumps({"type": kind, "v": PROTOCOL_VERSION, **fields})
+    return dumps({"type": kind, "v": PROTOCOL_VERSION, **fields})
 
 
 def error(code: str, reason: str, ref: Any = None) -> str:
     return encode("error", code=code, reason=reason, ref=ref)
 
 
-def _dumps(message: dict) -> str:
-    return orjson.dumps(message).decode()
-
-
-def encode_state(*, tick: int, snapshot: dict, paused: list[int] | None = None) -> str:
+def state(*, tick: int, snapshot: dict, paused: list[int] | None = None) -> str:
     message = {"type": "state", "v": PROTOCOL_VERSION, "tick": tick, "state": snapshot}
     if paused:
         message["paused"] = paused  # slots whose players are away; the title waits for them
-    return _dumps(message)
+    return dumps(message)
 
 
-def encode_over(*, tick: int, result: dict) -> str:
-    return _dumps({"type": "over", "v": PROTOCOL_VERSION, "tick": tick, "result": result})
+def people(match: Match) -> list[dict]:
+    """The seats as sockets see them (welcome and status messages)."""
+    return [
+        {"slot": p.slot, "name": p.name, "bot": p.is_bot, "connected": p.connected}
+        for p in match.participations.select_related("player").order_by("slot")
+    ]
+
+
+def status(match: Match) -> str:
+    """Seats or countdown changed (a join, a leave)."""
+    return encode(
+        "status",
+        status=match.status,
+        starts_at=match.starts_at.isoformat() if match.starts_at else None,
+        players=people(match),
+    )
+
+
+def over(match: Match, *, tick: int | None = None) -> str:
+    """The ``over`` message for a finished or aborted match, from what the database recorded."""
+    if match.status == Match.Status.ABORTED:
+        return encode("over", tick=tick, status=match.status, reason=match.abort_reason,
+                      result=None)  # fmt: skip
+    summary = match.summary or {}
+    forfeited = [
+        p.slot for p in match.participations.all() if p.result == Participation.Result.FORFEIT
+    ]
+    result = {
+        "scores": summary.get("scores", []),
+        "winner": summary.get("winner_slot"),
+        "summary": summary.get("text", ""),
+        "forfeited": forfeited,
+    }
+    return encode("over", tick=tick, status=match.status, result=result)

@@ -1,20 +1,34 @@
-"""The match state store in Redis: keys, the lease, the fenced commit.
+"""Every Redis key and every Lua script of the system, and the sync client.
 
-Everything a running match needs lives here, never only in a worker's memory, so any tick
-worker on any host can resume any match. Keys of one match share the hash tag ``{m:<id>}``
-(one slot on a Redis Cluster).
+Whoever reads or writes Redis (the tick worker, the gateway, the lobby, ops) takes its key
+names and scripts from here, so the whole layout is on one page. Keys of one match share the
+hash tag ``{m:<id>}`` (one slot on a Redis Cluster).
 
-    m:{id}:meta     hash   title, public_id, tick_hz, players, bots (set once, at begin)
-    m:{id}:state    hash   state (JSON), tick, epoch, status, result, snapshot (the last
-                           encoded state message), absent (slots whose socket dropped)
-    m:{id}:lease    string the runner's token, with a TTL the runner renews every tick
-    m:{id}:epoch    int    fencing epoch, +1 at every lease acquisition
-    m:{id}:inputs   list   pending inputs and presence changes, JSON, pushed by the gateway
-                           and taken by the runner with one LPOP (a count) a tick
-    m:{id}:stats    hash   tick statistics (written about once a second)
-    m:{id}:control  string a stop request (admin action, shutdown of a match)
-    m:{id}:log      stream every applied input and forfeit, by tick (the replay's input)
-    matches:finished zset  match id -> time its final state was written (for retention)
+    m:{id}:meta      hash   title, public_id, tick_hz, players, bots (set once, at begin)
+    m:{id}:state     hash   state (JSON), tick, epoch, status, result, snapshot (the last
+                            encoded state message), absent (slots whose socket dropped)
+    m:{id}:lease     string the runner's token, with a TTL the runner renews every tick
+    m:{id}:epoch     int    fencing epoch, +1 at every lease acquisition
+    m:{id}:inputs    list   pending inputs and presence changes, JSON, pushed by the gateway
+                            and taken by the runner with one LPOP (a count) a tick
+    m:{id}:stats     hash   tick statistics (written about once a second)
+    m:{id}:control   string a stop request (admin action, shutdown of a match)
+    m:{id}:log       stream every applied input and forfeit, by tick (the replay's input)
+    m:{id}:dispatched string a short mark: one dispatch per lease gap, not one per beat
+    m:{id}:sockets   hash   slot -> channel name of the one socket playing that slot (gateway)
+    m:{id}:rtt       hash   slot (or "spectator:<channel>") -> last round-trip time, ms (gateway)
+    matches:finished zset   match id -> time its final state was written (for retention)
+    metrics:counters hash   ticks, ticks_skipped, tick_overruns, broadcasts:<kind>,
+                            inputs_refused:<reason>; every process adds with HINCRBY
+    workers:ticks    zset   tick worker hostname -> time of its last heartbeat
+    workers:ticks:<host> string {"pid", "at"} with a TTL (for operators reading Redis)
+    mm:<title>:queue zset   quick play: player id -> last ask (ms), the live waiting players
+    mm:<title>:since hash   quick play: player id -> first ask (ms), for the bot timeout
+    mm:placed:<player> str  quick play: "pending" while the partner creates the match, then
+                            its public id
+
+The channel layer's own keys (the group channels states are published on) are named in
+``realtime.groups``.
 """
 
 import json
@@ -32,10 +46,31 @@ from realtime import protocol
 
 FINISHED_INDEX = "matches:finished"
 DISPATCH_MARK_MS = 3000
+MATCH_KEY_PARTS = ("meta", "state", "lease", "epoch", "inputs", "stats", "control",
+                   "dispatched", "log", "sockets", "rtt")  # fmt: skip
+
+COUNTERS = "metrics:counters"
+REFUSED = "inputs_refused:"  # + reason
+BROADCASTS = "broadcasts:"  # + kind
+
+TICK_WORKERS = "workers:ticks"
 
 
 def key(match_id: int, part: str) -> str:
     return f"m:{{{match_id}}}:{part}"
+
+
+def tick_worker_key(hostname: str) -> str:
+    return f"{TICK_WORKERS}:{hostname}"
+
+
+def quickplay_keys(title: str) -> tuple[str, str]:
+    """The queue and the first-ask hash of a title's quick play."""
+    return f"mm:{title}:queue", f"mm:{title}:since"
+
+
+def quickplay_placed_key(player_id: int | str) -> str:
+    return f"mm:placed:{player_id}"
 
 
 @cache
@@ -53,17 +88,15 @@ def client() -> redis.Redis:
     return redis.Redis(connection_pool=pool)
 
 
-def group_name(public_id: str) -> str:
-    return f"match.{public_id}"
-
-
 def new_token() -> str:
     """A lease token that also says who holds it (for operators reading Redis)."""
     return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(8)}"
 
 
+# --- scripts of the tick worker --------------------------------------------------------------
+
 # Take the lease if it is free; each acquisition moves the fencing epoch forward.
-_ACQUIRE = """
+ACQUIRE = """
 if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
   return redis.call('INCR', KEYS[2])
 end
@@ -73,7 +106,7 @@ return 0
 # The fenced write of one tick: only the lease holder of the current epoch may write, and
 # the same call renews the lease and publishes the tick's message (one round trip per tick).
 # Returns 1 written, 0 lease lost, -1 stale epoch, -2 stop requested (state not written).
-_COMMIT = """
+COMMIT = """
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 if redis.call('GET', KEYS[2]) ~= ARGV[2] then return -1 end
 if redis.call('EXISTS', KEYS[4]) == 1 then return -2 end
@@ -90,14 +123,14 @@ if ARGV[7] ~= '' then redis.call('PUBLISH', ARGV[7], ARGV[8]) end
 return 1
 """
 
-_RELEASE = """
+RELEASE = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
 """
 
 # A runner's stats flush (once a second per match): its histograms and the shared counters,
 # as one script call that rides the tick batches instead of a round trip of its own.
-_FLUSH_STATS = """
+FLUSH_STATS = """
 redis.call('HSET', KEYS[1], 'json', ARGV[1], 'updated', ARGV[2])
 if ARGV[3] ~= '' then redis.call('HSET', KEYS[1], 'rate', ARGV[3]) end
 for i = 4, #ARGV, 2 do redis.call('HINCRBY', KEYS[2], ARGV[i], ARGV[i + 1]) end
@@ -105,12 +138,94 @@ return 1
 """
 
 
+# --- scripts of the gateway (run through redis.asyncio or its input pipe) --------------------
+
+# The tick the input arrives at and the push, in one round trip; refused before the match
+# runs, after it ends, and when the runner is too far behind to take more.
+PUSH_INPUT = """
+local st = redis.call('HMGET', KEYS[1], 'tick', 'status')
+if not st[1] then return -1 end
+if st[2] == 'finished' then return -2 end
+if redis.call('LLEN', KEYS[2]) >= tonumber(ARGV[3]) then return -3 end
+redis.call('RPUSH', KEYS[2],
+  '{"slot":' .. ARGV[1] .. ',"tick":' .. st[1] .. ',"input":' .. ARGV[2] .. '}')
+return tonumber(st[1])
+"""
+# Take a slot for this socket; the previous holder (if any) is returned, to be told.
+CLAIM_SLOT = """
+local old = redis.call('HGET', KEYS[1], ARGV[1])
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+return old
+"""
+# Give a slot back only if this socket still holds it (a newer one may have taken over).
+RELEASE_SLOT = """
+if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then
+  redis.call('HDEL', KEYS[1], ARGV[1])
+  return 1
+end
+return 0
+"""
+
+# --- scripts of quick play (realtime.lobby.matchmaking) -----------------------------------------
+
+# KEYS: queue, since, placed key of the asking player. ARGV: player id, now ms, stale ms,
+# bot-after ms, placed TTL s, prefix of placed keys.
+# Returns {kind, value}: placed <public id> | pending | waiting <ms waited> | bots |
+# paired <partner id>. The partner's placed key is built here rather than passed in KEYS,
+# because who the partner is gets decided inside the script (fine on a single Redis; the
+# project does not run on Redis Cluster).
+QUICKPLAY_STEP = """
+local placed = redis.call('GET', KEYS[3])
+if placed then
+  if placed == 'pending' then return {'pending', ''} end
+  redis.call('DEL', KEYS[3])
+  return {'placed', placed}
+end
+local now = tonumber(ARGV[2])
+local cutoff = '(' .. (now - tonumber(ARGV[3]))
+for _, gone in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', cutoff)) do
+  redis.call('HDEL', KEYS[2], gone)
+end
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', cutoff)
+local since = redis.call('HGET', KEYS[2], ARGV[1])
+if not since then
+  for _, other in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+    if other ~= ARGV[1] then
+      redis.call('ZREM', KEYS[1], other)
+      redis.call('HDEL', KEYS[2], other)
+      redis.call('SET', ARGV[6] .. other, 'pending', 'EX', ARGV[5])
+      return {'paired', other}
+    end
+  end
+  redis.call('ZADD', KEYS[1], now, ARGV[1])
+  redis.call('HSET', KEYS[2], ARGV[1], now)
+  return {'waiting', '0'}
+end
+redis.call('ZADD', KEYS[1], 'XX', now, ARGV[1])
+local waited = now - tonumber(since)
+if waited >= tonumber(ARGV[4]) then
+  redis.call('ZREM', KEYS[1], ARGV[1])
+  redis.call('HDEL', KEYS[2], ARGV[1])
+  return {'bots', ''}
+end
+return {'waiting', tostring(waited)}
+"""
+
+QUICKPLAY_CANCEL = """
+redis.call('ZREM', KEYS[1], ARGV[1])
+redis.call('HDEL', KEYS[2], ARGV[1])
+"""
+
+
 class Scripts:
+    """The tick worker's scripts, registered on the sync client."""
+
     def __init__(self, r: redis.Redis) -> None:
-        self.flush_stats = r.register_script(_FLUSH_STATS)
-        self.acquire = r.register_script(_ACQUIRE)
-        self.commit = r.register_script(_COMMIT)
-        self.release = r.register_script(_RELEASE)
+        self.flush_stats = r.register_script(FLUSH_STATS)
+        self.acquire = r.register_script(ACQUIRE)
+        self.commit = r.register_script(COMMIT)
+        self.release = r.register_script(RELEASE)
 
 
 @cache
@@ -163,7 +278,7 @@ def init_match(*, meta: Meta, state: dict, snapshot: dict) -> bool:
         key(meta.match_id, "state"),
         mapping={"tick": state.get("tick", 0), "epoch": 0, "status": "running",
                  # Encoded as the runner encodes every tick: the gateway sends it verbatim.
-                 "snapshot": protocol.encode_state(tick=state.get("tick", 0), snapshot=snapshot)},
+                 "snapshot": protocol.state(tick=state.get("tick", 0), snapshot=snapshot)},
     )  # fmt: skip
     pipe.execute()
     return True
@@ -183,12 +298,6 @@ def load_state(match_id: int) -> dict | None:
         # slot -> wall time its socket dropped (JSON keys are strings)
         "absent": {int(k): v for k, v in json.loads(out.get("absent", b"{}")).items()},
     }
-
-
-def push_input(*, match_id: int, slot: int, tick: int, payload: dict) -> None:
-    client().rpush(
-        key(match_id, "inputs"), json.dumps({"slot": slot, "tick": tick, "input": payload})
-    )
 
 
 def push_presence(*, match_id: int, slot: int, connected: bool, at: float | None = None) -> None:

@@ -23,7 +23,7 @@ from realtime import store
 
 log = logging.getLogger(__name__)
 
-INDEX = "workers:ticks"
+INDEX = store.TICK_WORKERS
 INTERVAL_S = 2.0
 TTL_S = 10.0  # several missed beats before a worker counts as gone
 QUEUE = "ticks"
@@ -31,8 +31,7 @@ QUEUE = "ticks"
 _stop = threading.Event()
 
 
-def key(hostname: str) -> str:
-    return f"{INDEX}:{hostname}"
+key = store.tick_worker_key
 
 
 def beat(hostname: str, *, now: float | None = None) -> None:

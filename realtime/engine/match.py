@@ -1,8 +1,9 @@
-"""The tick runner: one match's lease, state and tick.
+"""One match held by this tick worker: its lease, its state and its tick.
 
-A tick is three parts so that the process's scheduler (realtime.engine.scheduler) can run the ticks
-of every match due at once on two shared pipelines: ``inputs_call()`` (what to read),
-``step(raw_inputs)`` (the rules; returns the calls that commit the tick) and
+The loop that ticks is the scheduler's (``realtime.engine.scheduler``); a ``MatchRunner`` is
+what it ticks. A tick is three parts so that the scheduler can run the ticks of every match
+due at once on two shared pipelines: ``inputs_call()`` (what to read), ``step(raw_inputs)``
+(the rules, through ``matches.tick.advance``; returns the calls that commit the tick) and
 ``settle(reply)`` (what the commit said). ``advance()`` is the same tick on direct round
 trips, for tests and tools.
 """
@@ -12,12 +13,11 @@ import logging
 import time
 from enum import StrEnum
 
-import orjson
-from channels.layers import get_channel_layer
 from django.conf import settings
 
+from matches import tick
 from matches.titles import GameError, get_title
-from realtime import counters, protocol, store
+from realtime import groups, protocol, store
 from realtime.engine.pipeline import Call, Command, call_now
 from realtime.engine.stats import TickStats
 
@@ -39,10 +39,13 @@ class Outcome(StrEnum):
 _COMMIT_RESULT = {1: Outcome.CONTINUE, 0: Outcome.LEASE_LOST, -1: Outcome.LEASE_LOST,
                   -2: Outcome.STOPPED}  # fmt: skip
 
+_dumps = protocol.dumps
 
-def _dumps(value) -> str:
-    # orjson: ~15x faster than json on game states (two encodes per tick per match).
-    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+
+def _increments(counts: dict[str, int]) -> list:
+    """``counts`` as the flat ``name, n, ...`` pairs FLUSH_STATS adds to the shared counters;
+    zeros are skipped."""
+    return [x for name, n in counts.items() if n for x in (name, n)]
 
 
 class MatchRunner:
@@ -56,11 +59,9 @@ class MatchRunner:
         self.meta: store.Meta | None = None
         self.state: dict = {}
         self.absent: dict[int, float] = {}
-        # What this tick applied, for the replay log (committed with the tick).
-        self._log: list[list] = []
         self.stats = TickStats()
         # Totals at the last stats flush: the next flush adds the difference to the shared
-        # counters (realtime.counters) and derives the achieved tick rate from it.
+        # counters (store.COUNTERS) and derives the achieved tick rate from it.
         self._flushed = (0, 0, 0, time.monotonic())
         self._refused: dict[str, int] = {}
         self._finished = False
@@ -73,7 +74,6 @@ class MatchRunner:
             *(self._keys[part] for part in ("lease", "epoch", "state", "control")),
             store.FINISHED_INDEX, self._keys["log"],
         ]  # fmt: skip
-        self._layer = get_channel_layer()
         self._channel = ""
 
     # --- lease -------------------------------------------------------------------------------
@@ -98,8 +98,7 @@ class MatchRunner:
         self.grace_s = settings.RECONNECT_GRACE_S
         self.stats = TickStats.from_json(self.redis.hget(self._keys["stats"], "json"))
         self._flushed = (self.stats.ticks, self.stats.skipped, self.stats.overruns, self.clock())
-        group = store.group_name(self.meta.public_id)
-        self._channel = f"{settings.CHANNEL_LAYER_PREFIX}__group__{group}"
+        self._channel = groups.channel(groups.group_name(self.meta.public_id))
         log.info("match %s: runner %s took epoch %s at tick %s",
                  self.match_id, self.token, self.epoch, self.state.get("tick"))  # fmt: skip
         return Outcome.CONTINUE
@@ -117,25 +116,17 @@ class MatchRunner:
     def step(self, raw_inputs: list[bytes] | None) -> list[Call]:
         """Apply the inputs and bots, step the rules; the calls that commit the tick, in order."""
         title = self.title
-        self._log: list[list] = []
         applied_at = self.state["tick"]
-        for raw in raw_inputs or ():
-            self._apply_raw_input(raw)
+        entries = [entry for raw in raw_inputs or () if (entry := self._entry(raw))]
         if self.absent:
-            self._forfeit_the_long_gone()
+            entries.extend(self._forfeits_of_the_long_gone())
         paused = bool(self.absent) and title.pauses_on_disconnect
-        if not paused:
-            state = self.state
-            for slot in self.meta.bots:
-                bot_input = title.bot_input(state, slot)
-                if bot_input is not None:
-                    state = title.apply_input(state, slot, bot_input)
-            self.state = title.step(state)
-        state = self.state
-        tick = state["tick"]
+        self.state = state = tick.advance(
+            title, self.state, entries=entries, bots=self.meta.bots, step=not paused
+        )
         finished = self._finished = title.is_finished(state)
-        text = protocol.encode_state(
-            tick=tick,
+        text = protocol.state(
+            tick=state["tick"],
             snapshot=title.snapshot(state),
             paused=sorted(self.absent) if paused else None,
         )
@@ -147,14 +138,14 @@ class MatchRunner:
             # About once a second, and before the commit that ends the match: whoever
             # finishes it reads these.
             calls.append(self.stats_call())
-        message = self._layer.serialize({"type": "match.state", "text": text})
+        message = groups.serialize(groups.STATE, text)
         calls.append(Call(
             self.scripts.commit,
             self._commit_keys,
-            [self.token, self.epoch, self.lease_ms, _dumps(state), tick,
+            [self.token, self.epoch, self.lease_ms, _dumps(state), state["tick"],
              "finished" if finished else "running", self._channel, message, text,
              result_json, time.time(), self.match_id, _dumps(self.absent),
-             _dumps(self._log) if self._log else "", applied_at],
+             _dumps(entries) if entries else "", applied_at],
         ))  # fmt: skip
         return calls
 
@@ -171,16 +162,20 @@ class MatchRunner:
         replies = [call_now(call, self.redis) for call in self.step(raw_inputs)]
         return self.settle(replies[-1])
 
-    def _forfeit_the_long_gone(self) -> None:
+    def _forfeits_of_the_long_gone(self) -> list[list]:
         cutoff = time.time() - self.grace_s
+        forfeits = []
         for slot, since in list(self.absent.items()):
             if since <= cutoff:
                 log.info("match %s: slot %s forfeits (away %.0f s)", self.match_id, slot,
                          time.time() - since)  # fmt: skip
                 del self.absent[slot]
-                self._forfeit(slot)
+                forfeits.append(["f", slot])
+        return forfeits
 
-    def _apply_raw_input(self, raw: bytes) -> None:
+    def _entry(self, raw: bytes) -> list | None:
+        """A queued row as a tick entry (an input or a forfeit); None for a presence change,
+        which only moves the forfeit clock, and for a row refused here."""
         try:
             item = json.loads(raw)
             slot = item["slot"]
@@ -190,26 +185,20 @@ class MatchRunner:
                 raise ValueError(f"slot {slot} is played by a bot")
             if item.get("forfeit") is True:
                 log.info("match %s: slot %s forfeits (%s)", self.match_id, slot, item.get("reason"))
-                self._forfeit(slot)
-                return
+                return ["f", slot]
             if "presence" in item:
                 if item["presence"] == "off":
                     self.absent.setdefault(slot, float(item["at"]))
                 else:
                     self.absent.pop(slot, None)
-                return
-            inp = self.title.validate_input(item["input"])
-            self.state = self.title.apply_input(self.state, slot, inp)
-            self._log.append(["i", slot, inp])
+                return None
+            return ["i", slot, self.title.validate_input(item["input"])]
         except (ValueError, KeyError, TypeError, GameError) as exc:
             # The gateway validates before queueing; this only guards the loop from a bad row.
             log.warning("match %s: dropped input %r: %s", self.match_id, raw[:200], exc)
             reason = getattr(exc, "code", "malformed")
             self._refused[reason] = self._refused.get(reason, 0) + 1
-
-    def _forfeit(self, slot: int) -> None:
-        self.state = self.title.forfeit(self.state, slot)
-        self._log.append(["f", slot])
+            return None
 
     # --- statistics ---------------------------------------------------------------------------
     def flush_stats(self) -> None:
@@ -227,12 +216,12 @@ class MatchRunner:
             "ticks": stats.ticks - ticks, "ticks_skipped": stats.skipped - skipped,
             "tick_overruns": stats.overruns - overruns,
             # One PUBLISH of the state to the match's group per tick run.
-            counters.BROADCASTS + "state": stats.ticks - ticks,
-            **{counters.REFUSED + reason: n for reason, n in self._refused.items()},
+            store.BROADCASTS + "state": stats.ticks - ticks,
+            **{store.REFUSED + reason: n for reason, n in self._refused.items()},
         }  # fmt: skip
         self._refused = {}
         return Call(
             self.scripts.flush_stats,
-            [self._keys["stats"], counters.COUNTERS],
-            [stats.to_json(), time.time(), rate, *counters.increments(counts)],
+            [self._keys["stats"], store.COUNTERS],
+            [stats.to_json(), time.time(), rate, *_increments(counts)],
         )  # fmt: skip

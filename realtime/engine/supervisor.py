@@ -17,16 +17,14 @@ from django.utils import timezone
 from matches import selectors, services
 from matches.errors import MatchError
 from matches.titles import get_title
-from realtime import groups as broadcast
-from realtime import store
+from realtime import groups, store
+from realtime.engine import dispatch
 
 log = logging.getLogger(__name__)
 
 
 def begin(match_id: int) -> None:
     """countdown → running: the initial state goes to Redis, then the match to a tick worker."""
-    from realtime.engine.tasks import run_match
-
     match = services.match_begin(match_id=match_id)
     title = get_title(match.title)
     participations = list(match.participations.all())
@@ -41,7 +39,7 @@ def begin(match_id: int) -> None:
     initial = title.initial_state(players=meta.players, seed=match.seed, settings=match.settings)
     store.init_match(meta=meta, state=initial, snapshot=title.snapshot(initial))
     store.mark_dispatched(match.pk)
-    run_match.delay(match.pk)
+    dispatch.run_match(match.pk)
 
 
 def finish(match_id: int) -> bool:
@@ -60,13 +58,11 @@ def finish(match_id: int) -> bool:
     except MatchError:
         return False  # already finished or aborted: a retried finish changes nothing
     # After the write, so a socket that connects on seeing `over` finds the match over.
-    broadcast.match_over(match, tick=saved["tick"])
+    groups.match_over(match, tick=saved["tick"])
     return True
 
 
 def _check_running(match_id: int) -> str:
-    from realtime.engine.tasks import run_match
-
     if store.lease_holder(match_id):
         return "held"
     saved = store.load_state(match_id)
@@ -75,14 +71,14 @@ def _check_running(match_id: int) -> str:
             match_id=match_id,
             reason="match state lost: Redis restarted without persistence (see operations.md)",
         )
-        broadcast.match_over(match)  # sockets waiting for states learn why none come
+        groups.match_over(match)  # sockets waiting for states learn why none come
         return "aborted"
     if saved["status"] == "finished":
         finish(match_id)
         return "finished"
     if store.mark_dispatched(match_id):
         log.warning("match %s: no lease at tick %s; re-dispatching", match_id, saved["tick"])
-        run_match.delay(match_id)
+        dispatch.run_match(match_id)
         return "dispatched"
     return "pending"
 
@@ -106,7 +102,7 @@ def supervise_once() -> dict:
             match = services.match_abort(
                 match_id=match_id, reason="abandoned: nobody joined in time"
             )
-            broadcast.match_over(match)
+            groups.match_over(match)
             report["aborted"] += 1
         except MatchError:
             pass

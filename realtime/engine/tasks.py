@@ -1,4 +1,7 @@
-"""Celery tasks. Thin: they take ids and call the runner or the supervisor."""
+"""The engine's Celery tasks. Thin: they take ids and call the scheduler or the supervisor.
+
+Their names are ``realtime.engine.dispatch``'s; other code dispatches through that module.
+"""
 
 import logging
 import threading
@@ -7,6 +10,8 @@ from celery import shared_task
 from celery.signals import worker_shutting_down
 
 from realtime.engine import (
+    dispatch,
+    heartbeat,  # noqa: F401 (its worker signals start the heartbeat)
     scheduler,
     supervisor,
 )
@@ -23,7 +28,7 @@ def _on_shutdown(sig=None, how=None, exitcode=None, **kwargs) -> None:
     STOPPING.set()
 
 
-@shared_task(name="realtime.engine.tasks.run_match", ignore_result=True)
+@shared_task(name=dispatch.RUN_MATCH, ignore_result=True)
 def run_match(match_id: int) -> str:
     """The long-lived loop of one match, on the `ticks` queue."""
     if STOPPING.is_set():
@@ -35,15 +40,15 @@ def run_match(match_id: int) -> str:
         # Hand over now rather than at the next heartbeat: another worker picks this up.
         run_match.apply_async(args=[match_id])
     elif outcome is Outcome.FINISHED:
-        finish_match.delay(match_id)
+        dispatch.finish_match(match_id)
     return outcome.value
 
 
-@shared_task(name="realtime.engine.tasks.finish_match", ignore_result=True)
+@shared_task(name=dispatch.FINISH_MATCH, ignore_result=True)
 def finish_match(match_id: int) -> bool:
     return supervisor.finish(match_id)
 
 
-@shared_task(name="realtime.engine.tasks.supervise", ignore_result=True)
+@shared_task(name=dispatch.SUPERVISE, ignore_result=True)
 def supervise() -> dict:
     return supervisor.supervise_once()

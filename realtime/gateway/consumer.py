@@ -11,19 +11,25 @@ import time
 from collections import deque
 
 import orjson
-from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
 from matches.errors import MatchError, MatchNotFound
 from matches.titles import GameError, get_title
-from realtime import protocol as messages
-from realtime.gateway import daphne as direct
-from realtime.gateway import seats as gateway
+from realtime import protocol
+from realtime.gateway import daphne, relay, seats
 from realtime.gateway.hub import hub
 from realtime.gateway.ratelimit import TokenBucket
-from realtime.protocol import ProtocolError
+from realtime.protocol import (
+    CLOSE_MATCH_OVER,
+    CLOSE_NORMAL,
+    CLOSE_RATE_LIMITED,
+    CLOSE_REPLACED,
+    CLOSE_TOO_SLOW,
+    CLOSE_UNKNOWN_MATCH,
+    ProtocolError,
+)
 
 log = logging.getLogger(__name__)
 
@@ -32,20 +38,9 @@ try:  # what Daphne (autobahn) raises for a send to a socket whose client is clo
 except ImportError:  # pragma: no cover - another ASGI server: the spec's OSError subclass
     SocketGone = OSError
 
-CLOSE_NORMAL = 1000
-# Rate limited. Not 1008: autobahn (under Daphne) lets an application close only with 1000
-# or 3000-4999 and fails the connection with 1011 otherwise. 4429 echoes HTTP 429.
-CLOSE_RATE_LIMITED = 4429
-CLOSE_UNKNOWN_MATCH = 4404
-CLOSE_TOO_SLOW = 4408
-CLOSE_REPLACED = 4409
-CLOSE_MATCH_OVER = 4410
-
-_encode_input = messages.compact
-
 
 class MatchConsumer(AsyncWebsocketConsumer):
-    seat: gateway.Seat | None = None
+    seat: seats.Seat | None = None
     closing = False
     joined = False
     left = False
@@ -55,7 +50,7 @@ class MatchConsumer(AsyncWebsocketConsumer):
     async def connect(self) -> None:
         public_id = self.scope["url_route"]["kwargs"]["public_id"]
         try:
-            seat = await database_sync_to_async(gateway.admit)(
+            seat = await database_sync_to_async(seats.admit)(
                 public_id=public_id, session=self.scope["session"]
             )
         except MatchNotFound as exc:
@@ -78,7 +73,7 @@ class MatchConsumer(AsyncWebsocketConsumer):
         self.probe_sent: float | None = None  # set while a server ping awaits its pong
         self.last_probe = time.monotonic()
         # Spectators watch a running match late, so that watching cannot be used to ghost.
-        self.delay = settings.SPECTATOR_DELAY_S if seat.role != gateway.PLAYER else 0.0
+        self.delay = settings.SPECTATOR_DELAY_S if seat.role != seats.PLAYER else 0.0
         self.delayed: deque[tuple[float, str]] = deque()
         # States the hub delivers before the welcome and snapshot went out wait here.
         self.early: list[str] | None = []
@@ -87,16 +82,16 @@ class MatchConsumer(AsyncWebsocketConsumer):
         await hub().join(seat.group, self)
         self.joined = True
         await self.accept()
-        self.socket = direct.socket_of(self.base_send)
-        if seat.role == gateway.PLAYER:
-            previous = await gateway.claim_slot(seat=seat, channel=self.channel_name)
+        self.socket = daphne.socket_of(self.base_send)
+        if seat.role == seats.PLAYER:
+            previous = await relay.claim_slot(seat=seat, channel=self.channel_name)
             if previous:
                 await self.channel_layer.send(previous, {"type": "seat.replaced"})
-            await database_sync_to_async(gateway.seat_presence)(seat=seat, connected=True)
-        snapshot, tick, redis_status = await gateway.snapshot(seat=seat)
+            await database_sync_to_async(seats.seat_presence)(seat=seat, connected=True)
+        snapshot, tick, redis_status = await relay.snapshot(seat=seat)
         await self.send(
-            messages.encode(
-                "welcome", **seat.welcome, tick=tick, server_ms=gateway.now_ms(),
+            protocol.encode(
+                "welcome", **seat.welcome, tick=tick, server_ms=relay.now_ms(),
                 delay_s=self.delay,
             )
         )  # fmt: skip
@@ -111,7 +106,7 @@ class MatchConsumer(AsyncWebsocketConsumer):
         if redis_status == "finished":
             # The final tick is written; the database may have recorded it before we joined
             # the group, in which case its `over` went out without us.
-            over = await database_sync_to_async(gateway.over_now)(seat=seat)
+            over = await database_sync_to_async(seats.over_now)(seat=seat)
             if over is not None:
                 await self._finish(over)
 
@@ -122,12 +117,12 @@ class MatchConsumer(AsyncWebsocketConsumer):
         await hub().leave(seat.group, self)
         # Only the socket that still holds the slot reports it gone (not a replaced one).
         if (
-            seat.role == gateway.PLAYER
+            seat.role == seats.PLAYER
             and not self.left
-            and await gateway.release_slot(seat=seat, channel=self.channel_name)
+            and await relay.release_slot(seat=seat, channel=self.channel_name)
         ):
-            await database_sync_to_async(gateway.seat_presence)(seat=seat, connected=False)
-        await gateway.forget_rtt(seat=seat, channel=self.channel_name)
+            await database_sync_to_async(seats.seat_presence)(seat=seat, connected=False)
+        await relay.forget_rtt(seat=seat, channel=self.channel_name)
 
     # --- client → server ---------------------------------------------------------------------
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
@@ -137,67 +132,60 @@ class MatchConsumer(AsyncWebsocketConsumer):
             await self._fail("rate_limited", "too many messages", CLOSE_RATE_LIMITED)
             return
         try:
-            message = messages.parse(text_data, max_bytes=self.max_bytes)
+            message = protocol.parse(text_data, max_bytes=self.max_bytes)
             await getattr(self, f"on_{message['type']}")(message)
         except ProtocolError as exc:
-            await self.send(messages.error(exc.code, exc.reason, exc.ref))
+            await self.send(protocol.error(exc.code, exc.reason, exc.ref))
 
     async def on_input(self, message: dict) -> None:
         try:
             await self._input(message)
         except ProtocolError as exc:
             # Refusals before the runner show in /metrics next to the runner's own.
-            await gateway.count_refused(exc.code)
+            await relay.count_refused(exc.code)
             raise
 
     async def _input(self, message: dict) -> None:
         seat, seq = self.seat, message["seq"]
-        if seat.role != gateway.PLAYER:
+        if seat.role != seats.PLAYER:
             raise ProtocolError("not_a_player", "spectators cannot send inputs", ref=seq)
         try:
             payload = get_title(seat.title).validate_input(message["input"])
         except GameError as exc:
             raise ProtocolError(exc.code, exc.reason, ref=seq) from None
-        tick = await gateway.push_input(seat=seat, payload_json=_encode_input(payload))
+        tick = await relay.push_input(seat=seat, payload_json=protocol.dumps(payload))
         if tick < 0:
-            code, reason = gateway.INPUT_REFUSED[tick]
+            code, reason = protocol.INPUT_REFUSED[tick]
             raise ProtocolError(code, reason, ref=seq)
         if message.get("ack"):
-            await self.send(messages.encode("ack", seq=seq, tick=tick))
+            await self.send(protocol.encode("ack", seq=seq, tick=tick))
 
     async def on_ping(self, message: dict) -> None:
-        await self.send(messages.encode("pong", t=message["t"], server_ms=gateway.now_ms()))
+        await self.send(protocol.encode("pong", t=message["t"], server_ms=relay.now_ms()))
 
     async def on_pong(self, message: dict) -> None:
         if self.probe_sent is None or message["id"] != self.probe_id:
             raise ProtocolError("unexpected_pong", "no ping with this id is pending", ref="pong")
         rtt_ms = (time.monotonic() - self.probe_sent) * 1000
         self.probe_sent = None
-        await gateway.record_rtt(seat=self.seat, channel=self.channel_name, rtt_ms=rtt_ms)
+        await relay.record_rtt(seat=self.seat, channel=self.channel_name, rtt_ms=rtt_ms)
 
     async def on_leave(self, message: dict) -> None:
         seat = self.seat
-        if seat.role != gateway.PLAYER:
+        if seat.role != seats.PLAYER:
             raise ProtocolError("not_a_player", "spectators have no seat to leave", ref="leave")
         try:
-            await database_sync_to_async(gateway.player_leave)(
+            await database_sync_to_async(seats.player_leave)(
                 match_id=seat.match_id, player=seat.player
             )
         except MatchError as exc:
             raise ProtocolError(exc.code, exc.reason, ref="leave") from None
         self.left = True
-        await gateway.release_slot(seat=seat, channel=self.channel_name)
+        await relay.release_slot(seat=seat, channel=self.channel_name)
         await self._close(CLOSE_NORMAL)
 
     async def dispatch(self, message: dict) -> None:
-        # Channels' dispatch runs close_old_connections through a thread-pool hop before every
-        # handler: for inputs at 10-60 a second per socket that hop was a quarter of Daphne's
-        # CPU (py-spy, docs/benchmarks.md). Every database call here goes through
-        # database_sync_to_async, which closes stale connections itself.
-        handler = getattr(self, get_handler_name(message), None)
-        if handler is None:
-            raise ValueError(f"no handler for message type {message['type']}")
-        await handler(message)
+        await daphne.dispatch(self, message)
 
     # --- hub / channel layer → client -------------------------------------------------------
     async def deliver_state(self, text: str, frame: bytes | None = None) -> None:
@@ -218,11 +206,11 @@ class MatchConsumer(AsyncWebsocketConsumer):
         elif now - self.last_probe >= self.ping_every:
             self.probe_id += 1
             self.probe_sent = self.last_probe = now
-            await self.send(messages.encode("ping", id=self.probe_id))
+            await self.send(protocol.encode("ping", id=self.probe_id))
         if self.delay:
             self.delayed.append((now + self.delay, text))
             await self._release_due(now)
-        elif frame is None or self.socket is None or not direct.write(self.socket, frame):
+        elif frame is None or self.socket is None or not daphne.write(self.socket, frame):
             await self.send(text)
 
     async def _release_due(self, now: float) -> None:
@@ -266,7 +254,7 @@ class MatchConsumer(AsyncWebsocketConsumer):
 
     async def _fail(self, code: str, reason: str, close_code: int) -> None:
         log.info("ws %s: %s (%s), closing %s", self.channel_name, code, reason, close_code)
-        await self.send(messages.error(code, reason))
+        await self.send(protocol.error(code, reason))
         await self._close(close_code)
 
     async def _finish(self, over: str) -> None:

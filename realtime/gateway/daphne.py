@@ -1,33 +1,76 @@
-"""State frames written straight to Daphne's sockets, framed once per tick for all of them.
+"""Every reach into Daphne's, autobahn's, Twisted's and Channels' internals, in one place.
 
-A state sent the ASGI way costs, per socket and tick: Channels' send wrappers, Daphne's
-`Server.handle_reply` coroutine and `WebSocketProtocol.handle_reply`, a UTF-8 encode, and
-autobahn's `sendMessage` building the same frame again (py-spy, docs/benchmarks.md). Every
-socket of a match gets the same bytes (server frames are not masked, and Daphne accepts no
-compression), so the hub builds the frame once and each socket's transport takes it.
+Three shortcuts on the per-socket hot path (figures in docs/benchmarks.md):
 
-Only states go this way: welcome, errors, pings and closes keep the ASGI path, so Daphne and
-autobahn still see every state change of the connection. A frame is written only while
-autobahn says the connection is open and has nothing queued ahead of it; otherwise the
-caller falls back to the ASGI send, which orders and refuses as Daphne does.
+- **direct frame writes**: each tick's state is framed once (``text_frame``) and written
+  straight to every socket's transport (``socket_of``, ``write``), instead of the ASGI send
+  path, which rebuilt the same frame per socket. Relies on Daphne handing applications
+  ``partial(server.handle_reply, protocol)``, Channels' ``InstanceSessionWrapper.real_send``,
+  and autobahn's ``state``, ``send_queue``, ``send_state`` and ``_perMessageCompress``.
+- **eager socket writes** (``install``): Twisted's ``tcp.Connection.write`` tries ``send`` at
+  once when nothing is buffered, as asyncio's transports do, instead of waiting for the
+  reactor's next turn. Relies on ``Connection``'s ``dataBuffer``, ``offset``,
+  ``_tempDataLen`` and ``_writeDisconnected``.
+- **a lean dispatch** (``dispatch``): Channels' ``AsyncConsumer.dispatch`` minus its
+  ``close_old_connections`` thread hop before every message; the consumer's database calls
+  go through ``database_sync_to_async``, which closes stale connections itself.
+
+All three are on only while ``REALTIME_DIRECT_WRITE`` is set (the default) and the installed
+versions are exactly ``WRITTEN_FOR``. Otherwise the process logs a warning once and takes the
+public paths: slower, never a silent change of behaviour.
 """
 
 import functools
 import logging
 import struct
+from importlib import metadata
 
+from channels.consumer import AsyncConsumer, get_handler_name
 from django.conf import settings
 
-try:
-    from autobahn.websocket.protocol import WebSocketProtocol
-except ImportError:  # pragma: no cover - another ASGI server: always the ASGI path
-    WebSocketProtocol = None
-
 log = logging.getLogger(__name__)
-_told = False
 
-_OPEN = WebSocketProtocol.STATE_OPEN if WebSocketProtocol is not None else None
+WRITTEN_FOR = {"daphne": "4.2.3", "autobahn": "26.10.2", "twisted": "26.10.0",
+               "channels": "4.3.2"}  # fmt: skip
+
 _TEXT_FIN = 0x81
+
+
+def installed_versions() -> dict[str, str | None]:
+    out = {}
+    for name in WRITTEN_FOR:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = None
+    return out
+
+
+def why_not(versions: dict[str, str | None] | None = None) -> str | None:
+    """Why the shortcuts are off (a sentence), or None when they are on."""
+    if not settings.REALTIME_DIRECT_WRITE:
+        return "REALTIME_DIRECT_WRITE is off"
+    versions = installed_versions() if versions is None else versions
+    other = {n: v for n, v in versions.items() if v != WRITTEN_FOR[n]}
+    if other:
+        found = ", ".join(f"{n} {v or 'missing'} (written for {WRITTEN_FOR[n]})"
+                          for n, v in sorted(other.items()))  # fmt: skip
+        return f"installed versions differ: {found}"
+    return None
+
+
+@functools.cache
+def enabled() -> bool:
+    """Whether this process takes the shortcuts; says once which path it takes."""
+    reason = why_not()
+    if reason is None:
+        log.info("states are framed once and written straight to Daphne's sockets")
+        return True
+    log.warning("states take the ASGI send path: %s", reason)
+    return False
+
+
+# --- direct frame writes -----------------------------------------------------------------
 
 
 def text_frame(payload: bytes) -> bytes:
@@ -43,29 +86,12 @@ def text_frame(payload: bytes) -> bytes:
 
 
 def socket_of(send) -> object | None:
-    """The autobahn protocol behind an ASGI `send` callable when Daphne serves it, else None.
-
-    Daphne hands each application `functools.partial(server.handle_reply, protocol)`;
-    Channels' session middleware wraps it in `InstanceSessionWrapper.send`, which acts on
-    `http.response.start` only and keeps the wrapped callable as `real_send`.
-    """
-    found = _find(send)
-    global _told
-    if not _told:  # once per process: a silent fallback would be a silent 2x in CPU
-        _told = True
-        if found is not None:
-            log.info("states are framed once and written straight to Daphne's sockets")
-        else:
-            log.warning(
-                "states take the ASGI send path (REALTIME_DIRECT_WRITE=%s, send=%r)",
-                settings.REALTIME_DIRECT_WRITE, send,
-            )  # fmt: skip
-    return found
-
-
-def _find(send) -> object | None:
-    if not settings.REALTIME_DIRECT_WRITE or WebSocketProtocol is None:
+    """The autobahn protocol behind an ASGI ``send`` callable when Daphne serves it and the
+    shortcuts are on, else None (the caller uses ``send``)."""
+    if not enabled():
         return None
+    from autobahn.websocket.protocol import WebSocketProtocol
+
     for _ in range(8):  # a few middleware layers at most
         if isinstance(send, functools.partial):
             if (
@@ -84,15 +110,83 @@ def _find(send) -> object | None:
 def write(protocol, frame: bytes) -> bool:
     """Write a pre-built frame if the connection is open and idle in autobahn's eyes.
 
-    False means: use the ASGI send instead (it raises or drops as Daphne would).
+    False means: use the ASGI send instead (it queues, raises or drops as Daphne would).
     """
     if (
-        protocol.state != _OPEN
+        protocol.state != protocol.STATE_OPEN
         or protocol.send_queue
-        or protocol.send_state != WebSocketProtocol.SEND_STATE_GROUND
+        or protocol.send_state != protocol.SEND_STATE_GROUND
         or protocol._perMessageCompress is not None
         or protocol.transport is None
     ):
         return False
     protocol.transport.write(frame)
     return True
+
+
+# --- eager socket writes -----------------------------------------------------------------
+
+
+def _eager_write(self, data: bytes) -> None:
+    if (
+        self.TLS
+        or not data
+        or not self.connected
+        or self._writeDisconnected
+        or self._tempDataLen
+        or len(self.dataBuffer) != self.offset
+    ):
+        _buffered_write(self, data)
+        return
+    try:
+        sent = self.socket.send(data)
+    except OSError:
+        sent = 0  # EAGAIN, or a broken socket: doWrite meets it and reports it as usual
+    if sent < len(data):
+        _buffered_write(self, data[sent:])
+
+
+_buffered_write = None
+
+
+def install() -> bool:
+    """Make Twisted's TCP connections write eagerly (once per process, from config/asgi.py);
+    False when the shortcuts are off."""
+    global _buffered_write
+    if not enabled():
+        return False
+    from twisted.internet import tcp
+
+    if _buffered_write is None:
+        _buffered_write = tcp.Connection.write
+        tcp.Connection.write = _eager_write
+    return True
+
+
+def uninstall() -> None:
+    """Back to Twisted's own write (tests)."""
+    global _buffered_write
+    if _buffered_write is not None:
+        from twisted.internet import tcp
+
+        tcp.Connection.write = _buffered_write
+        _buffered_write = None
+
+
+# --- a lean dispatch ---------------------------------------------------------------------
+
+
+async def _lean_dispatch(consumer, message: dict) -> None:
+    handler = getattr(consumer, get_handler_name(message), None)
+    if handler is None:
+        raise ValueError(f"no handler for message type {message['type']}")
+    await handler(message)
+
+
+async def dispatch(consumer, message: dict) -> None:
+    """The consumer's ``dispatch``: the lean one when the shortcuts are on, Channels' own
+    otherwise."""
+    if enabled():
+        await _lean_dispatch(consumer, message)
+    else:
+        await AsyncConsumer.dispatch(consumer, message)

@@ -6,7 +6,7 @@ format (`RedisPubSubChannelLayer`: PUBLISH of a msgpack message on `<prefix>__gr
 Through Channels, every socket then paid for its own queue, its own msgpack decode, a task
 wake-up in `await_many_dispatch` and a dispatch, 30 times a second; that per-socket overhead
 was most of Daphne's CPU (docs/benchmarks.md). Here the message is decoded once per process,
-its pre-encoded text framed once (realtime/direct.py) and handed to each local socket. Other
+its pre-encoded text framed once (realtime/daphne.py) and handed to each local socket. Other
 group messages (`over`, `status`) go to the consumer's handlers as the layer would deliver.
 
 At-most-once, like the pub/sub layer: a state lost while Redis reconnects is superseded by
@@ -19,11 +19,11 @@ import logging
 from typing import Protocol
 
 import hiredis
-from channels.layers import get_channel_layer
 from django.conf import settings
 from redis.connection import parse_url
 
-from realtime.gateway import daphne as direct
+from realtime import groups
+from realtime.gateway import daphne
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +37,7 @@ class Member(Protocol):
 
 
 def channel_of(group: str) -> bytes:
-    return f"{settings.CHANNEL_LAYER_PREFIX}__group__{group}".encode()
+    return groups.channel(group).encode()
 
 
 class Hub:
@@ -48,7 +48,6 @@ class Hub:
         self._writer: asyncio.StreamWriter | None = None
         self._connected = asyncio.Event()
         self._task: asyncio.Task | None = None
-        self._decode = get_channel_layer().deserialize
 
     async def join(self, group: str, member: Member) -> None:
         """Add a socket to a group; returns once Redis confirmed the subscription, so that a
@@ -142,10 +141,10 @@ class Hub:
             members = self.members.get(reply[1])
             if not members:
                 return
-            message = self._decode(reply[2])
-            if message.get("type") == "match.state":
+            message = groups.deserialize(reply[2])
+            if message.get("type") == groups.STATE:
                 text = message["text"]
-                frame = direct.text_frame(text.encode())  # once for every local socket
+                frame = daphne.text_frame(text.encode())  # once for every local socket
                 # Daphne's send runs to completion without suspending: no task per socket.
                 for member in list(members):
                     try:

@@ -28,8 +28,8 @@ from matches.errors import (
 from matches.identity import player_ensure, player_for_session
 from matches.models import Match, Participation, Player
 from matches.titles import TITLES
-from realtime import groups as broadcast
-from realtime.gateway import seats as gateway
+from realtime import groups
+from realtime.gateway import seats
 
 _STATUS_BY_ERROR: list[tuple[type[MatchError], int]] = [
     (MatchNotFound, 404),
@@ -224,7 +224,7 @@ def match_join(request: HttpRequest, public_id: str) -> JsonResponse:
     match = selectors.match_get(public_id=public_id)
     services.match_join(match_id=match.pk, player=player)
     match = selectors.match_get(public_id=public_id)
-    broadcast.match_status(match)
+    groups.match_status(match)
     return JsonResponse({"match": _match_json(match, you=player)})
 
 
@@ -233,9 +233,9 @@ def match_leave(request: HttpRequest, public_id: str) -> JsonResponse:
     player = _player(request)
     _only(_body(request), set())
     match = selectors.match_get(public_id=public_id)
-    gateway.player_leave(match_id=match.pk, player=player)
+    seats.player_leave(match_id=match.pk, player=player)
     match = selectors.match_get(public_id=public_id)
-    broadcast.match_status(match)
+    groups.match_status(match)
     return JsonResponse({"match": _match_json(match, you=player)})
 
 

@@ -9,13 +9,9 @@ A player asks again and again (the lobby polls about once a second) until they a
 * a player who stops asking (closed the tab) drops out after ``STALE_MS``, so nobody is
   paired with a ghost.
 
-The queue lives in Redis and every decision is one Lua call (``_STEP``), so two servers
-asking at the same moment can never pair the same waiting player twice, nor both time out a
-player who was just paired. Keys, one set per title plus one per placed player:
-
-    mm:{title}:queue   zset  player id -> last ask (ms): the live waiting players
-    mm:{title}:since   hash  player id -> first ask (ms): for the bot timeout
-    mm:placed:{player} str   "pending" while the partner creates the match, then its public id
+The queue lives in Redis (the ``mm:`` keys of ``realtime.store``) and every decision is one
+Lua call (``store.QUICKPLAY_STEP``), so two servers asking at the same moment can never pair
+the same waiting player twice, nor both time out a player who was just paired.
 """
 
 import logging
@@ -30,6 +26,7 @@ from matches import services
 from matches.errors import MatchError
 from matches.models import Match, Player
 from matches.titles import GameError, get_title
+from realtime import store
 
 log = logging.getLogger(__name__)
 
@@ -39,54 +36,6 @@ STALE_MS = 4000
 PLACED_TTL_S = 60
 
 WAITING, MATCHED = "waiting", "matched"
-
-# KEYS: queue, since, placed key of the asking player. ARGV: player id, now ms, stale ms,
-# bot-after ms, placed TTL s, prefix of placed keys.
-# Returns {kind, value}: placed <public id> | pending | waiting <ms waited> | bots |
-# paired <partner id>. The partner's placed key is built here rather than passed in KEYS,
-# because who the partner is gets decided inside the script (fine on a single Redis; the
-# project does not run on Redis Cluster).
-_STEP = """
-local placed = redis.call('GET', KEYS[3])
-if placed then
-  if placed == 'pending' then return {'pending', ''} end
-  redis.call('DEL', KEYS[3])
-  return {'placed', placed}
-end
-local now = tonumber(ARGV[2])
-local cutoff = '(' .. (now - tonumber(ARGV[3]))
-for _, gone in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', cutoff)) do
-  redis.call('HDEL', KEYS[2], gone)
-end
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', cutoff)
-local since = redis.call('HGET', KEYS[2], ARGV[1])
-if not since then
-  for _, other in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
-    if other ~= ARGV[1] then
-      redis.call('ZREM', KEYS[1], other)
-      redis.call('HDEL', KEYS[2], other)
-      redis.call('SET', ARGV[6] .. other, 'pending', 'EX', ARGV[5])
-      return {'paired', other}
-    end
-  end
-  redis.call('ZADD', KEYS[1], now, ARGV[1])
-  redis.call('HSET', KEYS[2], ARGV[1], now)
-  return {'waiting', '0'}
-end
-redis.call('ZADD', KEYS[1], 'XX', now, ARGV[1])
-local waited = now - tonumber(since)
-if waited >= tonumber(ARGV[4]) then
-  redis.call('ZREM', KEYS[1], ARGV[1])
-  redis.call('HDEL', KEYS[2], ARGV[1])
-  return {'bots', ''}
-end
-return {'waiting', tostring(waited)}
-"""
-
-_CANCEL = """
-redis.call('ZREM', KEYS[1], ARGV[1])
-redis.call('HDEL', KEYS[2], ARGV[1])
-"""
 
 
 @dataclass(frozen=True)
@@ -113,19 +62,13 @@ class Ticket:
 
 @cache
 def _redis():
-    # Imported here: the domain layer does not load the realtime package at import time.
-    from realtime import store
-
     client = store.client()
-    return client, client.register_script(_STEP), client.register_script(_CANCEL)
+    return (client, client.register_script(store.QUICKPLAY_STEP),
+            client.register_script(store.QUICKPLAY_CANCEL))  # fmt: skip
 
 
-def _keys(title: str) -> tuple[str, str]:
-    return f"mm:{title}:queue", f"mm:{title}:since"
-
-
-def _placed_key(player_id: int | str) -> str:
-    return f"mm:placed:{player_id}"
+_keys = store.quickplay_keys
+_placed_key = store.quickplay_placed_key
 
 
 def _title_name(title: str) -> str:

@@ -14,8 +14,7 @@ from matches import selectors, services
 from matches.errors import IllegalTransition, MatchError
 from matches.models import AuditLog, Match, Participation
 from matches.titles import get_title
-from realtime import groups as broadcast
-from realtime import store
+from realtime import groups, store
 from realtime.engine import supervisor
 
 log = logging.getLogger(__name__)
@@ -140,7 +139,7 @@ def end(*, match_id: int, actor) -> Match:
             store.client().delete(store.key(match_id, "control"))
         raise
     _retire(match_id)
-    broadcast.match_over(match, tick=saved["tick"] if saved else None)
+    groups.match_over(match, tick=saved["tick"] if saved else None)
     log.info("match %s: ended by %s at tick %s", match_id, actor, saved and saved["tick"])
     return match
 
@@ -153,7 +152,7 @@ def abort(*, match_id: int, actor, reason: str) -> Match:
     if match.started_at is not None:
         store.request_stop(match_id, f"aborted by {actor}: {reason}")
         _retire(match_id)
-    broadcast.match_over(match)
+    groups.match_over(match)
     log.info("match %s: aborted by %s: %s", match_id, actor, reason)
     return match
 
@@ -174,7 +173,7 @@ def kick(*, match_id: int, slot: int, actor, reason: str = "") -> Participation:
         # Through the inputs list, so the runner applies it between two ticks like any input
         # (and the replay log has it); before the first tick it waits there for the runner.
         store.push_forfeit(match_id=match_id, slot=slot, reason=f"kicked by {actor}")
-    broadcast.match_status(match)
+    groups.match_status(match)
     log.info("match %s: slot %s kicked by %s: %s", match_id, slot, actor, reason)
     return participation
 

@@ -5,9 +5,9 @@ metrics in its own memory: counters live in one Redis hash that every process in
 and the collector reads that hash, the running matches' stats and the database when scraped.
 Any Daphne instance serves the same, complete figures.
 
-Producers (``realtime.counters``): the tick runner adds its ticks, skips, overruns, state
+Producers (``store.COUNTERS``): the tick runner adds its ticks, skips, overruns, state
 broadcasts and the inputs it dropped at each stats flush (about once a second per match, in
-one pipeline); the gateway counts the inputs it refuses with ``count_refused_input_async``.
+one pipeline); the gateway counts the inputs it refuses with ``gateway.relay.count_refused``.
 """
 
 from django.db.models import Count
@@ -20,7 +20,6 @@ from prometheus_client.registry import CollectorRegistry
 
 from matches.models import Match
 from realtime import store
-from realtime.counters import BROADCASTS, COUNTERS, REFUSED
 from realtime.engine import heartbeat
 from realtime.engine.stats import BUCKET_MS, TickStats
 
@@ -66,7 +65,7 @@ class ArcadeCollector:
             pipe.hlen(store.key(match_id, "sockets"))
             pipe.hkeys(store.key(match_id, "rtt"))
             pipe.hmget(store.key(match_id, "stats"), ["json", "rate"])
-        pipe.hgetall(COUNTERS)
+        pipe.hgetall(store.COUNTERS)
         replies = pipe.execute()
         counters = {k.decode(): int(v) for k, v in replies.pop().items()}
 
@@ -115,9 +114,9 @@ class ArcadeCollector:
             ("arcade_tick_overruns", "tick_overruns", "Ticks not done by the next deadline."),
         ):
             yield CounterMetricFamily(name, doc, counters.get(field, 0))
-        yield _labelled(counters, BROADCASTS, "arcade_broadcasts", "Messages published to "
+        yield _labelled(counters, store.BROADCASTS, "arcade_broadcasts", "Messages published to "
                         "match groups, by kind.", "kind")  # fmt: skip
-        yield _labelled(counters, REFUSED, "arcade_inputs_refused", "Inputs refused, by "
+        yield _labelled(counters, store.REFUSED, "arcade_inputs_refused", "Inputs refused, by "
                         "reason.", "reason")  # fmt: skip
 
 

@@ -7,7 +7,7 @@ from matches import replay
 from matches.titles import get_title
 from realtime import store
 from realtime.engine.match import MatchRunner, Outcome
-from tests.support.matches import redis_match
+from tests.support.matches import queue_input, redis_match
 from tests.support.stack import flush_redis
 
 QUICK = {
@@ -38,7 +38,7 @@ def play_live(title: str, *, players: int, bots: tuple, seed: int, forfeit_at=No
     while outcome is Outcome.CONTINUE:
         for slot in humans:
             if runner.state["tick"] == 0 or rnd.random() < 0.2:
-                store.push_input(match_id=1, slot=slot, tick=0, payload=HUMAN_INPUTS[title](rnd))
+                queue_input(match_id=1, slot=slot, tick=0, payload=HUMAN_INPUTS[title](rnd))
         if forfeit_at is not None and runner.state["tick"] == forfeit_at:
             store.push_forfeit(match_id=1, slot=humans[0], reason="test")
         outcome = runner.advance()
@@ -88,7 +88,7 @@ class ReplayTests(SimpleTestCase):
         runner.acquire()
         for tick in range(40):
             if tick % 7 == 0:
-                store.push_input(match_id=1, slot=0, tick=0, payload={"dir": 1 - tick % 3})
+                queue_input(match_id=1, slot=0, tick=0, payload={"dir": 1 - tick % 3})
             runner.advance()
         store.request_stop(1, "staff")
         self.assertIs(runner.advance(), Outcome.STOPPED)

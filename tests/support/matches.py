@@ -1,5 +1,7 @@
 """Matches for tests: in the database through the services, or straight into Redis."""
 
+import json
+
 from matches import services
 from matches.models import Match
 from matches.titles import get_title
@@ -32,3 +34,9 @@ def counting_down(title: str = "pong", *, names=("ann", "bob"), **kwargs) -> Mat
         services.match_start(match_id=match.pk, countdown_s=0)
     Match.objects.filter(pk=match.pk).update(starts_at=match.created_at)
     return Match.objects.get(pk=match.pk)
+
+
+def queue_input(*, match_id: int, slot: int, payload: dict, tick: int = 0) -> None:
+    """An input in the match's queue, as the gateway's PUSH_INPUT script leaves it."""
+    item = json.dumps({"slot": slot, "tick": tick, "input": payload})
+    store.client().rpush(store.key(match_id, "inputs"), item)

@@ -25,7 +25,7 @@ def session_for(name: str) -> tuple[Player, str]:
 
 def begin(match: Match) -> Match:
     """countdown → running with the state in Redis, as the supervisor does, minus the worker."""
-    with mock.patch("realtime.engine.tasks.run_match.delay"):
+    with mock.patch("realtime.engine.dispatch.run_match"):
         supervisor.begin(match.pk)
     return Match.objects.get(pk=match.pk)
 

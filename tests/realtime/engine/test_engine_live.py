@@ -12,7 +12,7 @@ from channels.layers import get_channel_layer
 from django.test import TransactionTestCase
 
 from matches.models import Match
-from realtime import store
+from realtime import groups, store
 from realtime.engine import supervisor
 from tests.chaos.results import scenario
 from tests.support import stack
@@ -78,7 +78,7 @@ class EngineLiveTests(TransactionTestCase):
         self.start(stack.tick_worker("ticks1"))
         match = counting_down()
         supervisor.begin(match.pk)
-        listener = Listener(store.group_name(match.public_id), seconds=5.5)
+        listener = Listener(groups.group_name(match.public_id), seconds=5.5)
         listener.start()
         stack.wait_for(lambda: store.load_state(match.pk)["tick"] > 0, timeout=10,
                        what="the first tick")  # fmt: skip
@@ -106,7 +106,7 @@ class EngineLiveTests(TransactionTestCase):
         stack.wait_for(lambda: holder_pid(match.pk), timeout=10, what="the match to start")
         stack.wait_for(lambda: sum(store.load_state(match.pk)["state"]["scores"]) >= 1,
                        timeout=30, what="a point to be scored")  # fmt: skip
-        listener = Listener(store.group_name(match.public_id), seconds=6)
+        listener = Listener(groups.group_name(match.public_id), seconds=6)
         listener.start()
         time.sleep(0.5)
         victim = a if holder_pid(match.pk) == a.pid else b
@@ -201,7 +201,7 @@ class EngineLiveTests(TransactionTestCase):
         matches = [counting_down(names=(f"p{i}", f"q{i}")) for i in range(4)]
         stack.wait_for(lambda: all(holder_pid(m.pk) for m in matches), timeout=10,
                        what="every match to run")  # fmt: skip
-        listeners = [Listener(store.group_name(m.public_id), seconds=5) for m in matches]
+        listeners = [Listener(groups.group_name(m.public_id), seconds=5) for m in matches]
         for listener in listeners:
             listener.start()
         for match in matches:  # each match handed to the workers twice more

@@ -4,9 +4,9 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.test import SimpleTestCase, override_settings
 
-from realtime import store
+from realtime import groups, store
 from realtime.engine.match import MatchRunner, Outcome
-from tests.support.matches import redis_match
+from tests.support.matches import queue_input, redis_match
 from tests.support.stack import flush_redis
 
 
@@ -36,12 +36,12 @@ class AdvanceTests(SimpleTestCase):
 
         async def listen():
             channel = await layer.new_channel()
-            await layer.group_add(store.group_name("t1"), channel)
+            await layer.group_add(groups.group_name("t1"), channel)
             try:
                 runner.advance()
                 return await layer.receive(channel)
             finally:
-                await layer.group_discard(store.group_name("t1"), channel)
+                await layer.group_discard(groups.group_name("t1"), channel)
 
         message = async_to_sync(listen)()
         self.assertEqual(message["type"], "match.state")
@@ -51,7 +51,7 @@ class AdvanceTests(SimpleTestCase):
 
     def test_queued_inputs_are_applied_on_the_next_tick(self):
         runner = running()
-        store.push_input(match_id=1, slot=0, tick=0, payload={"dir": 1})
+        queue_input(match_id=1, slot=0, tick=0, payload={"dir": 1})
         y0 = runner.state["paddles"][0]["y"]
         runner.advance()
         self.assertGreater(runner.state["paddles"][0]["y"], y0)
@@ -62,7 +62,7 @@ class AdvanceTests(SimpleTestCase):
 
         runner = running()
         for _ in range(MAX_INPUTS_PER_TICK + 5):
-            store.push_input(match_id=1, slot=0, tick=0, payload={"dir": 1})
+            queue_input(match_id=1, slot=0, tick=0, payload={"dir": 1})
         store.push_presence(match_id=1, slot=1, connected=False)
         runner.advance()
         self.assertEqual(store.client().llen(store.key(1, "inputs")), 6)

@@ -7,8 +7,8 @@ import json
 from channels.layers import get_channel_layer
 from django.test import override_settings
 
-from realtime import store
-from tests.realtime.test_consumers import GatewayCase
+from realtime import groups, store
+from tests.realtime.gateway.test_consumer import GatewayCase
 from tests.support.sockets import receive, receive_until_close
 
 
@@ -17,7 +17,7 @@ class LatencyAndBackpressureTests(GatewayCase):
         layer = get_channel_layer()
         for tick in range(1, count + 1):
             text = json.dumps({"type": "state", "v": 1, "tick": tick, "state": {}})
-            await layer.group_send(store.group_name(self.public_id),
+            await layer.group_send(groups.group_name(self.public_id),
                                    {"type": "match.state", "text": text})  # fmt: skip
             await asyncio.sleep(every)
 

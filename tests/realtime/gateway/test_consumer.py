@@ -8,7 +8,7 @@ from django.test import TransactionTestCase, override_settings
 
 from matches import services
 from matches.models import Match, Participation
-from realtime import counters, store
+from realtime import store
 from realtime.engine import supervisor
 from realtime.engine.match import MatchRunner, Outcome
 from tests.support.sockets import begin, receive, receive_until_close, session_for, socket
@@ -144,12 +144,12 @@ class RelayTests(GatewayCase):
         await comm.disconnect()
 
     async def test_an_abort_is_relayed_as_over_and_closes_4410(self):
-        from realtime import groups as broadcast
+        from realtime import groups
 
         comm, _ = await self.connect(self.ann_cookie)
 
         def abort():
-            broadcast.match_over(services.match_abort(match_id=self.match.pk, reason="staff"))
+            groups.match_over(services.match_abort(match_id=self.match.pk, reason="staff"))
 
         await database_sync_to_async(abort)()
         seen = await receive_until_close(comm)
@@ -247,7 +247,7 @@ class InputTests(GatewayCase):
         self.assertEqual((error["code"], error["ref"]), ("not_a_player", 2))
         self.assertEqual(self.inputs(), [])
         # Counted for /metrics next to the runner's refusals.
-        refused = store.client().hget(counters.COUNTERS, counters.REFUSED + "not_a_player")
+        refused = store.client().hget(store.COUNTERS, store.REFUSED + "not_a_player")
         self.assertEqual(int(refused), 1)
         await comm.disconnect()
 
@@ -402,11 +402,11 @@ class PresenceTests(GatewayCase):
 
 class StatusTests(GatewayCase):
     async def test_a_status_published_to_the_group_reaches_lobby_sockets(self):
-        from realtime import groups as broadcast
+        from realtime import groups
 
         comm, _ = await self.connect(self.visitor_cookie)
         match = await database_sync_to_async(Match.objects.get)(pk=self.match.pk)
-        await sync_to_async(broadcast.match_status)(match)
+        await sync_to_async(groups.match_status)(match)
         status = await receive(comm)
         self.assertEqual((status["type"], status["status"]), ("status", "countdown"))
         self.assertEqual(len(status["players"]), 2)

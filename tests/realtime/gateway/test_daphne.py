@@ -1,9 +1,15 @@
+"""The gateway's reaches into Daphne, autobahn, Twisted and Channels internals."""
+
+import socket
 from functools import partial
+from unittest import mock
 
 from autobahn.twisted.websocket import WebSocketServerFactory, WebSocketServerProtocol
+from channels.consumer import AsyncConsumer
 from channels.sessions import InstanceSessionWrapper
 from daphne.server import Server
 from django.test import SimpleTestCase, override_settings
+from twisted.internet import tcp
 from twisted.internet.testing import StringTransport
 
 from realtime.gateway import daphne as direct
@@ -31,6 +37,38 @@ def daphne_server() -> Server:
     return Server(application=None, endpoints=["tcp:port=0:interface=127.0.0.1"])
 
 
+class ShortcutsCase(SimpleTestCase):
+    """Each test decides afresh whether the shortcuts are on (settings and versions)."""
+
+    def setUp(self):
+        direct.enabled.cache_clear()
+        self.addCleanup(direct.enabled.cache_clear)
+
+
+class VersionCheckTests(ShortcutsCase):
+    def test_the_pinned_versions_are_the_ones_the_shortcuts_were_written_for(self):
+        self.assertEqual(direct.installed_versions(), direct.WRITTEN_FOR)
+        self.assertIsNone(direct.why_not())
+        self.assertTrue(direct.enabled())
+
+    def test_another_version_of_any_of_them_turns_every_shortcut_off_with_a_warning(self):
+        other = {**direct.WRITTEN_FOR, "autobahn": "99.0.0"}
+        protocol, _ = open_socket()
+        send = partial(daphne_server().handle_reply, protocol)
+        with (
+            mock.patch.object(direct, "installed_versions", return_value=other),
+            self.assertLogs("realtime.gateway.daphne", "WARNING") as logs,
+        ):
+            self.assertIsNone(direct.socket_of(send))
+            self.assertFalse(direct.install())
+        self.assertIn("autobahn 99.0.0 (written for 26.10.2)", logs.output[0])
+        self.assertIs(tcp.Connection.write, ORIGINAL_WRITE)
+
+    def test_a_missing_package_is_a_difference_too(self):
+        reason = direct.why_not({**direct.WRITTEN_FOR, "daphne": None})
+        self.assertIn("daphne missing", reason)
+
+
 class TextFrameTests(SimpleTestCase):
     def test_a_frame_is_byte_for_byte_what_autobahn_sends_for_every_length_class(self):
         for size in (0, 1, 125, 126, 127, 65535, 65536, 70000):
@@ -41,7 +79,7 @@ class TextFrameTests(SimpleTestCase):
                 self.assertEqual(direct.text_frame(payload), transport.value())
 
 
-class SocketOfTests(SimpleTestCase):
+class SocketOfTests(ShortcutsCase):
     def test_daphnes_send_callable_yields_its_websocket_protocol(self):
         protocol, _ = open_socket()
         send = partial(daphne_server().handle_reply, protocol)
@@ -69,7 +107,7 @@ class SocketOfTests(SimpleTestCase):
         self.assertIsNone(direct.socket_of(send))
 
 
-class WriteTests(SimpleTestCase):
+class WriteTests(ShortcutsCase):
     def test_an_open_idle_socket_takes_the_frame_as_is(self):
         protocol, transport = open_socket()
         frame = direct.text_frame(b'{"tick":7}')
@@ -88,3 +126,114 @@ class WriteTests(SimpleTestCase):
         protocol.send_queue.append((b"queued", False))
         self.assertFalse(direct.write(protocol, direct.text_frame(b"{}")))
         self.assertEqual(transport.value(), b"")
+
+
+ORIGINAL_WRITE = tcp.Connection.write
+
+
+class _Reactor:
+    """What a Twisted connection asks of its reactor when it has bytes left to write."""
+
+    def __init__(self):
+        self.writers = set()
+
+    def addWriter(self, writer):
+        self.writers.add(writer)
+
+    def removeWriter(self, writer):
+        self.writers.discard(writer)
+
+
+class _Protocol:
+    def makeConnection(self, transport):
+        pass
+
+    def connectionLost(self, reason):
+        pass
+
+
+def connection_to_a_slow_reader():
+    """A Twisted TCP connection over a real socket pair whose reader does not read, with a
+    small send buffer that fills up; and the reading end."""
+    ours, theirs = socket.socketpair()
+    ours.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+    ours.setblocking(False)
+    reactor = _Reactor()
+    conn = tcp.Connection(ours, _Protocol(), reactor)
+    conn.connected = 1
+    return conn, theirs, reactor
+
+
+def drain(conn, theirs, reactor, expected: int) -> bytes:
+    """Read everything while Twisted writes what it buffered, as the reactor would."""
+    theirs.settimeout(2)
+    got = b""
+    while len(got) < expected:
+        if conn in reactor.writers:
+            conn.doWrite()
+        got += theirs.recv(65536)
+    return got
+
+
+class EagerWriteTests(ShortcutsCase):
+    def setUp(self):
+        super().setUp()
+        self.assertTrue(direct.install())
+        self.addCleanup(direct.uninstall)
+
+    def test_a_write_to_an_idle_connection_goes_out_at_once(self):
+        conn, theirs, reactor = connection_to_a_slow_reader()
+        conn.write(b"tick 1")
+        self.assertEqual(theirs.recv(100), b"tick 1")
+        self.assertNotIn(conn, reactor.writers)  # nothing left for the reactor's next turn
+
+    def test_with_a_full_buffer_and_a_slow_reader_bytes_arrive_whole_and_in_order(self):
+        conn, theirs, reactor = connection_to_a_slow_reader()
+        frames = [bytes([65 + i % 26]) * 3000 for i in range(200)]  # far beyond the buffers
+        for frame in frames:
+            conn.write(frame)
+        self.assertIn(conn, reactor.writers)  # the kernel took part; Twisted holds the rest
+        expected = b"".join(frames)
+        self.assertEqual(drain(conn, theirs, reactor, len(expected)), expected)
+
+    def test_uninstall_restores_twisteds_own_write(self):
+        direct.uninstall()
+        self.assertIs(tcp.Connection.write, ORIGINAL_WRITE)
+        conn, theirs, reactor = connection_to_a_slow_reader()
+        conn.write(b"later")
+        self.assertIn(conn, reactor.writers)  # buffered until the reactor's next turn
+        self.assertEqual(drain(conn, theirs, reactor, 5), b"later")
+
+    @override_settings(REALTIME_DIRECT_WRITE=False)
+    def test_the_setting_off_leaves_twisted_alone(self):
+        direct.uninstall()
+        direct.enabled.cache_clear()
+        self.assertFalse(direct.install())
+        self.assertIs(tcp.Connection.write, ORIGINAL_WRITE)
+
+
+class DispatchTests(ShortcutsCase):
+    class Consumer:
+        def __init__(self):
+            self.seen = []
+
+        async def match_state(self, message):
+            self.seen.append(message)
+
+    async def test_the_lean_dispatch_calls_the_handler_without_channels_hop(self):
+        consumer = self.Consumer()
+        with mock.patch.object(AsyncConsumer, "dispatch") as channels_dispatch:
+            await direct.dispatch(consumer, {"type": "match.state", "text": "x"})
+        channels_dispatch.assert_not_called()
+        self.assertEqual(consumer.seen, [{"type": "match.state", "text": "x"}])
+
+    async def test_an_unknown_message_type_is_an_error_as_in_channels(self):
+        with self.assertRaisesMessage(ValueError, "no handler for message type match.nope"):
+            await direct.dispatch(self.Consumer(), {"type": "match.nope"})
+
+    @override_settings(REALTIME_DIRECT_WRITE=False)
+    async def test_with_the_shortcuts_off_channels_own_dispatch_runs(self):
+        consumer = self.Consumer()
+        with mock.patch.object(AsyncConsumer, "dispatch") as channels_dispatch:
+            await direct.dispatch(consumer, {"type": "match.state", "text": "x"})
+        channels_dispatch.assert_awaited_once_with(consumer, {"type": "match.state", "text": "x"})

@@ -83,7 +83,7 @@ class GatewayLiveTests(TransactionTestCase):
         common = ann_ticks.keys() & seen.keys()
         self.assertGreater(len(common), 0.9 * len(ann_ticks))
         self.assertTrue(all(ann_ticks[t] == seen[t] for t in common))
-        # Under Daphne, states skip the ASGI send path (realtime/direct.py).
+        # Under Daphne, states skip the ASGI send path (realtime/gateway/daphne.py).
         self.assertIn("written straight to Daphne's sockets", self.daphne.log())
         # A spectator's input is refused; the match goes on.
         await watcher.send_input({"dir": 1})

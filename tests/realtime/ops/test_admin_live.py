@@ -153,7 +153,7 @@ class LiveAdminTests(TransactionTestCase):
         self.assertContains(page, "Ticks/s")
 
         change = self.client.get(reverse("admin:matches_match_change", args=[match.pk]))
-        self.assertContains(change, "matches/admin/live.")
+        self.assertContains(change, "ops/live.")
         self.assertContains(change, 'value="Kick"', count=2)
         data = self.client.get(reverse("admin:matches_match_live", args=[match.pk])).json()
         self.assertEqual(data["match"]["status"], "running")

@@ -16,6 +16,7 @@ from config.celery import app
 from matches.titles import get_title
 from realtime import store
 from realtime.dev import devredis
+from realtime.engine import dispatch
 from realtime.engine.stats import TickStats, percentile
 
 # Far above any real match id, so a bench never touches real matches in a shared Redis.
@@ -48,7 +49,7 @@ class Command(BaseCommand):
                                   tick_hz=title.tick_hz, players=2, bots=(0, 1))  # fmt: skip
                 state = title.initial_state(players=2, seed=i, settings=game_settings)
                 store.init_match(meta=meta, state=state, snapshot=title.snapshot(state))
-                app.send_task("realtime.engine.tasks.run_match", args=[match_id], queue="ticks")
+                app.send_task(dispatch.RUN_MATCH, args=[match_id], queue="ticks")
             time.sleep(warmup)
             proc = psutil.Process(worker.pid)
             before = self._stats(ids)

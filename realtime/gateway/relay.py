@@ -1,0 +1,115 @@
+"""What a socket asks of Redis: queue an input, read the last state, hold its slot, report
+its round trip.
+
+Async, with one ``redis.asyncio`` client per event loop, so the hot path (inputs) never
+blocks the loop or hops to a thread; inputs go over the loop's input pipe
+(``realtime.gateway.inputpipe``). Keys and scripts are ``realtime.store``'s.
+"""
+
+import asyncio
+import contextlib
+import time
+import weakref
+
+import redis.asyncio as aioredis
+from django.conf import settings
+from redis.exceptions import RedisError
+
+from realtime import store
+from realtime.gateway.inputpipe import Pipe
+from realtime.gateway.seats import PLAYER, SPECTATOR, Seat
+
+KEY_TTL_S = 24 * 3600  # gateway keys outlive any match; drop_match may remove them earlier
+
+
+class _Redis:
+    def __init__(self) -> None:
+        self.client = aioredis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2)
+        self.push_input = self.client.register_script(store.PUSH_INPUT)
+        self.pipe = Pipe(settings.REDIS_URL)
+        self.claim = self.client.register_script(store.CLAIM_SLOT)
+        self.release = self.client.register_script(store.RELEASE_SLOT)
+
+
+_per_loop: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Redis]" = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _redis() -> _Redis:
+    # redis.asyncio connections belong to the loop that opened them (tests run many loops).
+    loop = asyncio.get_running_loop()
+    r = _per_loop.get(loop)
+    if r is None:
+        r = _per_loop[loop] = _Redis()
+    return r
+
+
+async def count_refused(reason: str) -> None:
+    """An input refused here, counted with the runner's refusals (store.COUNTERS)."""
+    with contextlib.suppress(RedisError):  # a counter must never fail the socket
+        await _redis().client.hincrby(store.COUNTERS, store.REFUSED + reason, 1)
+
+
+async def push_input(*, seat: Seat, payload_json: str) -> int:
+    """Queue an input for the runner; the server tick it arrived at, or a negative refusal."""
+    r = _redis()
+    keys = [store.key(seat.match_id, "state"), store.key(seat.match_id, "inputs")]
+    args = [seat.slot, payload_json, settings.GATEWAY_MAX_PENDING_INPUTS]
+    return int(
+        await r.pipe.call(
+            r.push_input, keys=keys, args=args,
+            fallback=lambda: r.push_input(keys=keys, args=args),
+        )
+    )  # fmt: skip
+
+
+async def snapshot(*, seat: Seat) -> tuple[str | None, int | None, str | None]:
+    """The last encoded state message, its tick and the match status in Redis.
+
+    All None before the match runs: the state lives in Redis from the begin on.
+    """
+    raw, tick, status = await _redis().client.hmget(
+        store.key(seat.match_id, "state"), ["snapshot", "tick", "status"]
+    )
+    return (
+        raw.decode() if raw else None,
+        int(tick) if tick is not None else None,
+        status.decode() if status else None,
+    )
+
+
+async def claim_slot(*, seat: Seat, channel: str) -> str | None:
+    old = await _redis().claim(
+        keys=[store.key(seat.match_id, "sockets")], args=[seat.slot, channel, KEY_TTL_S]
+    )
+    old = old.decode() if old else None
+    return old if old != channel else None
+
+
+async def release_slot(*, seat: Seat, channel: str) -> bool:
+    released = await _redis().release(
+        keys=[store.key(seat.match_id, "sockets")], args=[seat.slot, channel]
+    )
+    return bool(released)
+
+
+def _rtt_field(seat: Seat, channel: str) -> str:
+    return str(seat.slot) if seat.role == PLAYER else f"spectator:{channel[-12:]}"
+
+
+async def record_rtt(*, seat: Seat, channel: str, rtt_ms: float) -> None:
+    key = store.key(seat.match_id, "rtt")
+    pipe = _redis().client.pipeline(transaction=False)
+    pipe.hset(key, _rtt_field(seat, channel), round(rtt_ms, 1))
+    pipe.expire(key, KEY_TTL_S)
+    await pipe.execute()
+
+
+async def forget_rtt(*, seat: Seat, channel: str) -> None:
+    if seat.role == SPECTATOR:
+        await _redis().client.hdel(store.key(seat.match_id, "rtt"), _rtt_field(seat, channel))
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
