@@ -42,9 +42,9 @@ app.autodiscover_tasks(["realtime.engine"])
 def freeze_startup_heap(**_) -> None:
     """Move everything loaded so far (Django, Celery, the modules) out of the collector's sight.
 
-    A full collection of the tick worker's heap paused every match of the worker for ~95 ms
-    (measured: all ticks ~100 ms late at once). Frozen objects are never scanned again, so
-    full collections only walk what the matches allocated since. (`worker_process_init` runs
-    in prefork children, `worker_ready` in a gevent worker's one process.)
+    A full collection of the tick worker's heap pauses every match of the worker at once
+    (docs/benchmarks.md). Frozen objects are never scanned again, so full collections only
+    walk what the matches allocated since. (`worker_process_init` runs in prefork children,
+    `worker_ready` in a gevent worker's one process.)
     """
     gc.freeze()

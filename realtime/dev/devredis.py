@@ -46,9 +46,8 @@ def start(*, port: int | None = None, appendonly: bool = True) -> subprocess.Pop
             "--save", "",
             "--appendonly", "yes" if appendonly else "no",
             "--appendfsync", "everysec",
-            # Every tick rewrites its match's state: ~5 MB/s of AOF at 150 matches. At the
-            # default 64 MB the file was rewritten every ~12 s, and each rewrite's child took a
-            # core for up to a second: tick workers late on a 2-core box (docs/benchmarks.md).
+            # Every tick rewrites its match's state: at the default 64 MB the AOF is rewritten
+            # every few seconds under load, and each rewrite takes a core (docs/benchmarks.md).
             "--auto-aof-rewrite-min-size", "256mb",
             "--maxmemory-policy", "noeviction",
             "--logfile", str(data_dir / "redis.log"),

@@ -1,9 +1,9 @@
 """Many Redis script calls (and plain commands) in one pipeline, on a connection of their own.
 
-A round trip through redis-py costs ~70 µs of CPU, of which ~45 µs is per-call overhead; a
-pipeline of ten costs ~11 µs per command (measured on the project machine, see
-docs/benchmarks.md). The tick scheduler (realtime.engine.scheduler) sends the calls of every match
-due at once as one pipeline, so that difference is the tick worker's headroom.
+The tick scheduler (``realtime.engine.scheduler``) sends the calls of every match due at once
+as one pipeline: per-call overhead in redis-py would otherwise be most of the tick worker's
+CPU (docs/benchmarks.md). Commands are packed by hiredis and replies parsed by one hiredis
+reader fed whole socket reads.
 
 Not thread-safe: one owner (the scheduler's loop) sends on it.
 """
@@ -68,11 +68,9 @@ class ScriptPipeline:
         # pool (and poll it) per batch, and ask SCRIPT EXISTS per execute.
         try:
             sock, reader = self._connection()
-            # hiredis packs str, bytes, int and float itself; redis-py's own packing checked and
-            # encoded every argument in Python first (~15 % of the tick worker's CPU).
+            # hiredis packs str, bytes, int and float itself, in C.
             sock.sendall(b"".join(_pack(c) for c in calls))
-            # Replies are parsed by one hiredis reader fed whole socket reads: redis-py's
-            # read_response per reply added ~8 µs each.
+            # One hiredis reader fed whole socket reads, rather than a read_response per reply.
             replies = []
             while len(replies) < len(calls):
                 reply = reader.gets()

@@ -7,10 +7,8 @@ pipeline takes all their inputs, the rules step each, one pipeline commits and p
 all. Matches of one slot share their deadlines exactly, so a batch waits for nobody, and the
 slots spread the batches evenly over the period.
 
-Before, a greenlet per match with its own timer and its own two round trips through a shared
-batcher (whose 2 ms window gathered the calls) cost ~75 µs of the tick worker's CPU per tick
-at 150 matches, and the window was start jitter; most of it was switching and waking
-(docs/benchmarks.md).
+One loop instead of a timer per match: no switching or waking per match, and no window
+waiting for calls to gather (docs/benchmarks.md has the figures).
 
 The Celery task of a match (realtime.engine.tasks.run_match) still owns the match: it takes the
 lease, hands the runner to the loop and waits for its outcome, so the supervisor, the

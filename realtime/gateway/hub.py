@@ -2,12 +2,11 @@
 the sockets of this Daphne process.
 
 The tick runner publishes each tick once to the match's group in the channel layer's wire
-format (`RedisPubSubChannelLayer`: PUBLISH of a msgpack message on `<prefix>__group__<group>`).
-Through Channels, every socket then paid for its own queue, its own msgpack decode, a task
-wake-up in `await_many_dispatch` and a dispatch, 30 times a second; that per-socket overhead
-was most of Daphne's CPU (docs/benchmarks.md). Here the message is decoded once per process,
-its pre-encoded text framed once (realtime/daphne.py) and handed to each local socket. Other
-group messages (`over`, `status`) go to the consumer's handlers as the layer would deliver.
+format (``realtime.groups``). Through Channels every socket would pay for its own queue,
+msgpack decode, task wake-up and dispatch 30 times a second (docs/benchmarks.md); here the
+message is decoded once per process, its pre-encoded text framed once
+(``realtime.gateway.daphne``) and handed to each local socket. Other group messages (`over`,
+`status`) go to the consumer's handlers as the layer would deliver them.
 
 At-most-once, like the pub/sub layer: a state lost while Redis reconnects is superseded by
 the next tick.

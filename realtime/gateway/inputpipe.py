@@ -1,10 +1,9 @@
 """Script calls on one pipelined Redis connection per event loop: the gateway's input path.
 
-Every input a player sends is one EVALSHA. Through redis.asyncio each call checks a
-connection out of the pool, packs its arguments in Python, writes, and reads its reply on
-its own; that was ~15 % of Daphne's CPU under load (py-spy, docs/benchmarks.md). Here a
-call packs with hiredis, writes at once and waits on a future; one protocol object reads
-replies in order and resolves them. Calls never wait for each other: Redis pipelines them.
+Every input a player sends is one EVALSHA. A call packs with hiredis, is written with the
+other calls of the same loop turn, and waits on a future; one protocol object reads replies in
+order and resolves them. Calls never wait for each other: Redis pipelines them. redis.asyncio's
+per-call pool checkout and Python packing cost far more (docs/benchmarks.md).
 
 Two cases take redis.asyncio's path instead (the caller's `fallback`): a script Redis does
 not know yet (NOSCRIPT: the fallback loads it), and TLS or Unix-socket URLs.
@@ -28,11 +27,8 @@ class _Protocol(asyncio.Protocol):
         self._outgoing: list[bytes] = []
 
     def send(self, command: bytes) -> None:
-        """Queue a packed command; all those of one loop iteration go out in one write.
-
-        A write per input was a `send` system call per input: ~8 % of Daphne's samples at 400
-        players, where one reactor turn reads many players' inputs (py-spy).
-        """
+        """Queue a packed command; all those of one loop iteration go out in one write (one
+        reactor turn reads many players' inputs: one system call for all of them)."""
         if not self._outgoing:
             asyncio.get_running_loop().call_soon(self._flush)
         self._outgoing.append(command)
