@@ -38,11 +38,22 @@ def daphne_server() -> Server:
 
 
 class ShortcutsCase(SimpleTestCase):
-    """Each test decides afresh whether the shortcuts are on (settings and versions)."""
+    """Each test decides afresh whether the shortcuts are on (settings and versions), from
+    Twisted's own write; the process's state (config.asgi may have installed the eager write)
+    is put back afterwards."""
 
     def setUp(self):
+        was_installed = direct._buffered_write is not None
+        direct.uninstall()
         direct.enabled.cache_clear()
-        self.addCleanup(direct.enabled.cache_clear)
+        self.addCleanup(self._restore, was_installed)
+
+    @staticmethod
+    def _restore(was_installed: bool) -> None:
+        direct.uninstall()
+        direct.enabled.cache_clear()
+        if was_installed:
+            direct.install()
 
 
 class VersionCheckTests(ShortcutsCase):
@@ -128,7 +139,8 @@ class WriteTests(ShortcutsCase):
         self.assertEqual(transport.value(), b"")
 
 
-ORIGINAL_WRITE = tcp.Connection.write
+# Twisted's own write, whether or not config.asgi installed the eager one in this process.
+ORIGINAL_WRITE = direct._buffered_write or tcp.Connection.write
 
 
 class _Reactor:
