@@ -237,6 +237,12 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
+# The default finders, plus each title's browser/ folder served under titles/<name>/.
+STATICFILES_FINDERS = [
+    "django.contrib.staticfiles.finders.FileSystemFinder",
+    "django.contrib.staticfiles.finders.AppDirectoriesFinder",
+    "frontend.finders.TitleFinder",
+]
 STATIC_ROOT = VAR_DIR / "staticfiles"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
