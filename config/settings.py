@@ -165,6 +165,12 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = False
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 
+# --- Game titles -----------------------------------------------------------------------------
+# The title packages, as dotted paths (like INSTALLED_APPS); docs/titles.md says what one holds.
+ARCADE_TITLES = _env_list(
+    "ARCADE_TITLES", ["matches.titles.pong", "matches.titles.snake", "matches.titles.arena"]
+)
+
 # --- Match engine ----------------------------------------------------------------------------
 MATCH_COUNTDOWN_S = _env_float("MATCH_COUNTDOWN_S", 3.0)
 MATCH_LEASE_TTL_S = _env_float("MATCH_LEASE_TTL_S", 1.0)
@@ -231,6 +237,12 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
+# The default finders, plus each title's browser/ folder served under titles/<name>/.
+STATICFILES_FINDERS = [
+    "django.contrib.staticfiles.finders.FileSystemFinder",
+    "django.contrib.staticfiles.finders.AppDirectoriesFinder",
+    "frontend.finders.TitleFinder",
+]
 STATIC_ROOT = VAR_DIR / "staticfiles"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

@@ -5,6 +5,7 @@ its frames from the lobby API (``GET /api/matches/<id>/replay``, docs/protocol.m
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from frontend.titles import module_url
 from matches import selectors
 from matches.errors import MatchNotFound
 from matches.identity import player_for_session
@@ -54,6 +55,7 @@ def replay_page(request: HttpRequest, public_id: str) -> HttpResponse:
     config = {
         "match": match.public_id,
         "title": match.title,
+        "module": module_url(match.title),
         "tick_hz": match.tick_hz,
         "ticks": kept.ticks,
         "chunk": REPLAY_CHUNK,

@@ -7,17 +7,11 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.csrf import ensure_csrf_cookie
 
+from frontend.titles import module_url
 from matches import selectors
 from matches.errors import MatchNotFound
 from matches.identity import player_for_session
 from matches.titles import TITLES, get_title
-
-# One line per title for the lobby cards (presentation only; the rules are in docs/games.md).
-BLURBS = {
-    "pong": "Two paddles, one ball. Arrow keys or W/S.",
-    "snake": "Eat, grow, be the last snake standing. Arrow keys or WASD, swipe on a phone.",
-    "arena": "Ships with inertia: aim with the mouse, right button or W to thrust, click to fire.",
-}
 
 
 def _titles() -> list[dict]:
@@ -30,7 +24,6 @@ def _titles() -> list[dict]:
             for name, field in info["settings"].items()
             if field.get("min") != field.get("max") or field["type"] == "bool"
         ]
-        info["blurb"] = BLURBS.get(title.name, "")
         out.append(info)
     return out
 
@@ -82,6 +75,7 @@ def match_page(request: HttpRequest, public_id: str) -> HttpResponse:
     config = {
         "match": match.public_id,
         "title": match.title,
+        "module": module_url(match.title),
         "status": match.status,
         "role": "player" if playing else "spectator",
         "slot": seat.slot if playing else None,

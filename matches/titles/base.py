@@ -1,7 +1,7 @@
 """The interface every game title implements, plus shared validation helpers.
 
-A *title* is a module-level singleton (``pong.TITLE``...) of a ``Title``
-subclass.  It holds no per-match data: a match is entirely described by its
+A *title* is the singleton ``TITLE`` of a title package (``matches.titles.pong``...), an
+instance of a ``Title`` subclass.  It holds no per-match data: a match is entirely described by its
 *state*, a plain JSON-serializable dict (dict/list/str/int/float/bool/None
 only) that the engine stores, and every method is a function of its arguments.
 No I/O, no clock, no global randomness: the same seed and the same inputs give
@@ -13,6 +13,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from typing import Any
+
+from . import rng
 
 
 class GameError(Exception):
@@ -173,6 +175,9 @@ class Title:
     max_players: int = 2
     default_max_players: int = 2
     pauses_on_disconnect: bool = False
+    # Presentation: the lobby card's line and the match page's help text (plain text).
+    blurb: str = ""
+    help: str = ""
 
     # -- settings
 
@@ -216,6 +221,7 @@ class Title:
             "min_players": self.min_players,
             "max_players": self.max_players,
             "pauses_on_disconnect": self.pauses_on_disconnect,
+            "blurb": self.blurb,
             "settings": self.settings_schema(),
         }
 
@@ -230,6 +236,16 @@ class Title:
         if not is_int(seed) or seed < 0:
             raise SettingsError("seed must be a non-negative integer", field="seed")
         return settings
+
+    def common_state(self, *, players: int, seed: int, settings: dict) -> dict:
+        """The keys every state has, ``settings`` checked and completed and ``rng`` seeded;
+        a title adds its own keys to it in ``initial_state``."""
+        settings = self._prepare(players, seed, settings)
+        return {
+            "title": self.name, "v": self.version, "tick": 0, "players": players,
+            "settings": settings, "rng": rng.seed_state(seed, 1), "finished": False,
+            "winner": None, "reason": None, "forfeited": [], "events": [],
+        }  # fmt: skip
 
     def ticks(self, seconds: float) -> int:
         return max(1, round(seconds * self.tick_hz))
@@ -270,6 +286,27 @@ class Title:
 
     def __repr__(self) -> str:
         return f"<Title {self.name} v{self.version}>"
+
+
+class LoadPolicy:
+    """How a load-test client plays a title (its package's ``loadtest.POLICY``): what it sends
+    given the last snapshot, and how it tells that a snapshot reflects an input. ``rng`` is
+    the client's own ``random.Random``, so that many clients stay out of lockstep."""
+
+    # Held controls that change all the time (a mouse aim) are sent at the input rate.
+    sends_unchanged: bool = False
+
+    def decide(self, state: dict, slot: int, rng: Any) -> dict | None:
+        """The input to send now (given the latest snapshot), or None."""
+        raise NotImplementedError
+
+    def shows(self, state: dict, slot: int, sent: dict) -> bool | None:
+        """Whether the snapshot ``state`` reflects ``sent``; None when it cannot tell."""
+        raise NotImplementedError
+
+    def measured(self, sent: dict) -> Any:
+        """The part of an input whose arrival ``shows`` detects."""
+        raise NotImplementedError
 
 
 def ranked_winner(ranking: list[int], key) -> int | None:

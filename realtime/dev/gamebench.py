@@ -5,8 +5,10 @@ A tick here is what the engine does per tick for a bot-filled match:
 restarted (next seed) whenever it finishes.  Serializing costs are reported
 apart: ``snapshot()`` + ``json.dumps`` of it, and ``json.dumps`` of the state.
 
-    python -m realtime.dev.gamebench [seconds_per_title]
     python manage.py bench_games --seconds 2
+    DEBUG=1 python -m realtime.dev.gamebench [seconds_per_title]
+
+The titles are those of the ARCADE_TITLES setting (the registry reads it).
 """
 
 from __future__ import annotations
@@ -123,4 +125,7 @@ def format_table(rows: list[dict]) -> str:
 
 
 if __name__ == "__main__":
+    import os
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")  # as manage.py does
     print(format_table(run(float(sys.argv[1]) if len(sys.argv) > 1 else 2.0)))

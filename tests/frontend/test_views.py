@@ -14,6 +14,9 @@ class HomePageTests(TestCase):
         self.assertEqual(response.status_code, 200)
         self.assertContains(response, match.public_id)
         self.assertContains(response, "Snake")
+        self.assertContains(
+            response, '<p class="blurb">Two paddles, one ball. Arrow keys or W/S.</p>'
+        )
 
     def test_the_create_forms_follow_each_title_s_settings_schema(self):
         html = self.client.get("/").content.decode()
@@ -32,7 +35,9 @@ class HomePageTests(TestCase):
         importmap = json.loads(re.search(r'<script type="importmap">(.*?)</script>', html).group(1))
         target = importmap["imports"]["/static/frontend/net.js"]
         self.assertRegex(target, r"^/static/frontend/net\.[0-9a-f]{12}\.js$")
-        self.assertIn("/static/frontend/render/snake.js", importmap["imports"])
+        # Each title's browser modules too (served from its package's browser/ folder).
+        target = importmap["imports"]["/static/titles/snake/render.js"]
+        self.assertRegex(target, r"^/static/titles/snake/render\.[0-9a-f]{12}\.js$")
 
     def test_recent_results_come_alone_for_the_lobby_to_refresh(self):
         response = self.client.get("/lobby/results")
@@ -55,6 +60,8 @@ class MatchPageTests(TestCase):
         response = self.client.get(f"/m/{self.match.public_id}/")
         config = self.config(response)
         self.assertEqual((config["role"], config["slot"], config["title"]), ("player", 0, "pong"))
+        self.assertRegex(config["module"], r"^/static/titles/pong/index\.[0-9a-f]{12}\.js$")
+        self.assertContains(response, '<p class="help">Move with ↑ ↓ or W S.</p>')
         self.assertContains(response, 'id="spectator-banner" class="banner" role="status" hidden')
         self.assertContains(response, "Leave match")
 

@@ -82,19 +82,20 @@ def celery(name: str, *args: str, **env: str) -> Service:
     return Service(name, [sys.executable, "-m", "celery", "-A", "config", *args], **env)
 
 
-def tick_worker(name: str = "ticks1", concurrency: int = 200) -> Service:
+def tick_worker(name: str = "ticks1", concurrency: int = 200, **env: str) -> Service:
     return celery(name, "worker", "-Q", "ticks", "-P", "gevent", "-c", str(concurrency),
-                  "-n", f"{name}@%h", "--prefetch-multiplier", "1", "-l", "INFO")  # fmt: skip
+                  "-n", f"{name}@%h", "--prefetch-multiplier", "1", "-l", "INFO",
+                  **env)  # fmt: skip
 
 
-def default_worker(name: str = "default1") -> Service:
+def default_worker(name: str = "default1", **env: str) -> Service:
     return celery(name, "worker", "-Q", "default", "-c", "1", "-P", "solo", "-n", f"{name}@%h",
-                  "-l", "INFO")  # fmt: skip
+                  "-l", "INFO", **env)  # fmt: skip
 
 
-def beat(name: str = "beat") -> Service:
+def beat(name: str = "beat", **env: str) -> Service:
     schedule = LOG_DIR / f"{name}-schedule"
-    return celery(name, "beat", "-l", "INFO", "-s", str(schedule))
+    return celery(name, "beat", "-l", "INFO", "-s", str(schedule), **env)
 
 
 def free_port() -> int:

@@ -13,18 +13,9 @@ export function nameOf(players, slot) {
   return players.find((p) => p.slot === slot)?.name ?? `Bot ${slot + 1}`;
 }
 
-// One scoreboard row per slot, from the latest snapshot: what matters in each title.
-function rows(title, state, players, you) {
-  const out = [];
-  if (title === "pong") {
-    state.scores.forEach((score, slot) => out.push({ slot, score: String(score), note: "" }));
-  } else if (title === "snake") {
-    state.snakes.forEach((s, slot) =>
-      out.push({ slot, score: `${s.score}`, note: s.alive ? `length ${s.len}` : "out" }));
-  } else if (title === "arena") {
-    state.ships.forEach((s, slot) =>
-      out.push({ slot, score: `${s.kills}`, note: s.active ? `${s.deaths} deaths` : "left" }));
-  }
+// One scoreboard row per slot, from the title module's `scoreboard(state)`, with names.
+function rows(scoreboard, state, players, you) {
+  const out = scoreboard(state);
   for (const row of out) {
     const p = players.find((q) => q.slot === row.slot);
     row.name = nameOf(players, row.slot);
@@ -34,8 +25,8 @@ function rows(title, state, players, you) {
 }
 
 export class Hud {
-  constructor({ title, you }) {
-    this.title = title;
+  constructor({ scoreboard, you }) {
+    this.rows = scoreboard; // the title module's: state → [{ slot, score, note }]
     this.you = you; // () => our slot or null
     this.board = $("scoreboard");
     this.conn = $("conn-state");
@@ -59,7 +50,7 @@ export class Hud {
   }
 
   scoreboard(state, players) {
-    const list = rows(this.title, state, players, this.you());
+    const list = rows(this.rows, state, players, this.you());
     const key = JSON.stringify(list) + this.you();
     if (key === this.lastBoard) return;
     this.lastBoard = key;

@@ -1,16 +1,14 @@
-// The match page: one socket, one timeline, one renderer, drawn every animation frame.
+// The match page: one socket, one timeline, the title's module drawing every animation frame.
 import { api } from "./api.js";
-import { createControls } from "./input.js";
+import { createControls, renderTouch } from "./input.js";
 import { Hud, nameOf } from "./hud.js";
 import { MatchSocket } from "./net.js";
-import * as arena from "./render/arena.js";
-import * as pong from "./render/pong.js";
-import * as snake from "./render/snake.js";
 import { Timeline } from "./timeline.js";
 
-const RENDERERS = { pong, snake, arena };
 const config = JSON.parse(document.getElementById("match-config").textContent);
-const renderer = RENDERERS[config.title];
+// The title's browser module (docs/titles.md): renderer, controls, scoreboard, touch buttons.
+const title = await import(config.module);
+renderTouch(document.getElementById("touch"), title.touch);
 const canvas = document.getElementById("field");
 const ctx = canvas.getContext("2d");
 const stage = document.getElementById("stage");
@@ -43,7 +41,7 @@ let clockOffset = 0; // server ms − our ms, from the welcome
 let timeline = new Timeline(game.tickHz);
 let ship = null; // our ship's last drawn position (arena aim), world units
 let view = { w: 1, h: 1, scale: 1 };
-const hud = new Hud({ title: game.title, you: () => game.slot });
+const hud = new Hud({ scoreboard: title.scoreboard, you: () => game.slot });
 const socket = new MatchSocket(game.match);
 let controls = null;
 let playersFresh = false; // line-up fetched since the match runs (bots included)
@@ -54,7 +52,7 @@ function setupControls() {
   document.body.dataset.role = game.role;
   document.getElementById("spectator-banner").hidden = game.role !== "spectator";
   if (game.role !== "player" || game.over) return;
-  controls = createControls(game.title, {
+  controls = createControls(title, {
     send: (input) => socket.sendInput(input),
     canvas,
     touchRoot: document.getElementById("touch"),
@@ -68,7 +66,7 @@ function setupControls() {
 
 function fit() {
   if (!game.state) return;
-  const { w, h } = renderer.world(game.state);
+  const { w, h } = title.world(game.state);
   const maxW = stage.clientWidth;
   const maxH = Math.max(200, window.innerHeight * 0.72);
   const scale = Math.min(maxW / w, maxH / h);
@@ -205,7 +203,7 @@ function frame(now) {
   overlay(now);
   const f = timeline.frame(now);
   if (!f) return;
-  const drawn = renderer.draw(ctx, f, {
+  const drawn = title.draw(ctx, f, {
     slot: game.role === "player" ? game.slot : null,
     name: (slot) => nameOf(game.players, slot),
     tickHz: game.tickHz,

@@ -3,24 +3,21 @@
 // seek bar over every tick, four speeds, and keys for all of it.
 import { FrameStore } from "./frames.js";
 import { Hud } from "./hud.js";
-import * as arena from "./render/arena.js";
-import * as pong from "./render/pong.js";
-import * as snake from "./render/snake.js";
 
-const RENDERERS = { pong, snake, arena };
 const SPEEDS = [0.5, 1, 2, 4];
 const LOADING_AFTER_MS = 200; // a quick chunk fetch shows no "Loading…" flash
 const $ = (id) => document.getElementById(id);
 
 const config = JSON.parse($("replay-config").textContent);
-const renderer = RENDERERS[config.title];
+// The title's browser module (docs/titles.md): the same renderer and scoreboard as live play.
+const title = await import(config.module);
 const canvas = $("field");
 const ctx = canvas.getContext("2d");
 const stage = $("stage");
 const playButton = $("play");
 const bar = $("seek");
 const store = new FrameStore(config.match, { ticks: config.ticks, size: config.chunk });
-const hud = new Hud({ title: config.title, you: () => null });
+const hud = new Hud({ scoreboard: title.scoreboard, you: () => null });
 const view = {
   slot: null,
   name: (slot) => config.players.find((p) => p.slot === slot)?.name ?? `Bot ${slot + 1}`,
@@ -120,7 +117,7 @@ document.addEventListener("keydown", (event) => {
 // --- drawing -----------------------------------------------------------------------------
 
 function fit(state) {
-  const { w, h } = renderer.world(state);
+  const { w, h } = title.world(state);
   const scale = Math.min(stage.clientWidth / w, Math.max(200, window.innerHeight * 0.62) / h);
   const dpr = window.devicePixelRatio || 1;
   canvas.style.width = `${Math.floor(w * scale)}px`;
@@ -158,7 +155,7 @@ function draw() {
   const key = `${t}`;
   if (key === drawnKey) return true; // paused: the picture on screen is this one
   drawnKey = key;
-  renderer.draw(ctx, { a, b, alpha: j === i ? 1 : t - i }, view);
+  title.draw(ctx, { a, b, alpha: j === i ? 1 : t - i }, view);
   replay.frames += 1;
   if (replay.tick !== b.tick) {
     replay.tick = b.tick;

@@ -18,8 +18,7 @@ from urllib.parse import urlsplit
 
 import orjson
 
-from realtime.dev.loadtest import wsclient
-from realtime.dev.loadtest.policies import POLICIES
+from realtime.dev.loadtest import policies, wsclient
 from realtime.engine.stats import percentile
 
 BUCKET_MS = 0.5
@@ -124,7 +123,7 @@ class Lobby:
 
 
 class BotClient:
-    """Plays one seat over a real websocket, as the title's policy says (policies.py)."""
+    """Plays one seat over a real websocket, as the title's policy says (its loadtest.py)."""
 
     def __init__(
         self, *, lobby: Lobby, public_id: str, input_hz: float, seed: int, title: str = "pong"
@@ -132,7 +131,7 @@ class BotClient:
         self.lobby = lobby
         self.public_id = public_id
         self.input_hz = input_hz
-        self.policy = POLICIES[title]
+        self.policy = policies.policy(title)
         self.rng = random.Random(seed)
         self.window = Window()
         self.slot: int | None = None

@@ -76,7 +76,8 @@ def kick(model_admin):
 
 
 class CreateWithBotsForm(forms.Form):
-    title = forms.ChoiceField(choices=[(name, t.label) for name, t in TITLES.items()])
+    # A callable: the titles are read from ARCADE_TITLES when the form is built, not at import.
+    title = forms.ChoiceField(choices=lambda: [(name, t.label) for name, t in TITLES.items()])
     settings = forms.JSONField(
         required=False, initial=dict, help_text='The title\'s settings, e.g. {"max_players": 4}.'
     )

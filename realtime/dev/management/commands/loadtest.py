@@ -6,15 +6,8 @@ from pathlib import Path
 from django.core.management import BaseCommand, CommandError
 
 from matches.titles import get_title
+from realtime.dev.loadtest import policies
 from realtime.dev.loadtest.orchestrator import Bar, LoadTest, add_nice_argument
-from realtime.dev.loadtest.policies import POLICIES
-
-# Matches that outlast a measurement: a match that ends mid-window restarts with a gap.
-LONG_MATCHES = {
-    "pong": {"score_to": 21},
-    "arena": {"time_limit_s": 900},
-    "snake": {"time_limit_s": 600},
-}
 
 COLUMNS = ("players", "gap_p50_ms", "gap_p99_ms", "gap_max_ms", "gaps_over_1_5_periods",
            "delivered_ratio", "missed_ticks", "input_latency_p50_ms", "input_latency_p99_ms",
@@ -33,7 +26,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--url", default="http://127.0.0.1:8000")
-        parser.add_argument("--title", default="pong", choices=sorted(POLICIES))
+        parser.add_argument("--title", default="pong", choices=policies.playable())
         parser.add_argument("--players-per-match", type=int, default=2)
         parser.add_argument("--input-hz", type=float, default=10.0)
         parser.add_argument("--mode", choices=["hold", "ramp"], default="hold")
@@ -56,7 +49,7 @@ class Command(BaseCommand):
             settings = (
                 json.loads(o["title_settings"])
                 if o["title_settings"] is not None
-                else LONG_MATCHES.get(o["title"], {})
+                else policies.long_match(o["title"])
             )
         except json.JSONDecodeError as exc:
             raise CommandError(f"--title-settings is not JSON: {exc}") from None

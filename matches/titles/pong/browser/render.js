@@ -1,6 +1,6 @@
-// Pong: draws the snapshot of docs/games.md in field units (800 × 500), blending two states.
-import { FIELD, slotColor } from "../palette.js";
-import { lerp } from "../timeline.js";
+// Pong: draws the snapshot of README.md here in field units (800 × 500), blending two states.
+import { FIELD, slotColor } from "../../frontend/palette.js";
+import { lerp } from "../../frontend/timeline.js";
 
 export const world = (state) => ({ w: state.w, h: state.h });
 

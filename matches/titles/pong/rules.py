@@ -10,8 +10,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from . import rng
-from .base import Field, InputError, Title, check_int, check_object, r1
+from .. import rng
+from ..base import Field, InputError, Title, check_int, check_object, r1
+from . import bot
 
 W = 800.0
 H = 500.0
@@ -34,12 +35,8 @@ SERVE_TICKS = 30
 Y_LO = BALL_R
 Y_HI = H - BALL_R
 _SPAN = Y_HI - Y_LO
-_PLANES = (LEFT_FACE + BALL_R, RIGHT_FACE - BALL_R)
-
-# Bot tuning: reaction lag and aiming error (grows with the ball speed).
-BOT_REACT_TICKS = 5
-BOT_ERR_BASE = 16.0
-BOT_ERR_PER_SPEED = 2.3
+# x of the ball's centre when its edge touches each paddle's face (the bot aims at them too)
+PLANES = (LEFT_FACE + BALL_R, RIGHT_FACE - BALL_R)
 
 
 def fold(y: float) -> tuple[float, int]:
@@ -66,6 +63,8 @@ class Pong(Title):
     max_players = 2
     default_max_players = 2
     pauses_on_disconnect = True
+    blurb = "Two paddles, one ball. Arrow keys or W/S."
+    help = "Move with ↑ ↓ or W S."
 
     def extra_fields(self) -> list[Field]:
         return [Field("score_to", "int", 11, "Points to win", 1, 21, unit="points")]
@@ -135,7 +134,7 @@ class Pong(Title):
         ball = state["ball"]
         x0, y0, vx, vy = ball["x"], ball["y"], ball["vx"], ball["vy"]
         side = 0 if vx < 0 else 1
-        plane = _PLANES[side]
+        plane = PLANES[side]
         x1 = x0 + vx
         crossed = (x0 >= plane > x1) if side == 0 else (x0 <= plane < x1)
         if crossed:
@@ -172,7 +171,7 @@ class Pong(Title):
         y, flips = fold(yh + vy * rest)
         if flips % 2:
             vy = -vy
-        ball["x"] = _PLANES[side] + vx * rest
+        ball["x"] = PLANES[side] + vx * rest
         ball["y"] = y
         ball["vx"], ball["vy"], ball["speed"] = vx, vy, speed
         state["hits"][side] += 1
@@ -272,26 +271,7 @@ class Pong(Title):
     # -- bot
 
     def bot_input(self, state: dict, slot: int) -> dict | None:
-        if state["finished"] or slot in state["forfeited"]:
-            return None
-        paddle = state["paddles"][slot]
-        ball = state["ball"]
-        vx = ball["vx"]
-        coming = state["serve_in"] == 0 and (vx < 0 if slot == 0 else vx > 0)
-        if not coming:
-            target = H / 2
-        elif state["since_hit"] < BOT_REACT_TICKS:
-            return {"dir": paddle["dir"]}  # still reacting: keep doing what it did
-        else:
-            t = (_PLANES[slot] - ball["x"]) / vx
-            predicted, _ = fold(ball["y"] + ball["vy"] * t)
-            u = rng.hash_unit(state["bot_seed"], slot, state["flight"])
-            error = (2.0 * u - 1.0) * (BOT_ERR_BASE + BOT_ERR_PER_SPEED * ball["speed"])
-            target = predicted + error
-        diff = target - paddle["y"]
-        if abs(diff) <= PADDLE_SPEED / 2:
-            return {"dir": 0}
-        return {"dir": 1 if diff > 0 else -1}
+        return bot.decide(state, slot)
 
 
 TITLE = Pong()

@@ -1,6 +1,6 @@
 // Snake: the grid in cell units; bodies slide one cell per tick between two snapshots.
-import { FIELD, slotColor } from "../palette.js";
-import { lerp } from "../timeline.js";
+import { FIELD, slotColor } from "../../frontend/palette.js";
+import { lerp } from "../../frontend/timeline.js";
 
 export const world = (state) => ({ w: state.w, h: state.h });
 

@@ -1,8 +1,8 @@
 // Thrust Arena: the world of the snapshot's size (1000 × 1000 up to 8 players, larger with
 // more; the page scales it to the canvas), ships blended between two states, shots placed
 // back along their velocity to the instant drawn.
-import { FIELD, slotColor } from "../palette.js";
-import { lerp, lerpAngle } from "../timeline.js";
+import { FIELD, slotColor } from "../../frontend/palette.js";
+import { lerp, lerpAngle } from "../../frontend/timeline.js";
 
 export const world = (state) => ({ w: state.w, h: state.h });
 

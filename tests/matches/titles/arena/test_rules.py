@@ -12,7 +12,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from matches.titles import InputError, SettingsError
-from matches.titles import arena as A
+from matches.titles.arena import bot as B
+from matches.titles.arena import rules as A
 from tests.matches.titles.helpers import (
     PROPERTY,
     assert_plain_json,
@@ -523,62 +524,6 @@ class ArenaSnapshotTests(unittest.TestCase):
         self.assertEqual(snap["ticks_left"], state["end_tick"] - 1)
 
 
-class ArenaBotTests(unittest.TestCase):
-    def test_the_bot_leads_a_moving_target(self):
-        state = duel(distance=300.0)
-        state["ships"][1]["vy"] = 6.0  # crossing downwards
-        inp = T.bot_input(state, 0)
-        self.assertGreater(inp["aim"], 0.1)  # aims below the target's current position
-        self.assertLess(inp["aim"], 0.6)
-        # The lead is right: a shot along the aim meets the target.
-        t = 300.0 / (A.SHOT_SPEED * math.cos(inp["aim"]))
-        self.assertAlmostEqual(A.SHOT_SPEED * math.sin(inp["aim"]) * t, 6.0 * t, delta=20.0)
-
-    def test_the_bot_fires_when_aligned_and_in_range(self):
-        state = duel(distance=300.0)
-        inp = T.bot_input(state, 0)
-        self.assertTrue(inp["fire"])
-        self.assertFalse(T.bot_input(duel(distance=A.SHOT_SPEED * A.SHOT_LIFE + 50), 0)["fire"])
-
-    def test_the_bot_does_not_fire_at_a_protected_ship(self):
-        state = duel(distance=300.0)
-        state["ships"][1]["inv"] = 10
-        self.assertFalse(T.bot_input(state, 0)["fire"])
-
-    def test_the_bot_closes_in_on_a_far_target(self):
-        self.assertTrue(T.bot_input(duel(distance=480.0), 0)["thrust"])
-        self.assertFalse(T.bot_input(duel(distance=150.0), 0)["thrust"])
-
-    def test_the_bot_steers_away_from_a_wall_it_is_heading_for(self):
-        state = duel()
-        place(state, 0, 60.0, 500.0, a=math.pi, vx=-6.0)
-        inp = T.bot_input(state, 0)
-        self.assertAlmostEqual(inp["aim"], 0.0)
-        self.assertFalse(inp["fire"])
-
-    def test_the_bot_is_silent_when_destroyed_or_finished(self):
-        state = duel()
-        state["ships"][0]["alive"] = False
-        self.assertIsNone(T.bot_input(state, 0))
-        state = quiet()
-        state["end_tick"] = 1
-        T.step(state)
-        self.assertIsNone(T.bot_input(state, 1))
-
-    def test_a_bot_match_reaches_the_time_limit_with_kills(self):
-        for players, seed in ((2, 4), (6, 5)):
-            with self.subTest(players=players):
-                state, ticks = run_bots(
-                    T, players=players, seed=seed, settings={"time_limit_s": 30}
-                )
-                self.assertTrue(T.is_finished(state))
-                self.assertEqual(ticks, 900)
-                result = T.result(state)
-                self.assertGreater(sum(result["scores"]), players)
-                self.assertEqual(sorted(result["ranking"]), list(range(players)))
-                self.assertEqual(sum(s["deaths"] for s in state["ships"]), sum(result["scores"]))
-
-
 class ArenaWorldSizeTests(unittest.TestCase):
     def test_up_to_eight_players_the_world_is_the_classic_one(self):
         for players in range(2, 9):
@@ -708,7 +653,7 @@ def reference_target(ships, slot, x, y):
     """The bots' target written plainly: the nearest enemy, a protected one counting
     BOT_SHIELD_PENALTY farther; on equal distances the lowest slot."""
     enemies = [
-        (math.hypot(o["x"] - x, o["y"] - y) + (A.BOT_SHIELD_PENALTY if o["inv"] > 0 else 0), j)
+        (math.hypot(o["x"] - x, o["y"] - y) + (B.BOT_SHIELD_PENALTY if o["inv"] > 0 else 0), j)
         for j, o in enumerate(ships)
         if j != slot and o["alive"] and o["active"]
     ]
@@ -778,7 +723,7 @@ class ArenaSearchTests(unittest.TestCase):
     ):
         ships = crowd(players, seed, spread, 0)["ships"]
         for slot, me in enumerate(ships):
-            found = T._bot_target(ships, slot, me["x"], me["y"])
+            found = B.nearest_target(ships, slot, me["x"], me["y"])
             self.assertIs(found, reference_target(ships, slot, me["x"], me["y"]))
 
     def test_a_shot_hits_the_first_ship_on_its_path_and_the_lower_slot_on_a_tie(self):
@@ -858,10 +803,10 @@ class ArenaCrowdTests(unittest.TestCase):
         place(state, 40, cx + 300 * math.cos(1.0), cy + 300 * math.sin(1.0))
         place(state, 7, cx + 100 * math.cos(-2.0), cy + 100 * math.sin(-2.0), inv=20)
         inp = T.bot_input(state, 0)
-        self.assertAlmostEqual(inp["aim"], 1.0, delta=max(A.BOT_AIM_ERROR) + 1e-9)
+        self.assertAlmostEqual(inp["aim"], 1.0, delta=max(B.BOT_AIM_ERROR) + 1e-9)
         state["ships"][7]["inv"] = 0
         inp = T.bot_input(state, 0)
-        self.assertAlmostEqual(inp["aim"], -2.0, delta=max(A.BOT_AIM_ERROR) + 1e-9)
+        self.assertAlmostEqual(inp["aim"], -2.0, delta=max(B.BOT_AIM_ERROR) + 1e-9)
 
 
 controls = st.one_of(

@@ -10,12 +10,11 @@ Shots are stored as lists ``[x, y, vx, vy, owner, ticks_left]``.
 
 from __future__ import annotations
 
-import functools
 import math
 from typing import Any
 
-from . import rng
-from .base import (
+from .. import rng
+from ..base import (
     Field,
     InputError,
     Title,
@@ -26,6 +25,7 @@ from .base import (
     r1,
     ranked_winner,
 )
+from . import bot
 
 W = 1000.0  # world size up to BASE_PLAYERS players
 H = 1000.0
@@ -49,22 +49,13 @@ TAU = 2.0 * math.pi
 HIT_R = SHIP_R + SHOT_R
 _HIT_R2 = HIT_R * HIT_R
 _REACH = SHOT_SPEED + HIT_R
-_SHOT_V2 = SHOT_SPEED * SHOT_SPEED
+SHOT_V2 = SHOT_SPEED * SHOT_SPEED
 _NOSE = SHIP_R + SHOT_R
 # Hit-test grid: a shot only looks at ships within _REACH of where it gets to; the cells
 # looked at cover that box plus a 1-unit margin (against rounding), at most 2 x 2 cells.
 _LOOK = _REACH + 1.0
 _CELL = 2.0 * _LOOK
 _GRID_STRIDE = 1 << 12  # key = column * stride + row; rows of a world fit well within it
-
-# Bot tuning.
-BOT_WALL_LOOKAHEAD = 20.0  # ticks of current velocity
-BOT_WALL_MARGIN = 110.0
-BOT_AIM_ERROR = (0.02, 0.10)  # radians (per-bot range), changes every BOT_AIM_PERIOD ticks
-BOT_AIM_PERIOD = 8
-BOT_FIRE_CONE = 0.12  # radians: fire when facing this close to the aim
-BOT_CLOSE_IN = (220.0, 420.0)  # thrust toward the target when farther than this (per bot)
-BOT_SHIELD_PENALTY = 500.0  # prefer targets without spawn protection
 
 NO_CONTROLS = {"thrust": False, "turn": 0, "fire": False, "aim": None}
 
@@ -91,23 +82,6 @@ def world_of(state: dict) -> tuple[float, float]:
     return state.get("w", W), state.get("h", H)
 
 
-# The bots' seeded traits are pure functions of (seed, slot[, period]): memoized, since
-# hashing costs a few microseconds, and a 64-bot match asks for them 64 times a tick.
-@functools.lru_cache(maxsize=4096)
-def _bot_traits(seed: int, slot: int) -> tuple[float, float]:
-    """(aim error in radians, close-in distance) of the bot in ``slot``."""
-    lo, hi = BOT_AIM_ERROR
-    error = lo + (hi - lo) * rng.hash_unit(seed, slot, 1)
-    lo, hi = BOT_CLOSE_IN
-    return error, lo + (hi - lo) * rng.hash_unit(seed, slot, 2)
-
-
-@functools.lru_cache(maxsize=4096)
-def _bot_jitter(seed: int, slot: int, period: int) -> float:
-    """The bot's aim jitter in [0, 1) for the BOT_AIM_PERIOD-tick period ``period``."""
-    return rng.hash_unit(seed, slot, 3, period)
-
-
 def clamp_speed(vx: float, vy: float, limit: float = MAX_SPEED) -> tuple[float, float]:
     """Scale (vx, vy) down so that ``math.hypot(vx, vy) <= limit`` exactly."""
     speed = math.hypot(vx, vy)
@@ -131,6 +105,11 @@ class Arena(Title):
     max_players = 64
     default_max_players = 8
     pauses_on_disconnect = False
+    blurb = "Ships with inertia: aim with the mouse, right button or W to thrust, click to fire."
+    help = (
+        "Aim with the mouse, click (or Space) to fire, right button (or ↑ / W) to thrust;"
+        " ← → or A D turn."
+    )
 
     def extra_fields(self) -> list[Field]:
         return [
@@ -345,7 +324,7 @@ class Arena(Title):
                         continue
                     # Closest approach of the segment (x0, y0) -> (x1, y1) to the ship's centre.
                     fx, fy = x0 - cx, y0 - cy
-                    t = -(fx * vx + fy * vy) / _SHOT_V2
+                    t = -(fx * vx + fy * vy) / SHOT_V2
                     t = 0.0 if t < 0.0 else (1.0 if t > 1.0 else t)
                     dx, dy = fx + vx * t, fy + vy * t
                     if (
@@ -503,71 +482,7 @@ class Arena(Title):
     # -- bot
 
     def bot_input(self, state: dict, slot: int) -> dict | None:
-        if state["finished"]:
-            return None
-        me = state["ships"][slot]
-        if not me["active"] or not me["alive"]:
-            return None
-        x, y, vx, vy, a = me["x"], me["y"], me["vx"], me["vy"], me["a"]
-        w, h = world_of(state)
-        # 1. Heading for a wall: turn to the centre and thrust away from it.
-        px = x + vx * BOT_WALL_LOOKAHEAD
-        py = y + vy * BOT_WALL_LOOKAHEAD
-        m = BOT_WALL_MARGIN
-        if px < m or px > w - m or py < m or py > h - m:
-            aim = math.atan2(h / 2 - y, w / 2 - x)
-            return self._bot(abs(norm_angle(aim - a)) < 0.6, False, aim)
-        # 2. Nearest enemy, preferring ones without spawn protection.
-        target = self._bot_target(state["ships"], slot, x, y)
-        if target is None:
-            aim = math.atan2(h / 2 - y, w / 2 - x)
-            far = math.hypot(w / 2 - x, h / 2 - y) > 150.0
-            return self._bot(far and abs(norm_angle(aim - a)) < 0.6, False, aim)
-        # 3. Lead the shot: solve |D + V t| = SHOT_SPEED * t for the flight time t.
-        dx, dy = target["x"] - x, target["y"] - y
-        tvx, tvy = target["vx"], target["vy"]
-        qa = tvx * tvx + tvy * tvy - _SHOT_V2  # < 0: shots outrun ships
-        qb = 2.0 * (dx * tvx + dy * tvy)
-        qc = dx * dx + dy * dy
-        t = (-qb - math.sqrt(qb * qb - 4.0 * qa * qc)) / (2.0 * qa)
-        # Each bot has its own (seeded) accuracy and preferred distance.
-        seed = state["bot_seed"]
-        error, close_in = _bot_traits(seed, slot)
-        u = _bot_jitter(seed, slot, state["tick"] // BOT_AIM_PERIOD)
-        aim = math.atan2(dy + tvy * t, dx + tvx * t) + (2.0 * u - 1.0) * error
-        off = abs(norm_angle(aim - a))
-        fire = off < BOT_FIRE_CONE and t < SHOT_LIFE * 0.9 and target["inv"] == 0
-        thrust = math.sqrt(qc) > close_in and off < 0.5 and math.hypot(vx, vy) < 0.8 * MAX_SPEED
-        return self._bot(thrust, fire, aim)
-
-    @staticmethod
-    def _bot_target(ships: list, slot: int, x: float, y: float) -> dict | None:
-        """The ship (alive, active, not ``slot``) nearest to (x, y), counting a protected
-        one BOT_SHIELD_PENALTY farther; on equal distances the lowest slot.
-
-        A ship farther than the best so far along x or y is skipped before its distance is
-        computed (its distance is at least that, so it cannot win): the same target as
-        measuring every ship, at a fraction of the cost once a near one is found."""
-        target = None
-        best = math.inf
-        hypot = math.hypot
-        for j, o in enumerate(ships):
-            dx = o["x"] - x
-            if dx > best or -dx > best:
-                continue
-            dy = o["y"] - y
-            if dy > best or -dy > best or j == slot or not o["alive"] or not o["active"]:
-                continue
-            d = hypot(dx, dy)
-            if o["inv"] > 0:
-                d += BOT_SHIELD_PENALTY
-            if d < best:
-                best, target = d, o
-        return target
-
-    @staticmethod
-    def _bot(thrust: bool, fire: bool, aim: float) -> dict:
-        return {"thrust": bool(thrust), "turn": 0, "fire": bool(fire), "aim": norm_angle(aim)}
+        return bot.decide(state, slot)
 
 
 TITLE = Arena()

@@ -9,8 +9,9 @@ from __future__ import annotations
 from itertools import islice
 from typing import Any
 
-from . import rng
-from .base import Field, InputError, Title, check_object, ranked_winner
+from .. import rng
+from ..base import Field, InputError, Title, check_object, ranked_winner
+from . import bot
 
 DIRS = ("up", "down", "left", "right")
 DX = {"up": 0, "down": 0, "left": -1, "right": 1}
@@ -45,6 +46,8 @@ class Snake(Title):
     max_players = 8
     default_max_players = 4
     pauses_on_disconnect = False
+    blurb = "Eat, grow, be the last snake standing. Arrow keys or WASD, swipe on a phone."
+    help = "Turn with the arrow keys or WASD; swipe on a touch screen."
 
     def extra_fields(self) -> list[Field]:
         return [
@@ -298,98 +301,7 @@ class Snake(Title):
     # -- bot
 
     def bot_input(self, state: dict, slot: int) -> dict | None:
-        if state["finished"]:
-            return None
-        me = state["snakes"][slot]
-        if not me["alive"]:
-            return None
-        w, h = state["w"], state["h"]
-        blocked: set[int] = set()
-        danger: set[int] = set()
-        for i, s in enumerate(state["snakes"]):
-            if not s["alive"]:
-                continue
-            blocked.update(s["body"])
-            if i != slot:  # cells another head may enter next tick
-                head = s["body"][0]
-                hx, hy = head % w, head // w
-                for d in DIRS:
-                    x, y = hx + DX[d], hy + DY[d]
-                    if 0 <= x < w and 0 <= y < h:
-                        danger.add(y * w + x)
-        head = me["body"][0]
-        hx, hy = head % w, head // w
-        target = None
-        best = None
-        for c in state["food"]:
-            dist = abs(c % w - hx) + abs(c // w - hy)
-            if best is None or dist < best:
-                best, target = dist, c
-        options = []
-        for order, d in enumerate(DIRS):
-            if d == OPPOSITE[me["dir"]]:
-                continue
-            x, y = hx + DX[d], hy + DY[d]
-            if x < 0 or y < 0 or x >= w or y >= h:
-                continue
-            c = y * w + x
-            if c in blocked:
-                continue
-            dist = 0 if target is None else abs(target % w - x) + abs(target // w - y)
-            options.append((c in danger, dist, order, d, c))
-        if not options:
-            return {"turn": me["dir"]}  # trapped: nothing helps
-        options.sort()
-        need = 2 * len(me["body"]) + 4
-        choice, most = options[0][3], -1
-        for _, _, _, d, c in options:
-            area = _flood(c, blocked, w, h, need)
-            if area >= need:
-                return {"turn": d}
-            if area > most:
-                choice, most = d, area
-        return {"turn": choice}
-
-
-_NEIGHBOURS: dict[tuple[int, int], list[tuple[int, ...]]] = {}
-
-
-def _neighbours(w: int, h: int) -> list[tuple[int, ...]]:
-    """Per cell, the cells next to it (a pure cache keyed by the grid size)."""
-    table = _NEIGHBOURS.get((w, h))
-    if table is None:
-        table = []
-        for c in range(w * h):
-            x, y = c % w, c // w
-            near = []
-            if x > 0:
-                near.append(c - 1)
-            if x < w - 1:
-                near.append(c + 1)
-            if y > 0:
-                near.append(c - w)
-            if y < h - 1:
-                near.append(c + w)
-            table.append(tuple(near))
-        _NEIGHBOURS[(w, h)] = table
-    return table
-
-
-def _flood(start: int, blocked: set[int], w: int, h: int, cap: int) -> int:
-    """Free cells reachable from ``start`` (itself included), counting up to ``cap``."""
-    table = _neighbours(w, h)
-    seen = {start}
-    stack = [start]
-    count = 1
-    while stack:
-        for n in table[stack.pop()]:
-            if n not in seen and n not in blocked:
-                count += 1
-                if count >= cap:
-                    return cap
-                seen.add(n)
-                stack.append(n)
-    return count
+        return bot.decide(state, slot)
 
 
 TITLE = Snake()

@@ -1,0 +1,8 @@
+"""Pong: two paddles, one ball, first to ``score_to`` points wins.
+
+The rules are in rules.py, the bot in bot.py; README.md here describes them.
+"""
+
+from .rules import TITLE
+
+__all__ = ["TITLE"]
