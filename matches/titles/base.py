@@ -278,8 +278,19 @@ class Title:
     def snapshot(self, state: dict) -> dict:
         raise NotImplementedError
 
+    # The bot: ``decide(state, slot)``, a function of the title's ``bot.py`` that the package
+    # hands over (``TITLE = rules.Pong(bot=bot.decide)``), so that the rules never import it.
+    bot = None
+
+    def __init__(self, *, bot=None) -> None:
+        if bot is not None:
+            self.bot = bot
+
     def bot_input(self, state: dict, slot: int) -> dict | None:
-        raise NotImplementedError
+        """The bot's input for ``slot`` (already valid), or None to send nothing."""
+        if self.bot is None:
+            raise NotImplementedError(f"{self.name} has no bot")
+        return self.bot(state, slot)
 
     def forfeit(self, state: dict, slot: int) -> dict:
         raise NotImplementedError

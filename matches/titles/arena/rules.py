@@ -25,7 +25,6 @@ from ..base import (
     r1,
     ranked_winner,
 )
-from . import bot
 
 W = 1000.0  # world size up to BASE_PLAYERS players
 H = 1000.0
@@ -478,11 +477,3 @@ class Arena(Title):
             "winner": state["winner"],
             "events": list(state["events"]),
         }
-
-    # -- bot
-
-    def bot_input(self, state: dict, slot: int) -> dict | None:
-        return bot.decide(state, slot)
-
-
-TITLE = Arena()

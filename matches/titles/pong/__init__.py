@@ -3,6 +3,8 @@
 The rules are in rules.py, the bot in bot.py; README.md here describes them.
 """
 
-from .rules import TITLE
+from . import bot, rules
+
+TITLE = rules.Pong(bot=bot.decide)
 
 __all__ = ["TITLE"]

@@ -12,7 +12,6 @@ from typing import Any
 
 from .. import rng
 from ..base import Field, InputError, Title, check_int, check_object, r1
-from . import bot
 
 W = 800.0
 H = 500.0
@@ -267,11 +266,3 @@ class Pong(Title):
             "winner": state["winner"],
             "events": list(state["events"]),
         }
-
-    # -- bot
-
-    def bot_input(self, state: dict, slot: int) -> dict | None:
-        return bot.decide(state, slot)
-
-
-TITLE = Pong()

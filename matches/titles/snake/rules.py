@@ -11,7 +11,6 @@ from typing import Any
 
 from .. import rng
 from ..base import Field, InputError, Title, check_object, ranked_winner
-from . import bot
 
 DIRS = ("up", "down", "left", "right")
 DX = {"up": 0, "down": 0, "left": -1, "right": 1}
@@ -297,11 +296,3 @@ class Snake(Title):
             "winner": state["winner"],
             "events": list(state["events"]),
         }
-
-    # -- bot
-
-    def bot_input(self, state: dict, slot: int) -> dict | None:
-        return bot.decide(state, slot)
-
-
-TITLE = Snake()

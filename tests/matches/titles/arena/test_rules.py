@@ -12,6 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from matches.titles import InputError, SettingsError
+from matches.titles.arena import TITLE
 from matches.titles.arena import bot as B
 from matches.titles.arena import rules as A
 from tests.matches.titles.helpers import (
@@ -24,7 +25,7 @@ from tests.matches.titles.helpers import (
     seeds,
 )
 
-T = A.TITLE
+T = TITLE
 
 
 def new(players=2, seed=1, **settings):

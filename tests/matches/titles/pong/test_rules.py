@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from matches.titles import InputError, SettingsError
+from matches.titles.pong import TITLE
 from matches.titles.pong import rules as P
 from tests.matches.titles.helpers import (
     PROPERTY,
@@ -21,7 +22,7 @@ from tests.matches.titles.helpers import (
     seeds,
 )
 
-T = P.TITLE
+T = TITLE
 
 
 def new(seed=1, **settings):

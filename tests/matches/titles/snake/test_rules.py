@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from matches.titles import InputError, SettingsError
+from matches.titles.snake import TITLE
 from matches.titles.snake import rules as S
 from tests.matches.titles.helpers import (
     PROPERTY,
@@ -20,7 +21,7 @@ from tests.matches.titles.helpers import (
     seeds,
 )
 
-T = S.TITLE
+T = TITLE
 W = 16
 
 
