@@ -58,7 +58,6 @@ class Match(models.Model):
         ABORTED = "aborted", "Aborted"
 
     LIVE_STATUSES = (Status.COUNTDOWN, Status.RUNNING)
-    OPEN_STATUSES = (Status.WAITING, Status.COUNTDOWN)
     OVER_STATUSES = (Status.FINISHED, Status.ABORTED)
 
     public_id = models.CharField(max_length=16, unique=True, default=new_public_id, editable=False)
