@@ -16,12 +16,19 @@ from realtime.dev import devredis
 STOP_TIMEOUT_S = 15
 
 
+def daphne_options() -> list[str]:
+    """Daphne's options in every deployment: its websocket size cap near the application's
+    (docs/operations.md). docker-compose.yml adds ``--proxy-headers`` behind nginx."""
+    cap = str(settings.DAPHNE_MAX_MESSAGE_BYTES)
+    return ["--websocket-max-message-size", cap, "--websocket-max-frame-size", cap]
+
+
 def service_commands(*, host: str, port: int) -> dict[str, list[str]]:
     """The operator's commands, one per service (the same ones docker-compose.yml runs)."""
     celery = [sys.executable, "-m", "celery", "-A", "config"]
     return {
         "daphne": [sys.executable, "-m", "daphne", "-b", host, "-p", str(port),
-                   "config.asgi:application"],
+                   *daphne_options(), "config.asgi:application"],
         "tick-worker": [*celery, "worker", "-Q", "ticks", "-P", "gevent", "-c", "500",
                         "-n", "ticks-%h", "--prefetch-multiplier", "1", "-l", "INFO"],
         "default-worker": [*celery, "worker", "-Q", "default", "-c", "2", "-n", "default-%h",
