@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "channels",
+    "django_prometheus",
     "matches",
     "realtime.ops",
     "realtime.dev",
@@ -84,6 +85,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost: every request's count and latency, probes included (/metrics/process).
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     # First: probes answer before the host check and the HTTPS redirect (config/health.py).
     "realtime.ops.health.ProbeMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -94,6 +97,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Innermost: requests by view, method and status.
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
