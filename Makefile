@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format deps clean bench chaos browser
+.PHONY: run test lint format deps clean bench chaos browser prometheus
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Python 3.11 is required")'
@@ -35,7 +35,14 @@ browser:
 	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
 	  $$SUDO apt-get update && $$SUDO apt-get install -y chromium; }
 
-test: lint browser
+# Debian's Prometheus (and promtool) for tests/deploy/test_prometheus.py, which runs it against
+# the live stack; the test starts its own server on a free port.
+prometheus:
+	@command -v prometheus >/dev/null || { \
+	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$SUDO apt-get update && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y prometheus; }
+
+test: lint browser prometheus
 	$(BIN)/python manage.py test --noinput $(TESTS)
 
 # Fault injection on the real stack; every scenario writes what it measured to

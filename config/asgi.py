@@ -2,6 +2,7 @@
 
 import gc
 import os
+import socket
 
 from django.core.asgi import get_asgi_application
 
@@ -13,10 +14,13 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+from realtime import figures  # noqa: E402
 from realtime.gateway import daphne  # noqa: E402
 from realtime.gateway.routing import websocket_urlpatterns  # noqa: E402
 
 daphne.install()  # eager socket writes, when the versions are the known ones
+# The `process` label of this server's figures in /metrics (realtime/gateway/stats.py).
+figures.name_process(f"daphne@{socket.gethostname()}:{os.getpid()}")
 
 application = ProtocolTypeRouter(
     {

@@ -1,6 +1,7 @@
 """The Celery app: two queues and the beat schedule, defined here and nowhere else."""
 
 import gc
+import logging
 import os
 
 from celery import Celery
@@ -34,6 +35,22 @@ def _beat_schedule() -> dict:
 
 
 app.conf.beat_schedule = _beat_schedule()
+
+
+class SupervisorAtDebug(logging.Filter):
+    """Celery's INFO lines about the supervisor's task (beat sends it, the worker receives it,
+    it succeeded: three a second, forever; an expired one discarded) become DEBUG: shown only
+    at ``-l DEBUG``."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno != logging.INFO or dispatch.SUPERVISE not in record.getMessage():
+            return True
+        record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+        return logging.getLogger(record.name).isEnabledFor(logging.DEBUG)
+
+
+for _name in ("celery.beat", "celery.worker.strategy", "celery.worker.request", "celery.app.trace"):
+    logging.getLogger(_name).addFilter(SupervisorAtDebug())
 app.autodiscover_tasks(["realtime.engine"])
 
 

@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "channels",
+    "django_prometheus",
     "matches",
     "realtime.ops",
     "realtime.dev",
@@ -84,6 +85,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost: every request's count and latency, probes included (/metrics/process).
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     # First: probes answer before the host check and the HTTPS redirect (config/health.py).
     "realtime.ops.health.ProbeMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -94,6 +97,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Innermost: requests by view, method and status.
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -118,11 +123,13 @@ TEMPLATES = [
 # --- Database --------------------------------------------------------------------------------
 # SQLite under var/ unless DATABASE_URL says otherwise (postgres://... in production and CI).
 DATABASE_URL = os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'db.sqlite3'}"
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+# No persistent connections: under ASGI each request's sync code may run on another thread, and
+# a connection kept per thread outlives its request (Django's docs; docs/benchmarks.md has the
+# figures: CONN_MAX_AGE=60 took 78-99 connections where 0 took 31).
+DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The tick worker, Daphne and the test runner share the file: WAL lets readers run during
     # a write, IMMEDIATE takes the write lock up front so transactions never deadlock on upgrade.
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["OPTIONS"] = {
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         "transaction_mode": "IMMEDIATE",
@@ -189,8 +196,11 @@ QUICKPLAY_BOT_AFTER_S = _env_float("QUICKPLAY_BOT_AFTER_S", 3.0)
 # Per-connection token bucket: sustained messages per second and burst; past it, close 4429.
 GATEWAY_RATE_PER_S = _env_float("GATEWAY_RATE_PER_S", 60.0)
 GATEWAY_RATE_BURST = _env_float("GATEWAY_RATE_BURST", 120.0)
-# Nakama's figure: a game message has no business being bigger (Daphne's own cap is 1 MiB).
+# Nakama's figure: a game message has no business being bigger. Daphne's own cap is set to
+# twice this (DAPHNE_MAX_MESSAGE_BYTES): up to it the client is told why, past it autobahn
+# drops the connection (1009) before a byte reaches the application.
 GATEWAY_MAX_MESSAGE_BYTES = int(_env_float("GATEWAY_MAX_MESSAGE_BYTES", 4096))
+DAPHNE_MAX_MESSAGE_BYTES = 2 * GATEWAY_MAX_MESSAGE_BYTES
 # The server pings each client this often; a ping unanswered for GATEWAY_SLOW_CLIENT_S means
 # the client is not reading (its backlog sits in Daphne's buffers): close 4408.
 GATEWAY_PING_INTERVAL_S = _env_float("GATEWAY_PING_INTERVAL_S", 2.0)

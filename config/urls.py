@@ -25,5 +25,6 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("metrics", health.metrics_view, name="metrics"),
+    path("metrics/process", health.process_metrics_view, name="metrics-process"),
     path("admin/", admin.site.urls),
 ]

@@ -18,8 +18,10 @@ hash tag ``{m:<id>}`` (one slot on a Redis Cluster).
     m:{id}:sockets   hash   slot -> channel name of the one socket playing that slot (gateway)
     m:{id}:rtt       hash   slot (or "spectator:<channel>") -> last round-trip time, ms (gateway)
     matches:finished zset   match id -> time its final state was written (for retention)
-    metrics:counters hash   ticks, ticks_skipped, tick_overruns, broadcasts:<kind>,
-                            inputs_refused:<reason>; every process adds with HINCRBY
+    metrics:p:<process> hash  one process's figures for /metrics: counters, histogram
+                            buckets and gauges (fields in realtime.figures), added about once
+                            a second; expires an hour after the process's last flush
+    metrics:processes zset  process name -> time of its last flush (what /metrics scans)
     workers:ticks    zset   tick worker hostname -> time of its last heartbeat
     workers:ticks:<host> string {"pid", "at"} with a TTL (for operators reading Redis)
     mm:<title>:queue zset   quick play: player id -> last ask (ms), the live waiting players
@@ -49,7 +51,8 @@ DISPATCH_MARK_MS = 3000
 MATCH_KEY_PARTS = ("meta", "state", "lease", "epoch", "inputs", "stats", "control",
                    "dispatched", "log", "sockets", "rtt")  # fmt: skip
 
-COUNTERS = "metrics:counters"
+PROCESSES = "metrics:processes"
+PROCESS_TTL_S = 3600
 REFUSED = "inputs_refused:"  # + reason
 BROADCASTS = "broadcasts:"  # + kind
 
@@ -58,6 +61,10 @@ TICK_WORKERS = "workers:ticks"
 
 def key(match_id: int, part: str) -> str:
     return f"m:{{{match_id}}}:{part}"
+
+
+def process_key(name: str) -> str:
+    return f"metrics:p:{name}"
 
 
 def tick_worker_key(hostname: str) -> str:
@@ -128,14 +135,35 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) 
 return 0
 """
 
-# A runner's stats flush (once a second per match): its histograms and the shared counters,
-# as one script call that rides the tick batches instead of a round trip of its own.
+# A runner's stats flush (once a second per match): its histograms, and its increments to its
+# process's figures (KEYS[2]), as one script call that rides the tick batches.
 FLUSH_STATS = """
 redis.call('HSET', KEYS[1], 'json', ARGV[1], 'updated', ARGV[2])
 if ARGV[3] ~= '' then redis.call('HSET', KEYS[1], 'rate', ARGV[3]) end
 for i = 4, #ARGV, 2 do redis.call('HINCRBY', KEYS[2], ARGV[i], ARGV[i + 1]) end
 return 1
 """
+
+
+# A process's own flush (about once a second): its increments, its gauges, its place in the
+# index. KEYS: its hash, the index. ARGV: now, TTL s, its name, number of increment pairs,
+# the increments, then the gauges (field, value pairs).
+FLUSH_PROCESS = """
+local n = tonumber(ARGV[4])
+for i = 5, 4 + 2 * n, 2 do redis.call('HINCRBY', KEYS[1], ARGV[i], ARGV[i + 1]) end
+for i = 5 + 2 * n, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+redis.call('HSET', KEYS[1], 'at', ARGV[1])
+redis.call('EXPIRE', KEYS[1], ARGV[2])
+redis.call('ZADD', KEYS[2], ARGV[1], ARGV[3])
+redis.call('ZREMRANGEBYSCORE', KEYS[2], 0, tonumber(ARGV[1]) - tonumber(ARGV[2]))
+return 1
+"""
+
+
+def flush_process_args(name: str, increments: list, gauges: list, now: float) -> tuple:
+    """KEYS and ARGV of FLUSH_PROCESS for one process."""
+    keys = [process_key(name), PROCESSES]
+    return keys, [now, PROCESS_TTL_S, name, len(increments) // 2, *increments, *gauges]
 
 
 # --- scripts of the gateway (run through redis.asyncio or its input pipe) --------------------
@@ -226,6 +254,7 @@ class Scripts:
         self.acquire = r.register_script(ACQUIRE)
         self.commit = r.register_script(COMMIT)
         self.release = r.register_script(RELEASE)
+        self.flush_process = r.register_script(FLUSH_PROCESS)
 
 
 @cache

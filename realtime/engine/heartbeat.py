@@ -19,7 +19,7 @@ import time
 
 from celery.signals import worker_ready, worker_shutting_down
 
-from realtime import store
+from realtime import figures, store
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +85,7 @@ def _on_worker_ready(sender=None, **kwargs) -> None:
     if QUEUE not in _consumed_queues(sender):
         return  # the default worker runs no matches: its beat would make /readyz lie
     hostname = sender.hostname
+    figures.name_process(hostname)  # the `process` label of its figures in /metrics
     threading.Thread(target=_loop, args=(hostname,), name="tick-heartbeat", daemon=True).start()
     log.info("heartbeat of %s started (%s every %.0f s)", hostname, key(hostname), INTERVAL_S)
 

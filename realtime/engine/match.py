@@ -17,9 +17,9 @@ from django.conf import settings
 
 from matches import tick
 from matches.titles import GameError, get_title
-from realtime import groups, protocol, store
+from realtime import figures, groups, protocol, store
 from realtime.engine.pipeline import Call, Command, call_now
-from realtime.engine.stats import TickStats
+from realtime.engine.stats import BUCKET_MS, TickStats
 
 log = logging.getLogger(__name__)
 
@@ -43,9 +43,15 @@ _dumps = protocol.dumps
 
 
 def _increments(counts: dict[str, int]) -> list:
-    """``counts`` as the flat ``name, n, ...`` pairs FLUSH_STATS adds to the shared counters;
-    zeros are skipped."""
-    return [x for name, n in counts.items() if n for x in (name, n)]
+    """``counts`` as the flat ``field, n, ...`` pairs FLUSH_STATS adds to the process's
+    counters (realtime.figures); zeros are skipped."""
+    return [x for name, n in counts.items() if n for x in (f"c:{name}", n)]
+
+
+def _histograms(stats: TickStats) -> tuple:
+    """What the exported histograms hold of ``stats``: coarse buckets and sums (ms)."""
+    return (figures.coarse(stats.jitter_hist, BUCKET_MS), stats.jitter_sum_ms,
+            figures.coarse(stats.duration_hist, BUCKET_MS), stats.duration_sum_ms)  # fmt: skip
 
 
 class MatchRunner:
@@ -60,9 +66,10 @@ class MatchRunner:
         self.state: dict = {}
         self.absent: dict[int, float] = {}
         self.stats = TickStats()
-        # Totals at the last stats flush: the next flush adds the difference to the shared
-        # counters (store.COUNTERS) and derives the achieved tick rate from it.
+        # Totals at the last stats flush: the next flush adds the difference to the process's
+        # figures (realtime.figures) and derives the achieved tick rate from it.
         self._flushed = (0, 0, 0, time.monotonic())
+        self._flushed_hists = _histograms(self.stats)
         self._refused: dict[str, int] = {}
         self._finished = False
         self.lease_ms = int(settings.MATCH_LEASE_TTL_S * 1000)
@@ -98,6 +105,7 @@ class MatchRunner:
         self.grace_s = settings.RECONNECT_GRACE_S
         self.stats = TickStats.from_json(self.redis.hget(self._keys["stats"], "json"))
         self._flushed = (self.stats.ticks, self.stats.skipped, self.stats.overruns, self.clock())
+        self._flushed_hists = _histograms(self.stats)
         self._channel = groups.channel(groups.group_name(self.meta.public_id))
         log.info("match %s: runner %s took epoch %s at tick %s",
                  self.match_id, self.token, self.epoch, self.state.get("tick"))  # fmt: skip
@@ -220,8 +228,16 @@ class MatchRunner:
             **{store.REFUSED + reason: n for reason, n in self._refused.items()},
         }  # fmt: skip
         self._refused = {}
+        hists, (jitter, jitter_ms, duration, duration_ms) = [], self._flushed_hists
+        self._flushed_hists = now_hists = _histograms(stats)
+        for name, before, after, sum_ms in (
+            ("tick_jitter", jitter, now_hists[0], now_hists[1] - jitter_ms),
+            ("tick_duration", duration, now_hists[2], now_hists[3] - duration_ms),
+        ):
+            diff = [b - a for a, b in zip(before, after, strict=True)]
+            hists += figures.histogram_fields(name, diff, sum_ms)
         return Call(
             self.scripts.flush_stats,
-            [self._keys["stats"], store.COUNTERS],
-            [stats.to_json(), time.time(), rate, *_increments(counts)],
+            [self._keys["stats"], store.process_key(figures.process_name())],
+            [stats.to_json(), time.time(), rate, *_increments(counts), *hists],
         )  # fmt: skip

@@ -27,14 +27,15 @@ from functools import cache
 
 from django.conf import settings
 
-from realtime import store
+from realtime import figures, store
 from realtime.engine.match import MatchRunner, Outcome
-from realtime.engine.pipeline import ScriptPipeline
+from realtime.engine.pipeline import Call, ScriptPipeline
 
 log = logging.getLogger(__name__)
 
 # Ticks run back to back to catch up after a stall; beyond that, ticks are skipped.
 MAX_CATCHUP = 3
+FLUSH_EVERY_S = 1.0  # the process's figures (realtime.figures), riding a commit pipeline
 
 
 class _Entry:
@@ -76,6 +77,8 @@ class Scheduler:
         self._running = False
         self._pid = 0
         self.batches = 0  # ticks of several matches run together (tests, benchmarks)
+        self.figures = figures.Figures()
+        self._flush_at = 0.0
 
     def run(self, runner: MatchRunner, stop: threading.Event | None = None) -> Outcome:
         """Tick an acquired runner until the match ends or must stop; its outcome."""
@@ -148,6 +151,7 @@ class Scheduler:
         self.batches += 1
         try:
             inputs = self.pipe.run([entry.runner.inputs_call() for entry in ready])
+            stepped = self.clock()
         except Exception as exc:  # Redis is gone: every match of the batch stops with it
             for entry in ready:
                 self._finish(entry, error=exc)
@@ -163,6 +167,9 @@ class Scheduler:
                 continue
             spans.append((entry, len(calls), len(calls) + len(tick_calls)))
             calls.extend(tick_calls)
+        committing = self.clock()
+        if committing >= self._flush_at:
+            calls.append(self._flush_call(committing))
         try:
             replies = self.pipe.run(calls)
         except Exception as exc:
@@ -170,6 +177,8 @@ class Scheduler:
                 self._finish(entry, error=exc)
             return
         done = self.clock()
+        self.figures.observe("redis_batch", (stepped - now + done - committing) * 1000)
+        self.figures.observe("tick_batch", (done - now) * 1000)
         for entry, start, end in spans:
             failed = next((r for r in replies[start:end] if isinstance(r, Exception)), None)
             if failed is not None:
@@ -187,6 +196,14 @@ class Scheduler:
             entry.k += 1
             entry.deadline = entry.t0 + entry.k * entry.period
             self._push(entry)
+
+    def _flush_call(self, now: float) -> Call:
+        """The process's figures since the last flush: batch timings, matches held."""
+        self._flush_at = now + FLUSH_EVERY_S
+        self.figures.gauges["matches_held"] = sum(self._used.values())
+        keys, args = store.flush_process_args(figures.process_name(), *self.figures.take(),
+                                              now=time.time())  # fmt: skip
+        return Call(store.scripts().flush_process, keys, args)
 
     def _finish(self, entry: _Entry, outcome: Outcome | None = None, *, error=None) -> None:
         with self._lock:

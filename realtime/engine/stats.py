@@ -35,6 +35,7 @@ class TickStats:
     skipped: int = 0
     overruns: int = 0
     duration_sum_ms: float = 0.0
+    jitter_sum_ms: float = 0.0
     duration_max_ms: float = 0.0
     jitter_hist: list[int] = field(default_factory=lambda: [0] * BUCKETS)
     duration_hist: list[int] = field(default_factory=lambda: [0] * BUCKETS)
@@ -44,6 +45,7 @@ class TickStats:
         self.jitter_hist[_bucket(jitter_ms)] += 1
         self.duration_hist[_bucket(duration_ms)] += 1
         self.duration_sum_ms += duration_ms
+        self.jitter_sum_ms += jitter_ms
         self.duration_max_ms = max(self.duration_max_ms, duration_ms)
         # Overrun: the tick was not done by the time the next one was due.
         if jitter_ms + duration_ms > period_ms:
@@ -56,6 +58,7 @@ class TickStats:
             "overruns": self.overruns,
             "jitter_p50_ms": percentile(self.jitter_hist, 0.5),
             "jitter_p99_ms": percentile(self.jitter_hist, 0.99),
+            "jitter_mean_ms": round(self.jitter_sum_ms / self.ticks, 4) if self.ticks else 0,
             "duration_mean_ms": round(self.duration_sum_ms / self.ticks, 4) if self.ticks else 0,
             "duration_p99_ms": percentile(self.duration_hist, 0.99),
             "duration_max_ms": round(self.duration_max_ms, 3),
@@ -75,6 +78,7 @@ class TickStats:
         stats.skipped = data.get("skipped", 0)
         stats.overruns = data.get("overruns", 0)
         stats.duration_sum_ms = data.get("duration_mean_ms", 0) * stats.ticks
+        stats.jitter_sum_ms = data.get("jitter_mean_ms", 0) * stats.ticks
         stats.duration_max_ms = data.get("duration_max_ms", 0)
         for index, count in data.get("jitter_hist", {}).items():
             stats.jitter_hist[int(index)] = count
@@ -100,6 +104,7 @@ class TickStats:
         self.skipped += other.skipped
         self.overruns += other.overruns
         self.duration_sum_ms += other.duration_sum_ms
+        self.jitter_sum_ms += other.jitter_sum_ms
         self.duration_max_ms = max(self.duration_max_ms, other.duration_max_ms)
         for index in range(BUCKETS):
             self.jitter_hist[index] += other.jitter_hist[index]

@@ -17,8 +17,8 @@ from django.conf import settings
 
 from matches.errors import MatchError, MatchNotFound
 from matches.titles import GameError, get_title
-from realtime import protocol
-from realtime.gateway import daphne, relay, seats
+from realtime import protocol, store
+from realtime.gateway import daphne, relay, seats, stats
 from realtime.gateway.hub import hub
 from realtime.gateway.ratelimit import TokenBucket
 from realtime.protocol import (
@@ -111,6 +111,7 @@ class MatchConsumer(AsyncWebsocketConsumer):
                 await self._finish(over)
 
     async def disconnect(self, code: int) -> None:
+        stats.FIGURES.count(f"ws_closed:{code}")
         seat = self.seat
         if seat is None or not self.joined:
             return
@@ -142,11 +143,11 @@ class MatchConsumer(AsyncWebsocketConsumer):
             await self._input(message)
         except ProtocolError as exc:
             # Refusals before the runner show in /metrics next to the runner's own.
-            await relay.count_refused(exc.code)
+            stats.FIGURES.count(store.REFUSED + exc.code)
             raise
 
     async def _input(self, message: dict) -> None:
-        seat, seq = self.seat, message["seq"]
+        seat, seq, arrived = self.seat, message["seq"], time.monotonic()
         if seat.role != seats.PLAYER:
             raise ProtocolError("not_a_player", "spectators cannot send inputs", ref=seq)
         try:
@@ -157,6 +158,7 @@ class MatchConsumer(AsyncWebsocketConsumer):
         if tick < 0:
             code, reason = protocol.INPUT_REFUSED[tick]
             raise ProtocolError(code, reason, ref=seq)
+        hub().input_queued(seat.group, tick, arrived)
         if message.get("ack"):
             await self.send(protocol.encode("ack", seq=seq, tick=tick))
 
@@ -212,6 +214,10 @@ class MatchConsumer(AsyncWebsocketConsumer):
             await self._release_due(now)
         elif frame is None or self.socket is None or not daphne.write(self.socket, frame):
             await self.send(text)
+        else:
+            sent = stats.SENT
+            sent.frames += 1
+            sent.bytes += len(frame)
 
     async def _release_due(self, now: float) -> None:
         delayed = self.delayed
@@ -247,6 +253,9 @@ class MatchConsumer(AsyncWebsocketConsumer):
         # not yet torn down): Daphne raises instead of dropping the message. Uncaught, that
         # ended the consumer before its disconnect(): no presence off for a player, a dead
         # member left in the hub.
+        sent = stats.SENT
+        sent.frames += 1
+        sent.bytes += len(text_data or bytes_data or b"")
         try:
             await super().send(text_data, bytes_data, close)
         except (OSError, SocketGone):

@@ -124,6 +124,15 @@ def write(protocol, frame: bytes) -> bool:
     return True
 
 
+def backlog(protocol) -> int:
+    """Bytes written to a socket's transport and not yet sent (Twisted's write buffer); 0 when
+    the shortcuts are off (the attributes are Twisted's ``FileDescriptor``'s)."""
+    transport = protocol.transport
+    if transport is None or not enabled():
+        return 0
+    return len(transport.dataBuffer) - transport.offset + transport._tempDataLen
+
+
 # --- eager socket writes -----------------------------------------------------------------
 
 

@@ -15,14 +15,16 @@ the next tick.
 import asyncio
 import contextlib
 import logging
+import time
 from typing import Protocol
 
 import hiredis
+import orjson
 from django.conf import settings
 from redis.connection import parse_url
 
 from realtime import groups
-from realtime.gateway import daphne
+from realtime.gateway import daphne, stats
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +49,9 @@ class Hub:
         self._writer: asyncio.StreamWriter | None = None
         self._connected = asyncio.Event()
         self._task: asyncio.Task | None = None
+        # channel -> (tick, time) of the first input queued since its match's last state here:
+        # one input -> state latency sample per match and tick at most.
+        self.awaiting: dict[bytes, tuple[int, float]] = {}
 
     async def join(self, group: str, member: Member) -> None:
         """Add a socket to a group; returns once Redis confirmed the subscription, so that a
@@ -73,10 +78,22 @@ class Hub:
             if self._writer is not None and self._connected.is_set():
                 self._command(b"UNSUBSCRIBE", channel)
 
+    def input_queued(self, group: str, tick: int, at: float) -> None:
+        """An input of this group's match was queued at server tick ``tick`` (arrived ``at``)."""
+        self.awaiting.setdefault(channel_of(group), (tick, at))
+
+    def _input_latency(self, channel: bytes, text: str) -> None:
+        queued = self.awaiting.get(channel)
+        # The first state past the tick an input arrived at is the one that applied it.
+        if queued is not None and orjson.loads(text)["tick"] > queued[0]:
+            del self.awaiting[channel]
+            stats.FIGURES.observe("input_latency", (time.monotonic() - queued[1]) * 1000)
+
     # --- the connection ----------------------------------------------------------------------
     def _ensure_running(self) -> None:
         if self._task is None or self._task.done():
             self._task = asyncio.get_running_loop().create_task(self._run())
+            stats.start(self)
 
     def _command(self, *parts: bytes) -> None:
         self._writer.write(hiredis.pack_command(parts))
@@ -143,6 +160,8 @@ class Hub:
             message = groups.deserialize(reply[2])
             if message.get("type") == groups.STATE:
                 text = message["text"]
+                if self.awaiting:
+                    self._input_latency(reply[1], text)
                 frame = daphne.text_frame(text.encode())  # once for every local socket
                 # Daphne's send runs to completion without suspending: no task per socket.
                 for member in list(members):

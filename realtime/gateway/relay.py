@@ -7,13 +7,11 @@ blocks the loop or hops to a thread; inputs go over the loop's input pipe
 """
 
 import asyncio
-import contextlib
 import time
 import weakref
 
 import redis.asyncio as aioredis
 from django.conf import settings
-from redis.exceptions import RedisError
 
 from realtime import store
 from realtime.gateway.inputpipe import Pipe
@@ -29,6 +27,7 @@ class _Redis:
         self.pipe = Pipe(settings.REDIS_URL)
         self.claim = self.client.register_script(store.CLAIM_SLOT)
         self.release = self.client.register_script(store.RELEASE_SLOT)
+        self.flush_process = self.client.register_script(store.FLUSH_PROCESS)
 
 
 _per_loop: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Redis]" = (
@@ -45,10 +44,9 @@ def _redis() -> _Redis:
     return r
 
 
-async def count_refused(reason: str) -> None:
-    """An input refused here, counted with the runner's refusals (store.COUNTERS)."""
-    with contextlib.suppress(RedisError):  # a counter must never fail the socket
-        await _redis().client.hincrby(store.COUNTERS, store.REFUSED + reason, 1)
+async def flush_process(*, keys: list, args: list) -> None:
+    """This process's figures (realtime.gateway.stats) into its hash."""
+    await _redis().flush_process(keys=keys, args=args)
 
 
 async def push_input(*, seat: Seat, payload_json: str) -> int:

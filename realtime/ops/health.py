@@ -1,4 +1,5 @@
-"""Probes for load balancers, orchestrators and Prometheus: /healthz, /readyz, /metrics.
+"""Probes for load balancers, orchestrators and Prometheus: /healthz, /readyz, /metrics,
+/metrics/process.
 
 ``ProbeMiddleware`` (first in MIDDLEWARE) answers them before the host check and the HTTPS
 redirect: a probe comes by IP over plain HTTP (Docker, a load balancer), and would get a 400
@@ -66,12 +67,20 @@ def readyz(request) -> JsonResponse:
 
 
 def metrics_view(request) -> HttpResponse:
-    """Prometheus text format 0.0.4 (what every Prometheus reads); every figure is read from
-    the database and Redis now."""
-    return HttpResponse(generate_latest(metrics.registry()), content_type=CONTENT_TYPE_PLAIN_0_0_4)
+    """Prometheus text format 0.0.4 (what every Prometheus reads); every figure of every process
+    is read from the database and Redis now."""
+    body = generate_latest(metrics.registry(readiness))
+    return HttpResponse(body, content_type=CONTENT_TYPE_PLAIN_0_0_4)
 
 
-PROBES = {"/healthz": healthz, "/readyz": readyz, "/metrics": metrics_view}
+def process_metrics_view(request) -> HttpResponse:
+    """This Daphne's own figures: its HTTP requests and its Python process."""
+    body = generate_latest(metrics.process_registry())
+    return HttpResponse(body, content_type=CONTENT_TYPE_PLAIN_0_0_4)
+
+
+PROBES = {"/healthz": healthz, "/readyz": readyz, "/metrics": metrics_view,
+          "/metrics/process": process_metrics_view}  # fmt: skip
 
 
 class ProbeMiddleware:

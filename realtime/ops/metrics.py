@@ -1,53 +1,94 @@
-"""Prometheus metrics, computed at scrape time from the database and Redis.
+"""Prometheus metrics of the whole system, read at scrape time from the database and Redis.
 
-Several processes produce the numbers (Daphne instances, tick workers), so none of them keeps
-metrics in its own memory: counters live in one Redis hash that every process increments,
-and the collector reads that hash, the running matches' stats and the database when scraped.
-Any Daphne instance serves the same, complete figures.
+Several processes produce the numbers (Daphnes, tick workers), so each keeps its own in
+memory and adds them about once a second to its hash in Redis (``realtime.figures``); any
+Daphne serves every process's figures, each series labelled with the ``process`` it came
+from. Scrape one Daphne for these (``/metrics``); each Daphne's own HTTP request metrics and
+Python process figures are at ``/metrics/process`` (``process_registry``), scraped per replica.
 
-Producers (``store.COUNTERS``): the tick runner adds its ticks, skips, overruns, state
-broadcasts and the inputs it dropped at each stats flush (about once a second per match, in
-one pipeline); the gateway counts the inputs it refuses with ``gateway.relay.count_refused``.
+Counters and histograms are cumulative per process (they start again from zero only when
+Redis loses its data, which Prometheus reads as a counter reset); gauges are exported for
+processes that flushed within ``figures.STALE_S``.
 """
 
+import contextlib
+import time
+
+import redis
 from django.db.models import Count
+from prometheus_client import REGISTRY
 from prometheus_client.core import (
     CounterMetricFamily,
-    GaugeHistogramMetricFamily,
     GaugeMetricFamily,
+    HistogramMetricFamily,
 )
 from prometheus_client.registry import CollectorRegistry
 
 from matches.models import Match
-from realtime import store
+from realtime import figures, protocol, store
 from realtime.engine import heartbeat
-from realtime.engine.stats import BUCKET_MS, TickStats
 
-# Bucket upper bounds (ms) of the exported histograms; a 30 Hz tick lasts 33 ms.
-BOUNDS_MS = (0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50)  # multiples of the 0.1 ms buckets
+COUNTERS = {  # field -> (series, help)
+    "ticks": ("arcade_ticks", "Ticks run."),
+    "ticks_skipped": ("arcade_ticks_skipped", "Ticks skipped after a stall."),
+    "tick_overruns": ("arcade_tick_overruns", "Ticks not done by the next deadline."),
+    "ws_frames_sent": ("arcade_ws_frames_sent", "Websocket messages sent by this Daphne."),
+    "ws_bytes_sent": ("arcade_ws_bytes_sent", "Bytes of the websocket messages sent."),
+}
+LABELLED = {  # field prefix -> (series, label, values always exported, help)
+    "broadcasts": ("arcade_broadcasts", "kind", ("state",), "Messages published to match "
+                   "groups, by kind (one PUBLISH per tick, whatever the sockets)."),
+    "inputs_refused": ("arcade_inputs_refused", "reason",
+                       tuple(code for code, _ in protocol.INPUT_REFUSED.values()),
+                       "Inputs refused, by reason (the gateway's and the runner's)."),
+    "ws_closed": ("arcade_ws_closed", "code",
+                  tuple(str(c) for c in (protocol.CLOSE_TOO_SLOW, protocol.CLOSE_RATE_LIMITED)),
+                  "Websockets closed, by close code (4408 too_slow, 4429 rate_limited, "
+                  "1006 dropped; docs/protocol.md)."),
+}  # fmt: skip
+HISTOGRAMS = {
+    "tick_duration": ("arcade_tick_duration_seconds", "Time from a tick's start to its commit."),
+    "tick_jitter": ("arcade_tick_jitter_seconds", "Lateness of a tick's start."),
+    "tick_batch": ("arcade_tick_batch_seconds", "One batch of the scheduler (the ticks of "
+                   "every match due at once)."),
+    "redis_batch": ("arcade_redis_batch_seconds", "The Redis pipelines of one batch."),
+    "input_latency": ("arcade_input_latency_seconds", "Input arriving at Daphne to the state "
+                      "that applied it arriving there (one sample per match and tick)."),
+}  # fmt: skip
+GAUGES = {
+    "matches_held": ("arcade_tick_matches_held", "Matches this tick worker runs."),
+    "ws_sockets": ("arcade_ws_sockets", "Websockets open on this Daphne."),
+    "ws_write_backlog_bytes": ("arcade_ws_write_backlog_bytes", "Bytes written to this "
+                               "Daphne's sockets and not yet sent."),
+}  # fmt: skip
+# Counters each kind of process produces: exported at zero (labelled ones with their known
+# values) until they count something, so that a rate over them is 0 rather than nothing.
+PRODUCED_BY = {
+    "ticks": ("ticks", "ticks_skipped", "tick_overruns", "broadcasts", "inputs_refused"),
+    "ws": ("ws_frames_sent", "ws_bytes_sent", "ws_closed", "inputs_refused"),
+}
 
 
-def _histogram(hist: list[int], total_ms: float | None) -> tuple[list[tuple[str, float]], float]:
-    """Cumulative buckets in seconds from 0.1 ms buckets; the sum is estimated from bucket
-    midpoints when the exact one is not kept (jitter)."""
-    buckets, seen, index = [], 0, 0
-    for bound in BOUNDS_MS:
-        # Bucket i holds [i, i+1) x 0.1 ms: it is under `bound` when (i+1) x 0.1 <= bound.
-        upto = round(bound / BUCKET_MS)
-        while index < upto:
-            seen += hist[index]
-            index += 1
-        buckets.append((repr(bound / 1000), seen))
-    buckets.append(("+Inf", sum(hist)))
-    if total_ms is None:
-        total_ms = sum(count * (i + 0.5) * BUCKET_MS for i, count in enumerate(hist) if count)
-    return buckets, total_ms / 1000
+def readiness_family(readiness):
+    failed, _ = readiness()
+    ready = GaugeMetricFamily("arcade_ready", "1 when /readyz passes, by check and overall.",
+                              labels=["check"])  # fmt: skip
+    for check in ("database", "redis", "tick_workers"):
+        ready.add_metric([check], 0 if check in failed else 1)
+    ready.add_metric(["all"], 0 if failed else 1)
+    return ready, failed
 
 
 class ArcadeCollector:
-    """Reads everything at scrape time; one DB query and two Redis round trips."""
+    """Reads everything at scrape time: readiness (``realtime.ops.health``'s checks), two DB
+    queries, two Redis round trips."""
+
+    def __init__(self, readiness) -> None:
+        self.readiness = readiness
 
     def collect(self):
+        ready, failed = readiness_family(self.readiness)
+        yield ready
         by_status = dict.fromkeys(Match.Status.values, 0)
         for row in Match.objects.values("status").annotate(n=Count("id")):
             by_status[row["status"]] = row["n"]
@@ -55,30 +96,33 @@ class ArcadeCollector:
         for status, n in by_status.items():
             matches.add_metric([status], n)
         yield matches
+        if "redis" not in failed:
+            # Redis gone since the check: arcade_ready says so at the next scrape.
+            with contextlib.suppress(redis.RedisError):
+                yield from self._from_redis()
 
+    def _from_redis(self):
         running = list(
             Match.objects.filter(status=Match.Status.RUNNING).values_list("pk", flat=True)
         )
         r = store.client()
+        now = time.time()
+        names = [name.decode() for name in r.zrangebyscore(store.PROCESSES, now - 3600, "+inf")]
         pipe = r.pipeline(transaction=False)
         for match_id in running:
             pipe.hlen(store.key(match_id, "sockets"))
             pipe.hkeys(store.key(match_id, "rtt"))
-            pipe.hmget(store.key(match_id, "stats"), ["json", "rate"])
-        pipe.hgetall(store.COUNTERS)
+        for name in names:
+            pipe.hgetall(store.process_key(name))
+        pipe.zrangebyscore(heartbeat.INDEX, "-inf", "+inf", withscores=True)
         replies = pipe.execute()
-        counters = {k.decode(): int(v) for k, v in replies.pop().items()}
+        beats = replies.pop()
 
         players = spectators = 0
-        rate = 0.0
-        merged = TickStats()
         for index in range(len(running)):
-            sockets, rtt_fields, (stats_json, match_rate) = replies[3 * index : 3 * index + 3]
+            sockets, rtt_fields = replies[2 * index : 2 * index + 2]
             players += sockets
             spectators += sum(1 for f in rtt_fields if f.startswith(b"spectator:"))
-            rate += float(match_rate or 0)
-            merged.merge(TickStats.from_json(stats_json))
-
         sockets = GaugeMetricFamily(
             "arcade_connected_sockets",
             "Open match sockets in running matches (spectators counted from their first pong).",
@@ -87,49 +131,93 @@ class ArcadeCollector:
         sockets.add_metric(["player"], players)
         sockets.add_metric(["spectator"], spectators)
         yield sockets
-        yield GaugeMetricFamily(
-            "arcade_ticks_per_second", "Ticks per second achieved by all running matches.", rate
+
+        alive = [name for name, at in beats if at >= now - heartbeat.TTL_S]
+        yield GaugeMetricFamily("arcade_tick_workers", "Tick workers with a recent heartbeat.",
+                                len(alive))  # fmt: skip
+        age = GaugeMetricFamily(
+            "arcade_tick_worker_heartbeat_age_seconds",
+            "Seconds since each tick worker's last heartbeat (one that stopped cleanly is "
+            "removed; one that died stays for an hour).",
+            labels=["process"],
         )
-        yield GaugeMetricFamily(
-            "arcade_tick_workers", "Tick workers with a recent heartbeat.", len(heartbeat.alive())
-        )
-        buckets, total = _histogram(merged.duration_hist, merged.duration_sum_ms)
-        yield GaugeHistogramMetricFamily(
-            "arcade_tick_duration_seconds",
-            "Tick durations of the running matches, over their lifetime so far.",
-            buckets=buckets,
-            gsum_value=total,
-        )
-        buckets, total = _histogram(merged.jitter_hist, None)
-        yield GaugeHistogramMetricFamily(
-            "arcade_tick_jitter_seconds",
-            "Tick start lateness of the running matches, over their lifetime (sum estimated).",
-            buckets=buckets,
-            gsum_value=total,
-        )
+        for name, at in beats:
+            age.add_metric([name.decode()], max(0.0, now - at))
+        yield age
 
-        for name, field, doc in (
-            ("arcade_ticks", "ticks", "Ticks run by all tick workers."),
-            ("arcade_ticks_skipped", "ticks_skipped", "Ticks skipped after a stall."),
-            ("arcade_tick_overruns", "tick_overruns", "Ticks not done by the next deadline."),
-        ):
-            yield CounterMetricFamily(name, doc, counters.get(field, 0))
-        yield _labelled(counters, store.BROADCASTS, "arcade_broadcasts", "Messages published to "
-                        "match groups, by kind.", "kind")  # fmt: skip
-        yield _labelled(counters, store.REFUSED, "arcade_inputs_refused", "Inputs refused, by "
-                        "reason.", "reason")  # fmt: skip
+        hashes = {}
+        for name, raw in zip(names, replies[2 * len(running) :], strict=True):
+            if raw:
+                hashes[name] = {k.decode(): v for k, v in raw.items()}
+        yield from _process_families(hashes, now)
 
 
-def _labelled(counters: dict, prefix: str, name: str, doc: str, label: str):
-    family = CounterMetricFamily(name, doc, labels=[label])
-    for field, value in sorted(counters.items()):
-        if field.startswith(prefix):
-            family.add_metric([field[len(prefix) :]], value)
-    return family
+def _process_families(hashes: dict[str, dict[str, bytes]], now: float):
+    """The per-process series, from each process's hash (fields in realtime.figures)."""
+    counters = {f: CounterMetricFamily(n, h, labels=["process"]) for f, (n, h) in COUNTERS.items()}
+    labelled = {f: CounterMetricFamily(n, h, labels=["process", label])
+                for f, (n, label, _, h) in LABELLED.items()}  # fmt: skip
+    hists = {f: HistogramMetricFamily(n, h, labels=["process"]) for f, (n, h) in HISTOGRAMS.items()}
+    gauges = {f: GaugeMetricFamily(n, h, labels=["process"]) for f, (n, h) in GAUGES.items()}
+    for process, fields in sorted(hashes.items()):
+        produced = PRODUCED_BY.get(_kind(fields), ())
+        found: dict[str, dict[str, int]] = {}
+        plain = dict.fromkeys((name for name in produced if name in counters), 0)
+        for field, value in fields.items():
+            if field.startswith("c:"):
+                name, _, label = field[2:].partition(":")
+                if label and name in labelled:
+                    found.setdefault(name, {})[label] = int(value)
+                elif name in counters:
+                    plain[name] = int(value)
+        for name, value in plain.items():
+            counters[name].add_metric([process], value)
+        for name, (_, _, always, _) in LABELLED.items():
+            values = found.get(name, {})
+            if values or name in produced:
+                for label in sorted({*values, *always}):
+                    labelled[name].add_metric([process, label], values.get(label, 0))
+        for name in HISTOGRAMS:
+            buckets = _buckets(fields, name)
+            if buckets is not None:
+                counts, total_s = buckets
+                hists[name].add_metric([process], counts, total_s)
+        if float(fields.get("at", 0)) >= now - figures.STALE_S:
+            for name in GAUGES:
+                if f"g:{name}" in fields:
+                    gauges[name].add_metric([process], float(fields[f"g:{name}"]))
+    yield from counters.values()
+    yield from labelled.values()
+    yield from hists.values()
+    yield from gauges.values()
 
 
-def registry() -> CollectorRegistry:
+def _kind(fields: dict) -> str:
+    """ "ticks" for a tick worker's hash, "ws" for a Daphne's (by the fields it writes)."""
+    if any(f.startswith(("c:ws_", "g:ws_")) for f in fields):
+        return "ws"
+    return "ticks" if any(f.startswith(("c:tick", "g:matches_held")) for f in fields) else ""
+
+
+def _buckets(fields: dict, name: str) -> tuple[list[tuple[str, int]], float] | None:
+    """Cumulative (le, count) pairs in seconds and the sum, or None when never observed."""
+    counts = [int(fields.get(f"h:{name}:{i}", 0)) for i in range(len(figures.BOUNDS_MS) + 1)]
+    if not any(counts):
+        return None
+    out, seen = [], 0
+    for bound, n in zip((*figures.BOUNDS_MS, None), counts, strict=True):
+        seen += n
+        out.append(("+Inf" if bound is None else repr(bound / 1000), seen))
+    return out, int(fields.get(f"h:{name}:sum_us", 0)) / 1e6
+
+
+def registry(readiness) -> CollectorRegistry:
     """A registry of our collector only (no process metrics of whichever Daphne answered)."""
     reg = CollectorRegistry(auto_describe=False)
-    reg.register(ArcadeCollector())
+    reg.register(ArcadeCollector(readiness))
     return reg
+
+
+def process_registry() -> CollectorRegistry:
+    """This process's own: HTTP requests (django-prometheus), Python's process and GC."""
+    return REGISTRY

@@ -130,3 +130,15 @@ def tracker(slot: int) -> Callable[[dict], dict | None]:
         return {"dir": wanted}
 
     return policy
+
+
+async def pong_players(origin: str) -> tuple[Browser, Client, Client]:
+    """ann and bob signed in, in a new Pong match over sockets: ann's browser and both sockets."""
+    ann, bob = Browser(origin), Browser(origin)
+    ann.post("/api/me", {"display_name": "ann"})
+    bob.post("/api/me", {"display_name": "bob"})
+    public_id = ann.post("/api/matches", {"title": "pong"})["match"]["id"]
+    bob.post(f"/api/matches/{public_id}/join")
+    a = (await Client.open(origin, public_id, cookie=ann.cookie_header)).start()
+    b = (await Client.open(origin, public_id, cookie=bob.cookie_header)).start()
+    return ann, a, b

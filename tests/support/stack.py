@@ -114,8 +114,10 @@ def daphne(name: str = "daphne", *, port: int | None = None, **env: str) -> Serv
     port = port or free_port()
     # Spectators watch live unless a test asks for the delay (SPECTATOR_DELAY_S).
     env = {"ALLOWED_HOSTS": "127.0.0.1,localhost", "SPECTATOR_DELAY_S": "0", **env}
+    from realtime.dev.management.commands.runstack import daphne_options
+
     service = Service(name, [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
-                             "config.asgi:application"], **env)  # fmt: skip
+                             *daphne_options(), "config.asgi:application"], **env)  # fmt: skip
     service.port = port
     service.origin = f"http://127.0.0.1:{port}"
 

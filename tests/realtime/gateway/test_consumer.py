@@ -8,9 +8,11 @@ from django.test import TransactionTestCase, override_settings
 
 from matches import services
 from matches.models import Match, Participation
-from realtime import store
+from realtime import figures, store
 from realtime.engine import supervisor
 from realtime.engine.match import MatchRunner, Outcome
+from realtime.gateway import stats
+from realtime.gateway.hub import hub
 from tests.support.sockets import begin, receive, receive_until_close, session_for, socket
 from tests.support.stack import flush_redis
 
@@ -243,12 +245,14 @@ class InputTests(GatewayCase):
         await database_sync_to_async(self.start)()
         comm, _ = await self.connect(self.visitor_cookie)
         await receive(comm)
+        stats.FIGURES.take()  # what earlier tests of this process counted
         error = await self.send(comm, {"type": "input", "seq": 2, "input": {"dir": 1}})
         self.assertEqual((error["code"], error["ref"]), ("not_a_player", 2))
         self.assertEqual(self.inputs(), [])
-        # Counted for /metrics next to the runner's refusals.
-        refused = store.client().hget(store.COUNTERS, store.REFUSED + "not_a_player")
-        self.assertEqual(int(refused), 1)
+        # Counted for /metrics next to the runner's refusals, in this process's figures.
+        await stats.flush(hub())
+        fields = store.client().hgetall(store.process_key(figures.process_name()))
+        self.assertEqual(int(fields[f"c:{store.REFUSED}not_a_player".encode()]), 1)
         await comm.disconnect()
 
     async def test_an_input_before_the_match_runs_is_refused_as_not_running(self):

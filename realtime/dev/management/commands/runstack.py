@@ -1,11 +1,13 @@
-"""Run the whole system in the foreground: Redis, Daphne, the tick worker, the default
-worker and beat, each a separate process as in production. Ctrl-C stops every one."""
+"""Run the whole system in the foreground: Redis, Daphne, the tick worker, the default worker
+and beat, each a separate process as in production. Each line a service prints comes out
+after its name (in colour on a terminal); Ctrl-C stops every one within 5 s."""
 
 import contextlib
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 from django.conf import settings
@@ -13,15 +15,24 @@ from django.core.management import BaseCommand, call_command
 
 from realtime.dev import devredis
 
-STOP_TIMEOUT_S = 15
+STOP_TIMEOUT_S = 4  # then the stragglers are killed: Ctrl-C is done within 5 s
+COLOURS = ("36", "33", "35", "32", "34")  # ANSI cyan, yellow, magenta, green, blue
+
+
+def daphne_options() -> list[str]:
+    """Daphne's options in every deployment: its websocket size cap near the application's
+    (docs/operations.md). docker-compose.yml adds ``--proxy-headers`` behind nginx."""
+    cap = str(settings.DAPHNE_MAX_MESSAGE_BYTES)
+    return ["--websocket-max-message-size", cap, "--websocket-max-frame-size", cap]
 
 
 def service_commands(*, host: str, port: int) -> dict[str, list[str]]:
     """The operator's commands, one per service (the same ones docker-compose.yml runs)."""
-    celery = [sys.executable, "-m", "celery", "-A", "config"]
+    # -q: no start-up banner per worker (ours has the URLs); each service's own lines stay.
+    celery = [sys.executable, "-m", "celery", "-A", "config", "-q"]
     return {
         "daphne": [sys.executable, "-m", "daphne", "-b", host, "-p", str(port),
-                   "config.asgi:application"],
+                   *daphne_options(), "config.asgi:application"],
         "tick-worker": [*celery, "worker", "-Q", "ticks", "-P", "gevent", "-c", "500",
                         "-n", "ticks-%h", "--prefetch-multiplier", "1", "-l", "INFO"],
         "default-worker": [*celery, "worker", "-Q", "default", "-c", "2", "-n", "default-%h",
@@ -29,6 +40,42 @@ def service_commands(*, host: str, port: int) -> dict[str, list[str]]:
         "beat": [*celery, "beat", "-l", "INFO",
                  "-s", str(settings.VAR_DIR / "celerybeat-schedule")],
     }  # fmt: skip
+
+
+def banner(*, host: str, port: int) -> str:
+    origin = f"http://{host}:{port}"
+    return "\n".join((
+        "Arcade is running (Ctrl-C stops everything):",
+        f"  game     {origin}/",
+        f"  admin    {origin}/admin/    a staff account: python manage.py createsuperuser",
+        f"  metrics  {origin}/metrics   (this Daphne's own: {origin}/metrics/process)",
+    ))  # fmt: skip
+
+
+class Prefixer:
+    """Copies each service's output to ours line by line, after the service's name."""
+
+    def __init__(self, names: list[str], *, colour: bool) -> None:
+        width = max(len(name) for name in names)
+        self.prefixes = {}
+        for i, name in enumerate(names):
+            label = f"{name:<{width}} | "
+            self.prefixes[name] = (
+                f"\033[{COLOURS[i % len(COLOURS)]}m{label}\033[0m" if colour else label
+            )
+        self.lock = threading.Lock()
+
+    def follow(self, name: str, stream) -> threading.Thread:
+        thread = threading.Thread(target=self._copy, args=(name, stream), daemon=True)
+        thread.start()
+        return thread
+
+    def _copy(self, name: str, stream) -> None:
+        prefix = self.prefixes[name]
+        for raw in iter(stream.readline, b""):
+            with self.lock:
+                sys.stdout.write(f"{prefix}{raw.decode(errors='replace').rstrip()}\n")
+                sys.stdout.flush()
 
 
 def _signal_group(proc: subprocess.Popen, sig: int) -> None:
@@ -49,6 +96,7 @@ class Command(BaseCommand):
         if redis_proc:
             self.stdout.write(f"private Redis on {settings.REDIS_URL} (files in var/redis)")
         procs: dict[str, subprocess.Popen] = {}
+        readers: list[threading.Thread] = []
         stopping = False
 
         def request_stop(signum, frame):
@@ -61,14 +109,19 @@ class Command(BaseCommand):
             call_command("migrate", interactive=False, verbosity=0)
             if not settings.DEBUG:
                 call_command("collectstatic", interactive=False, verbosity=0)
-            env = {**os.environ, "REDIS_URL": settings.REDIS_URL}
-            for name, cmd in service_commands(host=host, port=port).items():
+            env = {**os.environ, "REDIS_URL": settings.REDIS_URL, "PYTHONUNBUFFERED": "1"}
+            commands = service_commands(host=host, port=port)
+            colour = sys.stdout.isatty() or bool(os.environ.get("FORCE_COLOR"))
+            prefixer = Prefixer(list(commands), colour=colour)
+            for name, cmd in commands.items():
                 # A session of its own: the terminal's Ctrl-C reaches us only, and we stop
-                # the services in order instead of all at once.
-                procs[name] = subprocess.Popen(cmd, env=env, start_new_session=True)
-            self.stdout.write(
-                self.style.SUCCESS(f"Serving on http://{host}:{port}/ (Ctrl-C stops)")
-            )
+                # the services ourselves.
+                procs[name] = proc = subprocess.Popen(
+                    cmd, env=env, start_new_session=True,
+                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                )  # fmt: skip
+                readers.append(prefixer.follow(name, proc.stdout))
+            self.stdout.write(self.style.SUCCESS(banner(host=host, port=port)))
             while not stopping:
                 for name, proc in procs.items():
                     if proc.poll() is not None:
@@ -77,6 +130,8 @@ class Command(BaseCommand):
                 time.sleep(0.2)
         finally:
             self._stop_all(procs)
+            for reader in readers:
+                reader.join(timeout=0.5)  # their last lines before ours
             devredis.stop(redis_proc)
             self.stdout.write("stopped")
 
