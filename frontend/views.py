@@ -81,6 +81,7 @@ def match_page(request: HttpRequest, public_id: str) -> HttpResponse:
         "slot": seat.slot if playing else None,
         "players": people,
         "max_players": match.max_players,
+        "min_players": get_title(match.title).min_players,
         "tick_hz": match.tick_hz,
         "starts_at": match.starts_at.isoformat() if match.starts_at else None,
     }

@@ -36,6 +36,14 @@ class NotAParticipant(MatchError):
     code = "not_a_participant"
 
 
+class NotTheHost(MatchError):
+    code = "not_host"
+
+
+class TooFewPlayers(MatchError):
+    code = "too_few_players"
+
+
 class IllegalTransition(MatchError):
     code = "illegal_transition"
 

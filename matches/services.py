@@ -24,6 +24,8 @@ from matches.errors import (
     MatchFull,
     MatchNotFound,
     NotAParticipant,
+    NotTheHost,
+    TooFewPlayers,
 )
 from matches.models import AuditLog, Match, Participation, Player, Rating, Replay
 from matches.titles import GameError, get_title
@@ -184,6 +186,34 @@ def match_start(*, match_id: int, countdown_s: float | None = None) -> Match:
     match.starts_at = timezone.now() + timedelta(seconds=max(0.0, countdown_s))
     match.save(update_fields=["status", "starts_at"])
     return match
+
+
+def host_of(match: Match) -> Participation | None:
+    """The host: the human in the lowest slot (the creator, slot 0, unless they left)."""
+    seats = match.participations.filter(is_bot=False, left_at__isnull=True).order_by("slot")
+    return seats.select_related("player").first()
+
+
+@transaction.atomic
+def match_host_start(*, match_id: int, player: Player, fill_with_bots: bool) -> Match:
+    """The host says "go": the countdown starts with whoever is seated, bots in the empty
+    seats if asked; without bots the title's minimum must be seated."""
+    match = _locked(match_id)
+    if match.status != Status.WAITING:
+        raise MatchClosed(f"match {match.public_id} is {match.status}; it has already started")
+    host = host_of(match)
+    if host is None or host.player_id != player.pk:
+        raise NotTheHost(f"only the host ({host.name if host else 'nobody'}) starts this match")
+    game = get_title(match.title)
+    seated = match.participations.count()
+    if not fill_with_bots and seated < game.min_players:
+        raise TooFewPlayers(
+            f"{game.label} needs {game.min_players} players; {seated} seated "
+            "(start with bots to fill the empty seats)"
+        )
+    match.fill_with_bots = fill_with_bots
+    match.save(update_fields=["fill_with_bots"])
+    return match_start(match_id=match.pk)
 
 
 @transaction.atomic

@@ -12,6 +12,7 @@ urlpatterns = [
     path("matches", api.matches, name="api-matches"),
     path("matches/<str:public_id>", api.match_detail, name="api-match"),
     path("matches/<str:public_id>/join", api.match_join, name="api-match-join"),
+    path("matches/<str:public_id>/start", api.match_start, name="api-match-start"),
     path("matches/<str:public_id>/leave", api.match_leave, name="api-match-leave"),
     path("matches/<str:public_id>/replay", history_api.replay_frames, name="api-replay"),
     path("leaderboard/<str:title>", history_api.leaderboard, name="api-leaderboard"),

@@ -48,6 +48,8 @@ export const api = {
   match: (id) => call(`/api/matches/${encodeURIComponent(id)}`),
   create: (title, settings) => call("/api/matches", { method: "POST", body: { title, settings, join: true } }),
   join: (id) => call(`/api/matches/${encodeURIComponent(id)}/join`, { method: "POST" }),
+  start: (id, fillWithBots) =>
+    call(`/api/matches/${encodeURIComponent(id)}/start`, { method: "POST", body: { fill_with_bots: fillWithBots } }),
   leave: (id) => call(`/api/matches/${encodeURIComponent(id)}/leave`, { method: "POST" }),
   quickplay: (title) => call("/api/quickplay", { method: "POST", body: { title } }),
   quickplayCancel: (title) => call("/api/quickplay/cancel", { method: "POST", body: { title } }),
