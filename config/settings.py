@@ -210,6 +210,11 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Log-in limits (realtime/lobby/accounts.py): failures counted per username and per client
+# address over a window; past either limit every attempt is refused (429) until it ends.
+LOGIN_MAX_FAILURES_PER_USERNAME = _env_int("LOGIN_MAX_FAILURES_PER_USERNAME", 5, minimum=1)
+LOGIN_MAX_FAILURES_PER_ADDRESS = _env_int("LOGIN_MAX_FAILURES_PER_ADDRESS", 20, minimum=1)
+LOGIN_FAILURE_WINDOW_S = _env_float("LOGIN_FAILURE_WINDOW_S", 300.0)
 SESSION_COOKIE_AGE = 60 * 60 * 24 * 30
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

@@ -26,11 +26,14 @@ hash tag ``{m:<id>}`` (one slot on a Redis Cluster).
     mm:<title>:since hash   quick play: player id -> first ask (ms), for the bot timeout
     mm:placed:<player> str  quick play: "pending" while the partner creates the match, then
                             its public id
+    login:fail:user:<hash> int  failed log-ins for one username (a hash of it), TTL the window
+    login:fail:addr:<addr> int  failed log-ins from one client address, TTL the window
 
 The channel layer's own keys (the group channels states are published on) are named in
 ``realtime.groups``.
 """
 
+import hashlib
 import json
 import os
 import secrets
@@ -71,6 +74,12 @@ def quickplay_keys(title: str) -> tuple[str, str]:
 
 def quickplay_placed_key(player_id: int | str) -> str:
     return f"mm:placed:{player_id}"
+
+
+def login_failure_keys(username: str, address: str) -> tuple[str, str]:
+    """Failure counters of a log-in: the username (hashed: any text fits) and the address."""
+    digest = hashlib.sha256(username.casefold().encode()).hexdigest()[:32]
+    return f"login:fail:user:{digest}", f"login:fail:addr:{address}"
 
 
 @cache
@@ -215,6 +224,27 @@ return {'waiting', tostring(waited)}
 QUICKPLAY_CANCEL = """
 redis.call('ZREM', KEYS[1], ARGV[1])
 redis.call('HDEL', KEYS[2], ARGV[1])
+"""
+
+
+# --- scripts of the log-in limiter (realtime.lobby.accounts) -----------------------------------
+
+# KEYS: username counter, address counter. ARGV: most failures per username, per address.
+# Returns 0 (go on) or the ms until the fuller counter's window ends (refused).
+LOGIN_GATE = """
+local wait = 0
+for i = 1, 2 do
+  local n = tonumber(redis.call('GET', KEYS[i]) or '0')
+  if n >= tonumber(ARGV[i]) then wait = math.max(wait, redis.call('PTTL', KEYS[i]), 1) end
+end
+return wait
+"""
+
+# A failed log-in: both counters go up; the first failure of a window starts its clock.
+LOGIN_FAILED = """
+for i = 1, 2 do
+  if redis.call('INCR', KEYS[i]) == 1 then redis.call('PEXPIRE', KEYS[i], ARGV[1]) end
+end
 """
 
 

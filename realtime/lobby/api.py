@@ -46,9 +46,10 @@ _STATUS_BY_ERROR: list[tuple[type[MatchError], int]] = [
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, code: str, reason: str) -> None:
+    def __init__(self, status: int, code: str, reason: str, *, headers: dict | None = None) -> None:
         super().__init__(reason)
         self.status, self.code, self.reason = status, code, reason
+        self.headers = headers or {}
 
 
 def _error(status: int, code: str, reason: str) -> JsonResponse:
@@ -69,7 +70,10 @@ def api(*methods: str) -> Callable:
             try:
                 return view(request, *args, **kwargs)
             except ApiError as exc:
-                return _error(exc.status, exc.code, exc.reason)
+                response = _error(exc.status, exc.code, exc.reason)
+                for name, value in exc.headers.items():
+                    response[name] = value
+                return response
             except MatchError as exc:
                 status = next((s for cls, s in _STATUS_BY_ERROR if isinstance(exc, cls)), 400)
                 return _error(status, exc.code, exc.reason)
@@ -122,7 +126,8 @@ def _iso(value) -> str | None:
 def _player_json(player: Player | None) -> dict | None:
     if player is None:
         return None
-    return {"id": player.pk, "display_name": player.display_name}
+    account = player.user.get_username() if player.user_id else None
+    return {"id": player.pk, "display_name": player.display_name, "account": account}
 
 
 def _seat_json(p: Participation) -> dict:

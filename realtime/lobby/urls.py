@@ -2,11 +2,15 @@
 
 from django.urls import path
 
-from realtime.lobby import api
+from realtime.lobby import accounts, api
 from realtime.lobby import history as history_api
 
 urlpatterns = [
     path("csrf", api.csrf, name="api-csrf"),
+    path("account/signup", accounts.signup, name="api-signup"),
+    path("account/login", accounts.login, name="api-login"),
+    path("account/logout", accounts.logout, name="api-logout"),
+    path("account/password", accounts.password, name="api-password"),
     path("titles", api.titles, name="api-titles"),
     path("me", api.me, name="api-me"),
     path("matches", api.matches, name="api-matches"),

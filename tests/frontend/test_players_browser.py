@@ -4,6 +4,7 @@
 from tests.support.browsercase import MATCH_URL, BrowserCase
 
 CLIPBOARD = ["clipboard-read", "clipboard-write"]
+SECRET = "dan's secret 77"
 
 
 class PlayerBrowserTests(BrowserCase):
@@ -53,3 +54,69 @@ class PlayerBrowserTests(BrowserCase):
         self.wait_game(cat, "g.status === 'waiting' && g.connection === 'open'")
         cat.click("#start")
         self.wait_game(cat, "g.state !== null && g.state.ships.length === 8")
+
+    def submit(self, page, form: str, fields: dict, *, says: str = "", lands_in_lobby=False):
+        """Fill and send one of the account page's forms; wait for its answer."""
+        for name, value in fields.items():
+            page.fill(f"#{form} input[name={name}]", value)
+        page.click(f"#{form} button[type=submit]")
+        if lands_in_lobby:
+            page.wait_for_url("**/")
+            page.wait_for_function("() => window.__lobby !== undefined")
+        else:
+            page.wait_for_function(
+                f"() => document.querySelector('#{form} .status').textContent.includes('{says}')"
+            )
+
+    def finish_a_match_for(self, player_name: str) -> None:
+        from matches import services
+        from matches.models import Player
+
+        player = Player.objects.get(display_name=player_name)
+        match = services.match_create(title="pong", fill_with_bots=True)
+        services.match_join(match_id=match.pk, player=player)
+        services.match_start(match_id=match.pk)
+        services.match_begin(match_id=match.pk)
+        result = {"scores": [3, 1], "winner": 0, "ranking": [0, 1], "summary": "3-1"}
+        services.match_finish(match_id=match.pk, result=result)
+
+    def test_a_guest_signs_up_after_a_match_and_logs_in_on_another_device(self):
+        dan = self.person("Dan")
+        self.assertIn("guest", dan.text_content("header .who"))
+        self.assertFalse(dan.is_visible("#signup-prompt"))
+        self.finish_a_match_for("Dan")
+        self.open_lobby(dan)
+        dan.locator("#signup-prompt").wait_for(state="visible")
+        dan.click("#signup-prompt a")
+        dan.wait_for_url("**/account/")
+        self.submit(dan, "signup-form", {"username": "dan", "password": "2short"},
+                    says="too short")  # fmt: skip
+        self.submit(dan, "signup-form", {"password": SECRET}, lands_in_lobby=True)
+        self.assertEqual(dan.text_content("#who-account"), "dan")
+        self.assertFalse(dan.is_visible("#signup-prompt"))
+        player_id = dan.evaluate("() => window.__lobby.player.id")
+
+        # A new device: log in with a wrong password first, then the right one.
+        phone = self.chromium.page(width=390, height=780, is_mobile=True, has_touch=True)
+        phone.goto("/")
+        phone.click("#who-account")
+        phone.wait_for_url("**/account/")
+        self.submit(phone, "login-form", {"username": "dan", "password": "wrong"}, says="wrong")
+        self.submit(phone, "login-form", {"password": SECRET}, lands_in_lobby=True)
+        self.assertEqual(phone.evaluate("() => window.__lobby.player.id"), player_id)
+        self.assertIn("Dan", phone.text_content("header .who"))
+        phone.goto(f"/players/{player_id}/")
+        self.assertIn("Pong", phone.text_content("main"))  # the history came along
+
+        # The phone changes the password: the laptop's session is logged out.
+        phone.goto("/account/")
+        self.submit(phone, "password-form",
+                    {"old_password": SECRET, "new_password": "a brand new one 88"},
+                    says="changed")  # fmt: skip
+        self.open_lobby(dan)
+        self.assertEqual(dan.text_content("#who-account"), "Log in")
+        phone.click("#logout")
+        phone.wait_for_url("**/")
+        phone.wait_for_function("() => window.__lobby !== undefined")
+        self.assertIsNone(phone.evaluate("() => window.__lobby.player"))
+        self.assertEqual(phone.text_content("#who-account"), "Log in")

@@ -44,6 +44,11 @@ export async function call(path, { method = "GET", body } = {}) {
 export const api = {
   me: () => call("/api/me"),
   rename: (displayName) => call("/api/me", { method: "POST", body: { display_name: displayName } }),
+  signup: (username, password) => call("/api/account/signup", { method: "POST", body: { username, password } }),
+  login: (username, password) => call("/api/account/login", { method: "POST", body: { username, password } }),
+  logout: () => call("/api/account/logout", { method: "POST" }),
+  changePassword: (oldPassword, newPassword) =>
+    call("/api/account/password", { method: "POST", body: { old_password: oldPassword, new_password: newPassword } }),
   matches: () => call("/api/matches"),
   match: (id) => call(`/api/matches/${encodeURIComponent(id)}`),
   create: (title, settings) => call("/api/matches", { method: "POST", body: { title, settings, join: true } }),
