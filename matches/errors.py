@@ -44,6 +44,14 @@ class TooFewPlayers(MatchError):
     code = "too_few_players"
 
 
+class NotOver(MatchError):
+    code = "match_not_over"
+
+
+class RematchDeclined(MatchError):
+    code = "rematch_declined"
+
+
 class IllegalTransition(MatchError):
     code = "illegal_transition"
 

@@ -88,6 +88,10 @@ class Match(models.Model):
     )
     summary = models.JSONField(default=dict, blank=True)
     abort_reason = models.CharField(max_length=200, blank=True)
+    rematch = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="rematch_of",
+        help_text="The new match its players agreed to play after this one.",
+    )  # fmt: skip
 
     class Meta:
         ordering = ["-created_at"]
@@ -143,6 +147,13 @@ class Participation(models.Model):
     score = models.IntegerField(default=0)
     result = models.CharField(max_length=8, choices=Result.choices, blank=True, default="")
     connected = models.BooleanField(default=False)
+
+    class Rematch(models.TextChoices):
+        NONE = "", "Not asked"
+        YES = "yes", "Yes"
+        NO = "no", "No"
+
+    rematch = models.CharField(max_length=3, choices=Rematch.choices, blank=True, default="")
 
     class Meta:
         ordering = ["match", "slot"]

@@ -110,6 +110,22 @@ def match_create(
 
 
 @transaction.atomic
+def match_create_seated(
+    *, title: str, players: list[Player], settings: dict | None = None, fill_with_bots: bool
+) -> Match:
+    """A match with ``players`` seated in order and its countdown started (quick play, a
+    rematch); with ``fill_with_bots`` bots take the other seats when it begins."""
+    match = match_create(title=title, settings=settings, created_by=players[0],
+                         fill_with_bots=fill_with_bots)  # fmt: skip
+    for player in players:
+        match_join(match_id=match.pk, player=player)
+    match.refresh_from_db()
+    if match.status == Status.WAITING:
+        match = match_start(match_id=match.pk)
+    return match
+
+
+@transaction.atomic
 def match_join(*, match_id: int, player: Player) -> Participation:
     """Seat ``player`` in the lowest free slot; a match that fills up starts its countdown."""
     match = _locked(match_id)

@@ -24,7 +24,9 @@ from matches.errors import (
     MatchFull,
     MatchNotFound,
     NotAParticipant,
+    NotOver,
     NotTheHost,
+    RematchDeclined,
     TooFewPlayers,
 )
 from matches.identity import player_ensure, player_for_session
@@ -38,6 +40,8 @@ _STATUS_BY_ERROR: list[tuple[type[MatchError], int]] = [
     (NotAParticipant, 403),
     (NotTheHost, 403),
     (TooFewPlayers, 409),
+    (NotOver, 409),
+    (RematchDeclined, 409),
     (MatchFull, 409),
     (AlreadyJoined, 409),
     (MatchClosed, 409),

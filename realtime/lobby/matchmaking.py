@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from functools import cache
 
 from django.conf import settings
-from django.db import transaction
 
 from matches import services
 from matches.errors import MatchError
@@ -130,16 +129,7 @@ def quickplay_cancel(*, player: Player, title: str) -> None:
     cancel(keys=list(_keys(title)), args=[player.pk])
 
 
-@transaction.atomic
 def _start(*, title: str, players: list[Player]) -> Match:
-    """A match of the title's default settings, the players seated in order, counting down.
-
-    Bots take the seats nobody holds when it begins (``fill_with_bots``).
-    """
-    match = services.match_create(title=title, created_by=players[0], fill_with_bots=True)
-    for player in players:
-        services.match_join(match_id=match.pk, player=player)
-    match.refresh_from_db()
-    if match.status == Match.Status.WAITING:
-        match = services.match_start(match_id=match.pk)
-    return match
+    """A match of the title's default settings, the players seated in order, counting down;
+    bots take the seats nobody holds when it begins."""
+    return services.match_create_seated(title=title, players=players, fill_with_bots=True)

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from realtime.lobby import accounts, api
+from realtime.lobby import accounts, api, rematch
 from realtime.lobby import history as history_api
 
 urlpatterns = [
@@ -18,6 +18,7 @@ urlpatterns = [
     path("matches/<str:public_id>/join", api.match_join, name="api-match-join"),
     path("matches/<str:public_id>/start", api.match_start, name="api-match-start"),
     path("matches/<str:public_id>/leave", api.match_leave, name="api-match-leave"),
+    path("matches/<str:public_id>/rematch", rematch.offer, name="api-rematch"),
     path("matches/<str:public_id>/replay", history_api.replay_frames, name="api-replay"),
     path("leaderboard/<str:title>", history_api.leaderboard, name="api-leaderboard"),
     path("players/<int:player_id>", history_api.player, name="api-player"),

@@ -68,17 +68,62 @@ class PlayerBrowserTests(BrowserCase):
                 f"() => document.querySelector('#{form} .status').textContent.includes('{says}')"
             )
 
-    def finish_a_match_for(self, player_name: str) -> None:
+    def finish_a_match_for(self, *names: str) -> str:
+        """A Pong match of these players (a bot in the other seat if alone) that finished."""
         from matches import services
         from matches.models import Player
 
-        player = Player.objects.get(display_name=player_name)
-        match = services.match_create(title="pong", fill_with_bots=True)
-        services.match_join(match_id=match.pk, player=player)
-        services.match_start(match_id=match.pk)
+        match = services.match_create(title="pong", fill_with_bots=len(names) == 1)
+        for name in names:
+            services.match_join(match_id=match.pk, player=Player.objects.get(display_name=name))
+        if len(names) == 1:
+            services.match_start(match_id=match.pk)
         services.match_begin(match_id=match.pk)
         result = {"scores": [3, 1], "winner": 0, "ranking": [0, 1], "summary": "3-1"}
         services.match_finish(match_id=match.pk, result=result)
+        return match.public_id
+
+    def result_dialog(self, page, public_id: str) -> None:
+        page.goto(f"/m/{public_id}/")
+        page.locator("#result").wait_for(state="visible")
+        for button in ("#to-lobby", "#again"):
+            self.assertTrue(page.is_visible(button), button)
+
+    def test_after_a_match_both_players_agree_to_a_rematch_and_play_it(self):
+        eva, fay = self.person("Eva"), self.person("Fay")
+        old = self.finish_a_match_for("Eva", "Fay")
+        self.result_dialog(eva, old)
+        self.result_dialog(fay, old)
+        eva.locator("#rematch").wait_for(state="visible")
+        self.assertEqual(eva.text_content("#rematch"), "Rematch")
+        eva.click("#rematch")
+        eva.wait_for_function("() => document.getElementById('rematch-status').textContent"
+                              ".includes('Waiting for Fay')")  # fmt: skip
+        fay.wait_for_function("() => document.getElementById('rematch-status').textContent"
+                              ".includes('Eva wants a rematch')")  # fmt: skip
+        self.assertEqual(fay.text_content("#rematch"), "Accept rematch")
+        self.assertTrue(fay.is_visible("#decline"))
+        fay.click("#rematch")
+        for page, slot in ((eva, 0), (fay, 1)):
+            page.wait_for_url(MATCH_URL)
+            page.wait_for_function(f"() => !location.pathname.includes('{old}')")
+            self.wait_game(page, f"g.role === 'player' && g.slot === {slot} && g.state !== null")
+        self.assertEqual(self.public_id(eva), self.public_id(fay))
+
+    def test_a_declined_rematch_says_who_declined_and_back_to_the_lobby_works(self):
+        gil, hal = self.person("Gil"), self.person("Hal")
+        old = self.finish_a_match_for("Gil", "Hal")
+        self.result_dialog(gil, old)
+        self.result_dialog(hal, old)
+        gil.locator("#rematch").wait_for(state="visible")
+        gil.click("#rematch")
+        hal.locator("#decline").wait_for(state="visible")
+        hal.click("#decline")
+        gil.wait_for_function("() => document.getElementById('rematch-status').textContent"
+                              ".includes('Hal declined the rematch')")  # fmt: skip
+        self.assertFalse(gil.is_visible("#rematch"))
+        hal.click("#to-lobby")
+        hal.wait_for_url("**/")
 
     def test_a_guest_signs_up_after_a_match_and_logs_in_on_another_device(self):
         dan = self.person("Dan")

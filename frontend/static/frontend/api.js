@@ -55,6 +55,9 @@ export const api = {
   join: (id) => call(`/api/matches/${encodeURIComponent(id)}/join`, { method: "POST" }),
   start: (id, fillWithBots) =>
     call(`/api/matches/${encodeURIComponent(id)}/start`, { method: "POST", body: { fill_with_bots: fillWithBots } }),
+  rematch: (id) => call(`/api/matches/${encodeURIComponent(id)}/rematch`),
+  answerRematch: (id, accept) =>
+    call(`/api/matches/${encodeURIComponent(id)}/rematch`, { method: "POST", body: { accept } }),
   leave: (id) => call(`/api/matches/${encodeURIComponent(id)}/leave`, { method: "POST" }),
   quickplay: (title) => call("/api/quickplay", { method: "POST", body: { title } }),
   quickplayCancel: (title) => call("/api/quickplay/cancel", { method: "POST", body: { title } }),

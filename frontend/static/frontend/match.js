@@ -3,6 +3,7 @@ import { api } from "./api.js";
 import { createControls, renderTouch } from "./input.js";
 import { Hud, nameOf } from "./hud.js";
 import { MatchSocket } from "./net.js";
+import { offerRematch } from "./rematch.js";
 import { Timeline } from "./timeline.js";
 
 const config = JSON.parse(document.getElementById("match-config").textContent);
@@ -157,6 +158,7 @@ function finish(message) {
     return;
   }
   offerReplay();
+  if (game.role === "player") offerRematch(game.match, game.slot);
   const { winner, summary } = message.result;
   let headline;
   if (winner === null || winner === undefined) headline = "Draw";
