@@ -196,13 +196,18 @@ class Replay(models.Model):
 
 
 class Rating(models.Model):
-    """A player's Elo rating in one title, moved once per finished match between humans."""
+    """A player's rating in one title, moved once per finished match between humans, by the
+    title's system (matches/ratings.py): Elo keeps ``rating`` alone; OpenSkill keeps ``mu``
+    and ``sigma`` and ``rating`` is its conservative estimate, what the leaderboard ranks."""
 
     INITIAL = 1200.0
 
     player = models.ForeignKey(Player, on_delete=models.CASCADE, related_name="ratings")
     title = models.CharField(max_length=16, db_index=True)
+    system = models.CharField(max_length=12, default="elo")
     rating = models.FloatField(default=INITIAL)
+    mu = models.FloatField(null=True, blank=True, help_text="OpenSkill: the skill estimate.")
+    sigma = models.FloatField(null=True, blank=True, help_text="OpenSkill: its uncertainty.")
     games = models.PositiveIntegerField(default=0)
     wins = models.PositiveIntegerField(default=0)
     losses = models.PositiveIntegerField(default=0)

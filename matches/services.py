@@ -14,7 +14,7 @@ from django.conf import settings as django_settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from matches import ratings, replay
+from matches import replay, standings
 from matches.errors import (
     AlreadyJoined,
     IllegalTransition,
@@ -27,7 +27,7 @@ from matches.errors import (
     NotTheHost,
     TooFewPlayers,
 )
-from matches.models import AuditLog, Match, Participation, Player, Rating, Replay
+from matches.models import AuditLog, Match, Participation, Player, Replay
 from matches.titles import GameError, get_title
 
 Status = Match.Status
@@ -309,6 +309,8 @@ def match_finish(
         "scores": scores,
         "winner_slot": winner_slot,
         "text": result.get("summary", ""),
+        # What the ratings were moved by, kept so that they can be recomputed from history.
+        "ranking": list(result.get("ranking") or []),
         "duration_s": match.duration_s,
         "stats": stats or {},
     }
@@ -321,37 +323,8 @@ def match_finish(
             inputs=sum(len(entries) for _, entries in replay_log),
             result=rules_result if rules_result is not None else result,
         )
-    _rate(match, result)
+    standings.rate_match(match, result)
     return match
-
-
-def _rate(match: Match, result: dict) -> None:
-    humans = {
-        p.slot: p.player for p in match.participations.select_related("player") if not p.is_bot
-    }
-    if len(humans) < 2:
-        return
-    ranking = result.get("ranking") or sorted(humans)
-    if result.get("winner") is None:
-        places = dict.fromkeys(humans, 0.0)  # a draw
-    else:
-        places = {slot: -float(ranking.index(slot)) for slot in humans}
-    rows = {
-        slot: Rating.objects.select_for_update().get_or_create(player=player, title=match.title)[0]
-        for slot, player in humans.items()
-    }
-    new = ratings.updated({slot: row.rating for slot, row in rows.items()}, places)
-    best = max(places.values())
-    for slot, row in rows.items():
-        row.rating = round(new[slot], 2)
-        row.games += 1
-        if all(v == best for v in places.values()):
-            row.draws += 1
-        elif places[slot] == best:
-            row.wins += 1
-        else:
-            row.losses += 1
-        row.save()
 
 
 @transaction.atomic

@@ -68,15 +68,17 @@ class PlayerBrowserTests(BrowserCase):
                 f"() => document.querySelector('#{form} .status').textContent.includes('{says}')"
             )
 
-    def finish_a_match_for(self, *names: str) -> str:
-        """A Pong match of these players (a bot in the other seat if alone) that finished."""
+    def finish_a_match_for(self, *names: str, title: str = "pong") -> str:
+        """A match of these players (bots in the other seats if alone) that finished: the
+        first of them won."""
         from matches import services
-        from matches.models import Player
+        from matches.models import Match, Player
 
-        match = services.match_create(title="pong", fill_with_bots=len(names) == 1)
+        match = services.match_create(title=title, fill_with_bots=len(names) == 1)
         for name in names:
-            services.match_join(match_id=match.pk, player=Player.objects.get(display_name=name))
-        if len(names) == 1:
+            player, _ = Player.objects.get_or_create(display_name=name)
+            services.match_join(match_id=match.pk, player=player)
+        if Match.objects.get(pk=match.pk).status == Match.Status.WAITING:
             services.match_start(match_id=match.pk)
         services.match_begin(match_id=match.pk)
         result = {"scores": [3, 1], "winner": 0, "ranking": [0, 1], "summary": "3-1"}
@@ -165,3 +167,28 @@ class PlayerBrowserTests(BrowserCase):
         phone.wait_for_function("() => window.__lobby !== undefined")
         self.assertIsNone(phone.evaluate("() => window.__lobby.player"))
         self.assertEqual(phone.text_content("#who-account"), "Log in")
+
+    def test_the_leaderboards_show_the_conservative_estimate_and_games(self):
+        from matches.models import Rating
+
+        self.finish_a_match_for("Ivy", "Jon", title="snake")
+        self.finish_a_match_for("Ivy", "Jon", title="pong")
+        page = self.chromium.page()
+        page.goto("/leaderboard/snake/")
+        rows = page.locator("table.leaderboard tbody tr")
+        self.assertEqual(rows.count(), 2)
+        first = rows.nth(0)
+        ivy = Rating.objects.get(title="snake", player__display_name="Ivy")
+        self.assertIn("Ivy", first.text_content())
+        self.assertEqual(
+            first.locator(".rating").text_content(), str(round(ivy.mu - 3 * ivy.sigma))
+        )
+        self.assertEqual(first.locator(".skill").text_content(),
+                         f"{round(ivy.mu)} ± {round(ivy.sigma)}")  # fmt: skip
+        self.assertEqual(first.locator(".games").text_content(), "1")
+        self.assertIn("conservative estimate", page.text_content("main"))
+        page.click("nav.tabs >> text=Pong")
+        page.wait_for_url("**/leaderboard/pong/")
+        self.assertEqual(page.locator("table.leaderboard tbody tr .rating").first.text_content(),
+                         "1216")  # fmt: skip
+        self.assertEqual(page.locator(".skill").count(), 0)  # Elo has no uncertainty
