@@ -184,6 +184,13 @@ SUPERVISOR_INTERVAL_S = _env_float("SUPERVISOR_INTERVAL_S", 1.0)
 RECONNECT_GRACE_S = _env_float("RECONNECT_GRACE_S", 30.0)
 # Quick play: a player nobody was paired with by then plays against bots.
 QUICKPLAY_BOT_AFTER_S = _env_float("QUICKPLAY_BOT_AFTER_S", 3.0)
+# Quick play matches ratings within a window that widens while a player waits (measured in
+# docs/benchmarks.md, "Quick play"); off, it pairs first come, first served.
+QUICKPLAY_BY_RATING = _env_bool("QUICKPLAY_BY_RATING", True)
+QUICKPLAY_RATING_WINDOW = _env_float("QUICKPLAY_RATING_WINDOW", 100.0)
+QUICKPLAY_WINDOW_GROWTH_PER_S = _env_float("QUICKPLAY_WINDOW_GROWTH_PER_S", 100.0)
+# A many-seat title's band short of its seats starts once one of it has waited this long.
+QUICKPLAY_GATHER_S = _env_float("QUICKPLAY_GATHER_S", 2.0)
 
 # --- Realtime gateway (websockets; see docs/protocol.md) -------------------------------------
 # Per-connection token bucket: sustained messages per second and burst; past it, close 4429.

@@ -1,13 +1,17 @@
 """Players in real Chromium on a real stack: the host starts a match, copy-link, accounts
 (sign up, log in on another device, change password, log out), the after-match choices."""
 
-from tests.support.browsercase import MATCH_URL, BrowserCase
+from tests.support.browsercase import MATCH_URL, STACK_ENV, BrowserCase
 
 CLIPBOARD = ["clipboard-read", "clipboard-write"]
 SECRET = "dan's secret 77"
 
 
 class PlayerBrowserTests(BrowserCase):
+    NAME = "players"
+    # Time for three people to click quick play before the first one gets bots.
+    DAPHNE_ENV = {**STACK_ENV, "QUICKPLAY_BOT_AFTER_S": "4"}
+
     def create_match(self, page, title: str) -> str:
         page.click(f".card[data-title={title}] details summary")
         page.click(f".card[data-title={title}] form.create-form button[type=submit]")
@@ -192,3 +196,26 @@ class PlayerBrowserTests(BrowserCase):
         self.assertEqual(page.locator("table.leaderboard tbody tr .rating").first.text_content(),
                          "1216")  # fmt: skip
         self.assertEqual(page.locator(".skill").count(), 0)  # Elo has no uncertainty
+
+    def test_quick_play_pairs_the_close_ratings_and_leaves_the_far_one_to_bots(self):
+        from matches.models import Match, Player, Rating
+
+        kai, lea, max_ = self.person("Kai"), self.person("Lea"), self.person("Max")
+        for name, rating in (("Kai", 1900), ("Lea", 1210)):
+            player = Player.objects.get(display_name=name)
+            Rating.objects.create(player=player, title="pong", rating=rating, games=40)
+        for page in (kai, lea):
+            page.click(".card[data-title=pong] button.quick")
+            page.wait_for_function("() => window.__lobby.searching === 'pong'")
+        lea.wait_for_function("() => document.querySelector('.card[data-title=pong] .qp-status')"
+                              ".textContent.includes('Looking')")  # fmt: skip
+        together = self.quick_play(max_, "pong")  # new: 1200, ten from Lea, 700 from Kai
+        lea.wait_for_url(MATCH_URL)
+        self.assertEqual(self.public_id(lea), together)
+        self.assertEqual(self.game(kai, "window.__lobby.searching"), "pong")  # still looking
+        kai.wait_for_url(MATCH_URL, timeout=10_000)  # bots, after the wait
+        alone = Match.objects.get(public_id=self.public_id(kai))
+        self.assertEqual(alone.participations.filter(is_bot=False).count(), 1)
+        pair = Match.objects.get(public_id=together)
+        names = {p.player.display_name for p in pair.participations.select_related("player")}
+        self.assertEqual(names, {"Lea", "Max"})
