@@ -191,6 +191,13 @@ SUPERVISOR_INTERVAL_S = _env_float("SUPERVISOR_INTERVAL_S", 1.0)
 RECONNECT_GRACE_S = _env_float("RECONNECT_GRACE_S", 30.0)
 # Quick play: a player nobody was paired with by then plays against bots.
 QUICKPLAY_BOT_AFTER_S = _env_float("QUICKPLAY_BOT_AFTER_S", 3.0)
+# Quick play matches ratings within a window that widens while a player waits (measured in
+# docs/benchmarks.md, "Quick play"); off, it pairs first come, first served.
+QUICKPLAY_BY_RATING = _env_bool("QUICKPLAY_BY_RATING", True)
+QUICKPLAY_RATING_WINDOW = _env_float("QUICKPLAY_RATING_WINDOW", 100.0)
+QUICKPLAY_WINDOW_GROWTH_PER_S = _env_float("QUICKPLAY_WINDOW_GROWTH_PER_S", 100.0)
+# A many-seat title's band short of its seats starts once one of it has waited this long.
+QUICKPLAY_GATHER_S = _env_float("QUICKPLAY_GATHER_S", 2.0)
 
 # --- Realtime gateway (websockets; see docs/protocol.md) -------------------------------------
 # Per-connection token bucket: sustained messages per second and burst; past it, close 4429.
@@ -220,6 +227,11 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Log-in limits (realtime/lobby/accounts.py): failures counted per username and per client
+# address over a window; past either limit every attempt is refused (429) until it ends.
+LOGIN_MAX_FAILURES_PER_USERNAME = _env_int("LOGIN_MAX_FAILURES_PER_USERNAME", 5, minimum=1)
+LOGIN_MAX_FAILURES_PER_ADDRESS = _env_int("LOGIN_MAX_FAILURES_PER_ADDRESS", 20, minimum=1)
+LOGIN_FAILURE_WINDOW_S = _env_float("LOGIN_FAILURE_WINDOW_S", 300.0)
 SESSION_COOKIE_AGE = 60 * 60 * 24 * 30
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

@@ -14,6 +14,7 @@ def healthz(request):
 
 urlpatterns = [
     path("", frontend_views.home, name="home"),
+    path("account/", frontend_views.account_page, name="account"),
     path("m/<str:public_id>/", frontend_views.match_page, name="match"),
     path("m/<str:public_id>/replay/", history_views.replay_page, name="replay"),
     path("players/<int:player_id>/", history_views.player_page, name="player"),

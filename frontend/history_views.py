@@ -22,7 +22,8 @@ def _rating_row(r: Rating) -> dict:
         "player_id": r.player_id, "name": r.player.display_name, "title": r.title,
         "label": TITLES[r.title].label if r.title in TITLES else r.title,
         "rating": round(r.rating), "games": r.games, "wins": r.wins, "losses": r.losses,
-        "draws": r.draws,
+        "draws": r.draws, "mu": None if r.mu is None else round(r.mu),
+        "sigma": None if r.sigma is None else round(r.sigma),
     }  # fmt: skip
 
 

@@ -40,6 +40,10 @@ def home(request: HttpRequest) -> HttpResponse:
             "player": player,
             "matches": selectors.lobby_matches(),
             "results": selectors.recent_results(limit=10),
+            # A guest with a finished match has something to lose: offer the account.
+            "signup_prompt": player is not None
+            and player.user_id is None
+            and selectors.player_has_finished(player=player),
             "lobby_config": {
                 "player": {"id": player.pk, "display_name": player.display_name}
                 if player
@@ -49,6 +53,13 @@ def home(request: HttpRequest) -> HttpResponse:
             },
         },
     )
+
+
+@ensure_csrf_cookie
+def account_page(request: HttpRequest) -> HttpResponse:
+    player = player_for_session(request.session)
+    account = player.user if player is not None else None
+    return render(request, "frontend/account.html", {"player": player, "account": account})
 
 
 def results_fragment(request: HttpRequest) -> HttpResponse:
@@ -81,6 +92,7 @@ def match_page(request: HttpRequest, public_id: str) -> HttpResponse:
         "slot": seat.slot if playing else None,
         "players": people,
         "max_players": match.max_players,
+        "min_players": get_title(match.title).min_players,
         "tick_hz": match.tick_hz,
         "starts_at": match.starts_at.isoformat() if match.starts_at else None,
     }

@@ -36,6 +36,22 @@ class NotAParticipant(MatchError):
     code = "not_a_participant"
 
 
+class NotTheHost(MatchError):
+    code = "not_host"
+
+
+class TooFewPlayers(MatchError):
+    code = "too_few_players"
+
+
+class NotOver(MatchError):
+    code = "match_not_over"
+
+
+class RematchDeclined(MatchError):
+    code = "rematch_declined"
+
+
 class IllegalTransition(MatchError):
     code = "illegal_transition"
 

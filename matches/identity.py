@@ -1,11 +1,17 @@
-"""Who a browser is: the guest Player bound to its Django session.
+"""Who a browser is: the Player bound to its Django session.
 
 The session is the only source of identity, over HTTP and websockets alike; nothing a client
 sends in a message can name a player. Sessions are saved by Django's middleware after an HTTP
-request, never by a websocket consumer, so only the lobby API calls ``player_ensure``.
+request, never by a websocket consumer, so only the lobby API calls ``player_ensure`` and
+``session_bind``. A player with an account is the session's only while the session is logged
+in to that account (Django's session auth hash): a password change or a log-out elsewhere
+ends the other sessions' hold on it.
 """
 
+from django.contrib.auth import HASH_SESSION_KEY
+from django.contrib.auth import SESSION_KEY as AUTH_SESSION_KEY
 from django.contrib.sessions.backends.base import SessionBase
+from django.utils.crypto import constant_time_compare
 
 from matches import services
 from matches.models import Player
@@ -13,12 +19,28 @@ from matches.models import Player
 SESSION_KEY = "player_id"
 
 
+def _logged_in_as(session: SessionBase, user) -> bool:
+    return (
+        user.is_active
+        and session.get(AUTH_SESSION_KEY) == str(user.pk)
+        and constant_time_compare(session.get(HASH_SESSION_KEY, ""), user.get_session_auth_hash())
+    )
+
+
 def player_for_session(session: SessionBase) -> Player | None:
     """The session's player, or None for a visitor who has not picked a nickname yet."""
     player_id = session.get(SESSION_KEY)
     if not isinstance(player_id, int):
         return None
-    return Player.objects.filter(pk=player_id).first()
+    player = Player.objects.select_related("user").filter(pk=player_id).first()
+    if player is not None and player.user is not None and not _logged_in_as(session, player.user):
+        return None
+    return player
+
+
+def session_bind(*, session: SessionBase, player: Player) -> None:
+    """The session plays as ``player`` from now on (after a sign-up or a log-in)."""
+    session[SESSION_KEY] = player.pk
 
 
 def player_ensure(*, session: SessionBase, display_name: str) -> Player:
@@ -29,5 +51,5 @@ def player_ensure(*, session: SessionBase, display_name: str) -> Player:
     player = services.player_create(display_name=display_name)
     # A new identity gets a new session key, so a key seen before (fixation) is worth nothing.
     session.cycle_key()
-    session[SESSION_KEY] = player.pk
+    session_bind(session=session, player=player)
     return player

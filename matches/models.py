@@ -87,6 +87,10 @@ class Match(models.Model):
     )
     summary = models.JSONField(default=dict, blank=True)
     abort_reason = models.CharField(max_length=200, blank=True)
+    rematch = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="rematch_of",
+        help_text="The new match its players agreed to play after this one.",
+    )  # fmt: skip
 
     class Meta:
         ordering = ["-created_at"]
@@ -143,6 +147,13 @@ class Participation(models.Model):
     result = models.CharField(max_length=8, choices=Result.choices, blank=True, default="")
     connected = models.BooleanField(default=False)
 
+    class Rematch(models.TextChoices):
+        NONE = "", "Not asked"
+        YES = "yes", "Yes"
+        NO = "no", "No"
+
+    rematch = models.CharField(max_length=3, choices=Rematch.choices, blank=True, default="")
+
     class Meta:
         ordering = ["match", "slot"]
         constraints = [
@@ -184,13 +195,18 @@ class Replay(models.Model):
 
 
 class Rating(models.Model):
-    """A player's Elo rating in one title, moved once per finished match between humans."""
+    """A player's rating in one title, moved once per finished match between humans, by the
+    title's system (matches/ratings.py): Elo keeps ``rating`` alone; OpenSkill keeps ``mu``
+    and ``sigma`` and ``rating`` is its conservative estimate, what the leaderboard ranks."""
 
     INITIAL = 1200.0
 
     player = models.ForeignKey(Player, on_delete=models.CASCADE, related_name="ratings")
     title = models.CharField(max_length=16, db_index=True)
+    system = models.CharField(max_length=12, default="elo")
     rating = models.FloatField(default=INITIAL)
+    mu = models.FloatField(null=True, blank=True, help_text="OpenSkill: the skill estimate.")
+    sigma = models.FloatField(null=True, blank=True, help_text="OpenSkill: its uncertainty.")
     games = models.PositiveIntegerField(default=0)
     wins = models.PositiveIntegerField(default=0)
     losses = models.PositiveIntegerField(default=0)

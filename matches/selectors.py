@@ -61,6 +61,10 @@ def player_matches(*, player: Player, limit: int = 50) -> list[Match]:
     return list(_with_replay_flag(_with_people(qs)).order_by("-created_at")[:limit])
 
 
+def player_has_finished(*, player: Player) -> bool:
+    return Match.objects.filter(participations__player=player, status=Status.FINISHED).exists()
+
+
 def participation_for(*, match: Match, player: Player | None) -> Participation | None:
     if player is None:
         return None

@@ -14,7 +14,7 @@ from django.conf import settings as django_settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from matches import ratings, replay
+from matches import replay, standings
 from matches.errors import (
     AlreadyJoined,
     IllegalTransition,
@@ -24,8 +24,10 @@ from matches.errors import (
     MatchFull,
     MatchNotFound,
     NotAParticipant,
+    NotTheHost,
+    TooFewPlayers,
 )
-from matches.models import AuditLog, Match, Participation, Player, Rating, Replay
+from matches.models import AuditLog, Match, Participation, Player, Replay
 from matches.titles import GameError, get_title
 
 Status = Match.Status
@@ -108,6 +110,22 @@ def match_create(
 
 
 @transaction.atomic
+def match_create_seated(
+    *, title: str, players: list[Player], settings: dict | None = None, fill_with_bots: bool
+) -> Match:
+    """A match with ``players`` seated in order and its countdown started (quick play, a
+    rematch); with ``fill_with_bots`` bots take the other seats when it begins."""
+    match = match_create(title=title, settings=settings, created_by=players[0],
+                         fill_with_bots=fill_with_bots)  # fmt: skip
+    for player in players:
+        match_join(match_id=match.pk, player=player)
+    match.refresh_from_db()
+    if match.status == Status.WAITING:
+        match = match_start(match_id=match.pk)
+    return match
+
+
+@transaction.atomic
 def match_join(*, match_id: int, player: Player) -> Participation:
     """Seat ``player`` in the lowest free slot; a match that fills up starts its countdown."""
     match = _locked(match_id)
@@ -184,6 +202,34 @@ def match_start(*, match_id: int, countdown_s: float | None = None) -> Match:
     match.starts_at = timezone.now() + timedelta(seconds=max(0.0, countdown_s))
     match.save(update_fields=["status", "starts_at"])
     return match
+
+
+def host_of(match: Match) -> Participation | None:
+    """The host: the human in the lowest slot (the creator, slot 0, unless they left)."""
+    seats = match.participations.filter(is_bot=False, left_at__isnull=True).order_by("slot")
+    return seats.select_related("player").first()
+
+
+@transaction.atomic
+def match_host_start(*, match_id: int, player: Player, fill_with_bots: bool) -> Match:
+    """The host says "go": the countdown starts with whoever is seated, bots in the empty
+    seats if asked; without bots the title's minimum must be seated."""
+    match = _locked(match_id)
+    if match.status != Status.WAITING:
+        raise MatchClosed(f"match {match.public_id} is {match.status}; it has already started")
+    host = host_of(match)
+    if host is None or host.player_id != player.pk:
+        raise NotTheHost(f"only the host ({host.name if host else 'nobody'}) starts this match")
+    game = get_title(match.title)
+    seated = match.participations.count()
+    if not fill_with_bots and seated < game.min_players:
+        raise TooFewPlayers(
+            f"{game.label} needs {game.min_players} players; {seated} seated "
+            "(start with bots to fill the empty seats)"
+        )
+    match.fill_with_bots = fill_with_bots
+    match.save(update_fields=["fill_with_bots"])
+    return match_start(match_id=match.pk)
 
 
 @transaction.atomic
@@ -263,6 +309,8 @@ def match_finish(
         "scores": scores,
         "winner_slot": winner_slot,
         "text": result.get("summary", ""),
+        # What the ratings were moved by, kept so that they can be recomputed from history.
+        "ranking": list(result.get("ranking") or []),
         "duration_s": match.duration_s,
         "stats": stats or {},
     }
@@ -275,37 +323,8 @@ def match_finish(
             inputs=sum(len(entries) for _, entries in replay_log),
             result=rules_result if rules_result is not None else result,
         )
-    _rate(match, result)
+    standings.rate_match(match, result)
     return match
-
-
-def _rate(match: Match, result: dict) -> None:
-    humans = {
-        p.slot: p.player for p in match.participations.select_related("player") if not p.is_bot
-    }
-    if len(humans) < 2:
-        return
-    ranking = result.get("ranking") or sorted(humans)
-    if result.get("winner") is None:
-        places = dict.fromkeys(humans, 0.0)  # a draw
-    else:
-        places = {slot: -float(ranking.index(slot)) for slot in humans}
-    rows = {
-        slot: Rating.objects.select_for_update().get_or_create(player=player, title=match.title)[0]
-        for slot, player in humans.items()
-    }
-    new = ratings.updated({slot: row.rating for slot, row in rows.items()}, places)
-    best = max(places.values())
-    for slot, row in rows.items():
-        row.rating = round(new[slot], 2)
-        row.games += 1
-        if all(v == best for v in places.values()):
-            row.draws += 1
-        elif places[slot] == best:
-            row.wins += 1
-        else:
-            row.losses += 1
-        row.save()
 
 
 @transaction.atomic

@@ -26,13 +26,18 @@ hash tag ``{m:<id>}`` (one slot on a Redis Cluster).
     workers:ticks:<host> string {"pid", "at"} with a TTL (for operators reading Redis)
     mm:<title>:queue zset   quick play: player id -> last ask (ms), the live waiting players
     mm:<title>:since hash   quick play: player id -> first ask (ms), for the bot timeout
+                            and the rating window
+    mm:<title>:rating zset  quick play: player id -> rating (Elo, or OpenSkill's mu)
     mm:placed:<player> str  quick play: "pending" while the partner creates the match, then
                             its public id
+    login:fail:user:<hash> int  failed log-ins for one username (a hash of it), TTL the window
+    login:fail:addr:<addr> int  failed log-ins from one client address, TTL the window
 
 The channel layer's own keys (the group channels states are published on) are named in
 ``realtime.groups``.
 """
 
+import hashlib
 import json
 import os
 import secrets
@@ -71,13 +76,19 @@ def tick_worker_key(hostname: str) -> str:
     return f"{TICK_WORKERS}:{hostname}"
 
 
-def quickplay_keys(title: str) -> tuple[str, str]:
-    """The queue and the first-ask hash of a title's quick play."""
-    return f"mm:{title}:queue", f"mm:{title}:since"
+def quickplay_keys(title: str) -> tuple[str, str, str]:
+    """The queue, the first-ask hash and the ratings of a title's quick play."""
+    return f"mm:{title}:queue", f"mm:{title}:since", f"mm:{title}:rating"
 
 
 def quickplay_placed_key(player_id: int | str) -> str:
     return f"mm:placed:{player_id}"
+
+
+def login_failure_keys(username: str, address: str) -> tuple[str, str]:
+    """Failure counters of a log-in: the username (hashed: any text fits) and the address."""
+    digest = hashlib.sha256(username.casefold().encode()).hexdigest()[:32]
+    return f"login:fail:user:{digest}", f"login:fail:addr:{address}"
 
 
 @cache
@@ -197,12 +208,16 @@ return 0
 
 # --- scripts of quick play (realtime.lobby.matchmaking) -----------------------------------------
 
-# KEYS: queue, since, placed key of the asking player. ARGV: player id, now ms, stale ms,
-# bot-after ms, placed TTL s, prefix of placed keys.
+# KEYS: queue, since, placed key of the asking player, ratings. ARGV: player id, now ms,
+# stale ms, bot-after ms, placed TTL s, prefix of placed keys, the player's rating, window
+# base, window growth per s, seats, by rating (1) or first come (0), gather ms.
 # Returns {kind, value}: placed <public id> | pending | waiting <ms waited> | bots |
-# paired <partner id>. The partner's placed key is built here rather than passed in KEYS,
-# because who the partner is gets decided inside the script (fine on a single Redis; the
-# project does not run on Redis Cluster).
+# paired <comma-separated ids of the others>. By rating, the others are the waiting players
+# closest in rating whose gap is within the wider of the two windows (base + growth x wait),
+# up to seats - 1 of them, once they fill the seats or one of them has waited the gather time;
+# first come, the one who waited longest. The others' placed keys
+# are built here rather than passed in KEYS, because who they are gets decided inside the
+# script (fine on a single Redis; the project does not run on Redis Cluster).
 QUICKPLAY_STEP = """
 local placed = redis.call('GET', KEYS[3])
 if placed then
@@ -210,32 +225,61 @@ if placed then
   redis.call('DEL', KEYS[3])
   return {'placed', placed}
 end
-local now = tonumber(ARGV[2])
+local me, now = ARGV[1], tonumber(ARGV[2])
 local cutoff = '(' .. (now - tonumber(ARGV[3]))
 for _, gone in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', cutoff)) do
   redis.call('HDEL', KEYS[2], gone)
+  redis.call('ZREM', KEYS[4], gone)
 end
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', cutoff)
-local since = redis.call('HGET', KEYS[2], ARGV[1])
-if not since then
-  for _, other in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
-    if other ~= ARGV[1] then
-      redis.call('ZREM', KEYS[1], other)
-      redis.call('HDEL', KEYS[2], other)
-      redis.call('SET', ARGV[6] .. other, 'pending', 'EX', ARGV[5])
-      return {'paired', other}
+local since = tonumber(redis.call('HGET', KEYS[2], me) or now)
+local rating = tonumber(ARGV[7])
+redis.call('ZADD', KEYS[1], now, me)
+redis.call('HSET', KEYS[2], me, since)
+redis.call('ZADD', KEYS[4], rating, me)
+local waited, bots_after = now - since, tonumber(ARGV[4])
+local base, growth = tonumber(ARGV[8]), tonumber(ARGV[9]) / 1000
+local function window(ms) return base + growth * ms end
+local found = {}
+if ARGV[11] == '1' then
+  local reach, mine = window(bots_after), window(waited)
+  local near = redis.call('ZRANGEBYSCORE', KEYS[4], rating - reach, rating + reach, 'WITHSCORES')
+  local fits = {}
+  for i = 1, #near, 2 do
+    local other = near[i]
+    if other ~= me then
+      local gap = math.abs(tonumber(near[i + 1]) - rating)
+      local theirs = window(now - tonumber(redis.call('HGET', KEYS[2], other) or now))
+      if gap <= math.max(mine, theirs) then fits[#fits + 1] = {other, gap} end
     end
   end
-  redis.call('ZADD', KEYS[1], now, ARGV[1])
-  redis.call('HSET', KEYS[2], ARGV[1], now)
-  return {'waiting', '0'}
+  table.sort(fits, function(a, b)
+    if a[2] == b[2] then return a[1] < b[1] end
+    return a[2] < b[2]
+  end)
+  for i = 1, math.min(#fits, tonumber(ARGV[10]) - 1) do found[i] = fits[i][1] end
+  -- A band short of the seats gathers until one of it has waited the gather time.
+  local oldest = waited
+  for _, other in ipairs(found) do
+    oldest = math.max(oldest, now - tonumber(redis.call('HGET', KEYS[2], other)))
+  end
+  if #found < tonumber(ARGV[10]) - 1 and oldest < tonumber(ARGV[12]) then found = {} end
+else
+  for _, other in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+    if other ~= me then found[1] = other break end
+  end
 end
-redis.call('ZADD', KEYS[1], 'XX', now, ARGV[1])
-local waited = now - tonumber(since)
-if waited >= tonumber(ARGV[4]) then
-  redis.call('ZREM', KEYS[1], ARGV[1])
-  redis.call('HDEL', KEYS[2], ARGV[1])
-  return {'bots', ''}
+if #found > 0 or waited >= bots_after then
+  found[#found + 1] = me
+  for _, who in ipairs(found) do
+    redis.call('ZREM', KEYS[1], who)
+    redis.call('HDEL', KEYS[2], who)
+    redis.call('ZREM', KEYS[4], who)
+    if who ~= me then redis.call('SET', ARGV[6] .. who, 'pending', 'EX', ARGV[5]) end
+  end
+  if #found == 1 then return {'bots', ''} end
+  found[#found] = nil
+  return {'paired', table.concat(found, ',')}
 end
 return {'waiting', tostring(waited)}
 """
@@ -243,6 +287,28 @@ return {'waiting', tostring(waited)}
 QUICKPLAY_CANCEL = """
 redis.call('ZREM', KEYS[1], ARGV[1])
 redis.call('HDEL', KEYS[2], ARGV[1])
+redis.call('ZREM', KEYS[3], ARGV[1])
+"""
+
+
+# --- scripts of the log-in limiter (realtime.lobby.accounts) -----------------------------------
+
+# KEYS: username counter, address counter. ARGV: most failures per username, per address.
+# Returns 0 (go on) or the ms until the fuller counter's window ends (refused).
+LOGIN_GATE = """
+local wait = 0
+for i = 1, 2 do
+  local n = tonumber(redis.call('GET', KEYS[i]) or '0')
+  if n >= tonumber(ARGV[i]) then wait = math.max(wait, redis.call('PTTL', KEYS[i]), 1) end
+end
+return wait
+"""
+
+# A failed log-in: both counters go up; the first failure of a window starts its clock.
+LOGIN_FAILED = """
+for i = 1, 2 do
+  if redis.call('INCR', KEYS[i]) == 1 then redis.call('PEXPIRE', KEYS[i], ARGV[1]) end
+end
 """
 
 

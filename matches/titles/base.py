@@ -175,6 +175,9 @@ class Title:
     max_players: int = 2
     default_max_players: int = 2
     pauses_on_disconnect: bool = False
+    # How finished matches move ratings (matches/ratings.py): "openskill", made for many-player
+    # rankings, or "elo", for duels.
+    rating_system: str = "openskill"
     # Presentation: the lobby card's line and the match page's help text (plain text).
     blurb: str = ""
     help: str = ""
@@ -221,6 +224,7 @@ class Title:
             "min_players": self.min_players,
             "max_players": self.max_players,
             "pauses_on_disconnect": self.pauses_on_disconnect,
+            "rating_system": self.rating_system,
             "blurb": self.blurb,
             "settings": self.settings_schema(),
         }

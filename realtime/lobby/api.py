@@ -24,6 +24,10 @@ from matches.errors import (
     MatchFull,
     MatchNotFound,
     NotAParticipant,
+    NotOver,
+    NotTheHost,
+    RematchDeclined,
+    TooFewPlayers,
 )
 from matches.identity import player_ensure, player_for_session
 from matches.models import Match, Participation, Player
@@ -34,6 +38,10 @@ from realtime.gateway import seats
 _STATUS_BY_ERROR: list[tuple[type[MatchError], int]] = [
     (MatchNotFound, 404),
     (NotAParticipant, 403),
+    (NotTheHost, 403),
+    (TooFewPlayers, 409),
+    (NotOver, 409),
+    (RematchDeclined, 409),
     (MatchFull, 409),
     (AlreadyJoined, 409),
     (MatchClosed, 409),
@@ -42,9 +50,10 @@ _STATUS_BY_ERROR: list[tuple[type[MatchError], int]] = [
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, code: str, reason: str) -> None:
+    def __init__(self, status: int, code: str, reason: str, *, headers: dict | None = None) -> None:
         super().__init__(reason)
         self.status, self.code, self.reason = status, code, reason
+        self.headers = headers or {}
 
 
 def _error(status: int, code: str, reason: str) -> JsonResponse:
@@ -65,7 +74,10 @@ def api(*methods: str) -> Callable:
             try:
                 return view(request, *args, **kwargs)
             except ApiError as exc:
-                return _error(exc.status, exc.code, exc.reason)
+                response = _error(exc.status, exc.code, exc.reason)
+                for name, value in exc.headers.items():
+                    response[name] = value
+                return response
             except MatchError as exc:
                 status = next((s for cls, s in _STATUS_BY_ERROR if isinstance(exc, cls)), 400)
                 return _error(status, exc.code, exc.reason)
@@ -118,7 +130,8 @@ def _iso(value) -> str | None:
 def _player_json(player: Player | None) -> dict | None:
     if player is None:
         return None
-    return {"id": player.pk, "display_name": player.display_name}
+    account = player.user.get_username() if player.user_id else None
+    return {"id": player.pk, "display_name": player.display_name, "account": account}
 
 
 def _seat_json(p: Participation) -> dict:
@@ -136,6 +149,8 @@ def _seat_json(p: Participation) -> dict:
 def _match_json(match: Match, *, you: Player | None = None) -> dict:
     people = sorted(match.participations.all(), key=lambda p: p.slot)
     seat = next((p for p in people if you is not None and p.player_id == you.pk), None)
+    # As services.host_of decides, from the prefetched seats (no query per listed match).
+    host = next((p for p in people if not p.is_bot and p.left_at is None), None)
     out = {
         "id": match.public_id,
         "title": match.title,
@@ -144,6 +159,8 @@ def _match_json(match: Match, *, you: Player | None = None) -> dict:
         "settings": match.settings,
         "tick_hz": match.tick_hz,
         "max_players": match.max_players,
+        "min_players": TITLES[match.title].min_players if match.title in TITLES else 1,
+        "host_slot": host.slot if host is not None else None,
         "fill_with_bots": match.fill_with_bots,
         "created_at": _iso(match.created_at),
         "starts_at": _iso(match.starts_at),
@@ -209,6 +226,10 @@ def matches(request: HttpRequest) -> JsonResponse:
     )
     if join:
         services.match_join(match_id=match.pk, player=player)
+        match.refresh_from_db(fields=["status"])
+        if fill_with_bots and match.status == Match.Status.WAITING:
+            # A creator who asked for bots has nobody to wait for: the countdown starts now.
+            services.match_host_start(match_id=match.pk, player=player, fill_with_bots=True)
     return JsonResponse({"match": _detail(match.public_id, player)}, status=201)
 
 
@@ -223,6 +244,19 @@ def match_join(request: HttpRequest, public_id: str) -> JsonResponse:
     _only(_body(request), set())
     match = selectors.match_get(public_id=public_id)
     services.match_join(match_id=match.pk, player=player)
+    match = selectors.match_get(public_id=public_id)
+    groups.match_status(match)
+    return JsonResponse({"match": _match_json(match, you=player)})
+
+
+@api("POST")
+def match_start(request: HttpRequest, public_id: str) -> JsonResponse:
+    player = _player(request)
+    data = _body(request)
+    _only(data, {"fill_with_bots"})
+    fill_with_bots = _field(data, "fill_with_bots", bool, False)
+    match = selectors.match_get(public_id=public_id)
+    services.match_host_start(match_id=match.pk, player=player, fill_with_bots=fill_with_bots)
     match = selectors.match_get(public_id=public_id)
     groups.match_status(match)
     return JsonResponse({"match": _match_json(match, you=player)})

@@ -21,12 +21,18 @@ def leaderboard(request: HttpRequest, title: str) -> JsonResponse:
     rows = selectors.leaderboard(title=title)
     return JsonResponse({
         "title": title,
-        "ratings": [
-            {"player": r.player_id, "name": r.player.display_name, "rating": round(r.rating),
-             "games": r.games, "wins": r.wins, "losses": r.losses, "draws": r.draws}
-            for r in rows
-        ],
+        "system": TITLES[title].rating_system,
+        "ratings": [{"player": r.player_id, "name": r.player.display_name, **_rating(r)}
+                    for r in rows],
     })  # fmt: skip
+
+
+def _rating(r) -> dict:
+    """``rating`` is what boards rank by: Elo's rating or OpenSkill's mu - 3 sigma."""
+    return {"system": r.system, "rating": round(r.rating),
+            "mu": None if r.mu is None else round(r.mu, 1),
+            "sigma": None if r.sigma is None else round(r.sigma, 1),
+            "games": r.games, "wins": r.wins, "losses": r.losses, "draws": r.draws}  # fmt: skip
 
 
 @api("GET")
@@ -34,9 +40,7 @@ def player(request: HttpRequest, player_id: int) -> JsonResponse:
     who = selectors.player_get(player_id=player_id)
     return JsonResponse({
         "player": {"id": who.pk, "name": who.display_name},
-        "ratings": {r.title: {"rating": round(r.rating), "games": r.games, "wins": r.wins,
-                              "losses": r.losses, "draws": r.draws}
-                    for r in who.ratings.all()},
+        "ratings": {r.title: _rating(r) for r in who.ratings.all()},
         "matches": [_match_json(m, you=who) for m in selectors.player_matches(player=who)],
     })  # fmt: skip
 

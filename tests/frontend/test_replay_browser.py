@@ -13,6 +13,7 @@ from django.test import TransactionTestCase
 
 from tests.support import browser as chromium
 from tests.support import stack
+from tests.support.browsercase import BrowserCase
 from tests.support.replays import finished_with_replay
 
 
@@ -219,46 +220,11 @@ class ReplayBrowserTests(TransactionTestCase):
         self.wait_replay(page, "r.tick > 10")
 
 
-class LiveMatchReplayTests(TransactionTestCase):
+class LiveMatchReplayTests(BrowserCase):
     """A match the engine plays to its end, then watched again from its result dialog."""
 
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls._async_unsafe = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-        stack.flush_redis()
-        cls.services = []
-        try:
-            workers = [stack.tick_worker("ticks-rp"), stack.default_worker("default-rp")]
-            cls.services += workers
-            cls.services.append(stack.beat("beat-rp"))
-            stack.wait_ready(*workers)
-            cls.daphne = stack.daphne("daphne-rp")
-            cls.services.append(cls.daphne)
-            cls.chromium = chromium.Chromium(cls.daphne.origin)
-        except BaseException:
-            for service in reversed(cls.services):
-                service.stop()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        try:
-            cls.chromium.close()
-        finally:
-            for service in reversed(cls.services):
-                service.stop()
-            if cls._async_unsafe is None:
-                os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-            super().tearDownClass()
-
-    def setUp(self):
-        self.chromium.console.clear()
-
-    def tearDown(self):
-        errors = [line for line in self.chromium.console if line.startswith("pageerror")]
-        self.assertEqual(errors, [], "script errors in the page")
+    NAME = "rp"
+    DAPHNE_ENV = {}
 
     def test_the_result_dialog_offers_the_replay_which_ends_on_the_same_result(self):
         from matches import services

@@ -35,6 +35,91 @@ class EloTests(SimpleTestCase):
                 self.assertGreaterEqual(after[slot], before[slot])
 
 
+places_st = st.lists(st.integers(0, 5), min_size=2, max_size=64)
+
+
+def fresh(n: int) -> dict[int, ratings.Skill]:
+    return {slot: ratings.initial(ratings.OPENSKILL) for slot in range(n)}
+
+
+class OpenSkillTests(SimpleTestCase):
+    def test_a_new_player_starts_at_mu_1200_and_a_conservative_zero(self):
+        skill = ratings.initial(ratings.OPENSKILL)
+        self.assertEqual((skill.mu, skill.sigma), (1200.0, 400.0))
+        self.assertAlmostEqual(skill.shown, 0.0)
+        self.assertEqual(ratings.initial(ratings.ELO), ratings.Skill(1200.0, None))
+
+    def test_an_eight_player_ranking_orders_the_new_estimates_and_shrinks_every_sigma(self):
+        places = {slot: -slot for slot in range(8)}  # slot 0 first, slot 7 last
+        new = ratings.rate(ratings.OPENSKILL, fresh(8), places)
+        mus = [new[slot].mu for slot in range(8)]
+        self.assertEqual(mus, sorted(mus, reverse=True))
+        self.assertGreater(new[0].mu, 1200)
+        self.assertLess(new[7].mu, 1200)
+        self.assertTrue(all(new[slot].sigma < 400 for slot in range(8)))
+
+    def test_a_tie_moves_tied_equals_alike(self):
+        new = ratings.rate(ratings.OPENSKILL, fresh(3), {0: 1, 1: 1, 2: 0})
+        self.assertAlmostEqual(new[0].mu, new[1].mu)
+        self.assertGreater(new[0].mu, new[2].mu)
+
+    def test_an_upset_moves_more_than_the_expected_result(self):
+        strong = ratings.Skill(1500.0, 100.0)
+        weak = ratings.Skill(1000.0, 100.0)
+        upset = ratings.rate(ratings.OPENSKILL, {0: strong, 1: weak}, {0: 0, 1: 1})
+        expected = ratings.rate(ratings.OPENSKILL, {0: strong, 1: weak}, {0: 1, 1: 0})
+        self.assertGreater(upset[1].mu - 1000, expected[0].mu - 1500)
+
+    def test_repeated_wins_raise_the_conservative_estimate_and_certainty(self):
+        skills = fresh(2)
+        shown, sigmas = [], []
+        for _ in range(20):
+            skills = ratings.rate(ratings.OPENSKILL, skills, {0: 1, 1: 0})
+            shown.append(skills[0].shown)
+            sigmas.append(skills[0].sigma)
+        self.assertEqual(shown, sorted(shown))
+        self.assertEqual(sigmas, sorted(sigmas, reverse=True))
+        self.assertLess(sigmas[-1], 0.8 * ratings.SIGMA)
+
+    def test_unknown_systems_and_mismatched_slots_are_refused(self):
+        with self.assertRaises(ValueError):
+            ratings.rate("glicko", fresh(2), {0: 1, 1: 0})
+        with self.assertRaises(ValueError):
+            ratings.rate(ratings.OPENSKILL, fresh(2), {0: 1, 2: 0})
+        with self.assertRaises(ValueError):
+            ratings.rate(ratings.OPENSKILL, {0: ratings.Skill(1200.0), 1: ratings.Skill(1200.0)},
+                         {0: 1, 1: 0})  # fmt: skip
+
+    def test_one_player_is_left_as_they_were(self):
+        self.assertEqual(ratings.rate(ratings.OPENSKILL, fresh(1), {0: 0}), fresh(1))
+
+    @settings(max_examples=100, deadline=None)
+    @given(places_st, st.randoms(use_true_random=False))
+    def test_any_free_for_all_keeps_the_order_of_places_and_never_grows_a_sigma(self, places, rng):
+        skills = {slot: ratings.Skill(rng.uniform(600, 1800), rng.uniform(50, 400))
+                  for slot in range(len(places))}  # fmt: skip
+        placed = dict(enumerate(places))
+        new = ratings.rate(ratings.OPENSKILL, skills, placed)
+        for slot, skill in new.items():
+            self.assertLessEqual(skill.sigma, skills[slot].sigma + ratings.TAU)
+            moved = skill.mu - skills[slot].mu
+            if all(placed[slot] > v for o, v in placed.items() if o != slot):
+                self.assertGreaterEqual(moved, 0)  # the outright winner never loses
+            if all(placed[slot] < v for o, v in placed.items() if o != slot):
+                self.assertLessEqual(moved, 0)  # the outright last never gains
+        # Renumbering the slots changes nothing but the names.
+        order = list(reversed(range(len(places))))
+        renamed = ratings.rate(ratings.OPENSKILL, {i: skills[s] for i, s in enumerate(order)},
+                               {i: placed[s] for i, s in enumerate(order)})  # fmt: skip
+        for i, s in enumerate(order):
+            self.assertAlmostEqual(renamed[i].mu, new[s].mu, places=6)
+
+    def test_elo_through_rate_is_plain_elo(self):
+        new = ratings.rate(ratings.ELO, {0: ratings.Skill(1200.0), 1: ratings.Skill(1200.0)},
+                           {0: 1, 1: 0})  # fmt: skip
+        self.assertEqual((new[0], new[1]), (ratings.Skill(1216.0), ratings.Skill(1184.0)))
+
+
 class FinishRatesAndRecordsTests(TestCase):
     def _running(self, **kwargs):
         match = counting_down(**kwargs)

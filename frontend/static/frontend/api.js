@@ -44,10 +44,20 @@ export async function call(path, { method = "GET", body } = {}) {
 export const api = {
   me: () => call("/api/me"),
   rename: (displayName) => call("/api/me", { method: "POST", body: { display_name: displayName } }),
+  signup: (username, password) => call("/api/account/signup", { method: "POST", body: { username, password } }),
+  login: (username, password) => call("/api/account/login", { method: "POST", body: { username, password } }),
+  logout: () => call("/api/account/logout", { method: "POST" }),
+  changePassword: (oldPassword, newPassword) =>
+    call("/api/account/password", { method: "POST", body: { old_password: oldPassword, new_password: newPassword } }),
   matches: () => call("/api/matches"),
   match: (id) => call(`/api/matches/${encodeURIComponent(id)}`),
   create: (title, settings) => call("/api/matches", { method: "POST", body: { title, settings, join: true } }),
   join: (id) => call(`/api/matches/${encodeURIComponent(id)}/join`, { method: "POST" }),
+  start: (id, fillWithBots) =>
+    call(`/api/matches/${encodeURIComponent(id)}/start`, { method: "POST", body: { fill_with_bots: fillWithBots } }),
+  rematch: (id) => call(`/api/matches/${encodeURIComponent(id)}/rematch`),
+  answerRematch: (id, accept) =>
+    call(`/api/matches/${encodeURIComponent(id)}/rematch`, { method: "POST", body: { accept } }),
   leave: (id) => call(`/api/matches/${encodeURIComponent(id)}/leave`, { method: "POST" }),
   quickplay: (title) => call("/api/quickplay", { method: "POST", body: { title } }),
   quickplayCancel: (title) => call("/api/quickplay/cancel", { method: "POST", body: { title } }),

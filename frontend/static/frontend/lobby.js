@@ -23,6 +23,26 @@ function requirePlayer() {
   return false;
 }
 
+// The header's "Playing as": a visitor who just picked a nickname becomes a guest.
+function showWho(me) {
+  const name = document.getElementById("who-name");
+  if (name) {
+    name.textContent = me.display_name;
+    return;
+  }
+  const link = document.createElement("a");
+  link.href = `/players/${me.id}/`;
+  const strong = document.createElement("strong");
+  strong.id = "who-name";
+  strong.textContent = me.display_name;
+  link.append(strong);
+  const guest = document.createElement("small");
+  guest.textContent = "(guest)";
+  const account = document.getElementById("who-account");
+  account.textContent = "Sign up or log in";
+  document.querySelector("header .who").replaceChildren("Playing as ", link, " ", guest, " · ", account);
+}
+
 nickForm.addEventListener("submit", async (event) => {
   event.preventDefault();
   nickStatus.textContent = "Saving…";
@@ -32,8 +52,7 @@ nickForm.addEventListener("submit", async (event) => {
     nickStatus.textContent = `Hello, ${player.display_name}!`;
     nickForm.querySelector("button").textContent = "Rename";
     document.body.dataset.player = player.display_name;
-    const who = document.getElementById("who-name");
-    if (who) who.textContent = player.display_name;
+    showWho(player);
   } catch (err) {
     nickStatus.textContent = err.message;
   }

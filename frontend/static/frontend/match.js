@@ -3,6 +3,7 @@ import { api } from "./api.js";
 import { createControls, renderTouch } from "./input.js";
 import { Hud, nameOf } from "./hud.js";
 import { MatchSocket } from "./net.js";
+import { offerRematch } from "./rematch.js";
 import { Timeline } from "./timeline.js";
 
 const config = JSON.parse(document.getElementById("match-config").textContent);
@@ -157,6 +158,7 @@ function finish(message) {
     return;
   }
   offerReplay();
+  if (game.role === "player") offerRematch(game.match, game.slot);
   const { winner, summary } = message.result;
   let headline;
   if (winner === null || winner === undefined) headline = "Draw";
@@ -177,6 +179,42 @@ async function offerReplay() {
   }
 }
 
+// While the match waits: the host's Start button, "waiting for the host" for the others, and
+// a link to share. The host is the human in the lowest slot (docs/protocol.md).
+function waitingBar() {
+  const bar = document.getElementById("waiting-bar");
+  bar.hidden = game.status !== "waiting";
+  if (bar.hidden) return;
+  const host = game.players.filter((p) => !p.bot).reduce((a, p) => (a && a.slot < p.slot ? a : p), null);
+  const hosting = game.role === "player" && host !== null && host.slot === game.slot;
+  document.getElementById("host-controls").hidden = !hosting;
+  document.getElementById("waiting-host").hidden = hosting || game.role !== "player";
+  const bots = document.getElementById("start-bots").checked;
+  document.getElementById("start").disabled = !bots && game.players.length < config.min_players;
+}
+
+async function startMatch(event) {
+  const status = document.getElementById("waiting-status");
+  event.target.disabled = true;
+  try {
+    await api.start(game.match, document.getElementById("start-bots").checked);
+    status.textContent = "Starting…";
+  } catch (err) {
+    status.textContent = err.message;
+    event.target.disabled = false;
+  }
+}
+
+async function copyLink() {
+  const status = document.getElementById("waiting-status");
+  try {
+    await navigator.clipboard.writeText(location.href);
+    status.textContent = "Link copied: send it to your friends.";
+  } catch {
+    status.textContent = `Share this address: ${location.href}`;
+  }
+}
+
 // The overlay says why the field is not moving, if it is not.
 function overlay(now) {
   if (game.over) return;
@@ -186,7 +224,7 @@ function overlay(now) {
   }
   if (game.status === "waiting") {
     const seats = config.max_players;
-    hud.show("Waiting for players", `${game.players.length} of ${seats} seats taken · share this page's address to invite`);
+    hud.show("Waiting for players", `${game.players.length} of ${seats} seats taken · copy the link to invite`);
   } else if (game.status === "countdown" || (game.status === "running" && !game.state)) {
     const left = game.startsAt ? (game.startsAt - (Date.now() + clockOffset)) / 1000 : 0;
     hud.show(left > 0.05 ? String(Math.ceil(left)) : "Go!", "Get ready");
@@ -201,6 +239,7 @@ function overlay(now) {
 function frame(now) {
   requestAnimationFrame(frame);
   overlay(now);
+  waitingBar();
   const f = timeline.frame(now);
   if (!f) return;
   const drawn = title.draw(ctx, f, {
@@ -240,6 +279,8 @@ document.getElementById("leave")?.addEventListener("click", async (event) => {
     location.assign("/");
   }
 });
+document.getElementById("start").addEventListener("click", startMatch);
+document.getElementById("copy-link").addEventListener("click", copyLink);
 document.getElementById("join")?.addEventListener("click", async (event) => {
   event.target.disabled = true;
   try {

@@ -62,6 +62,8 @@ class Pong(Title):
     max_players = 2
     default_max_players = 2
     pauses_on_disconnect = True
+    # A duel: Elo's one number is what Pong players know, and two players need no more.
+    rating_system = "elo"
     blurb = "Two paddles, one ball. Arrow keys or W/S."
     help = "Move with ↑ ↓ or W S."
 

@@ -20,6 +20,7 @@ SPEC = {
     "snake": ("Snake", 10, 2, 8, 4, False),
     "arena": ("Thrust Arena", 30, 2, 64, 8, False),
 }
+RATING_SYSTEMS = {"pong": "elo", "snake": "openskill", "arena": "openskill"}  # docs/titles.md
 RESULT_KEYS = {"scores", "winner", "ranking", "summary", "finished", "reason", "forfeited"}
 PACKAGE = pathlib.Path(games.__file__).parent
 
@@ -60,6 +61,14 @@ class RegistryTests(unittest.TestCase):
                 self.assertEqual(t.validate_settings(None)["max_players"], default)
                 self.assertEqual(t.settings_schema()["max_players"]["default"], default)
                 self.assertEqual(json.loads(json.dumps(t.describe()))["name"], name)
+                self.assertEqual(t.rating_system, RATING_SYSTEMS[name])
+
+    def test_every_registered_title_names_a_rating_system_the_domain_knows(self):
+        from matches import ratings
+
+        for name, title in games.TITLES.items():
+            with self.subTest(name):
+                self.assertIn(title.rating_system, ratings.SYSTEMS)
 
     def test_every_title_runs_the_whole_interface_in_plain_json(self):
         for name, title in games.TITLES.items():

@@ -56,9 +56,13 @@ class QuickPlayTests(TestCase):
         # Gone from the queue: the next player waits instead of joining that match.
         self.assertEqual(self.ask(self.bob, "snake", at=3100).status, matchmaking.WAITING)
 
-    def test_two_players_of_a_bigger_title_start_at_once_with_bots_for_the_other_seats(self):
+    def test_two_players_of_a_bigger_title_start_after_the_gather_time_with_bots(self):
+        # Was "at once": a many-seat title now gathers a rating band for QUICKPLAY_GATHER_S
+        # (2 s) before it starts short of its seats.
         self.ask(self.ann, "arena")
-        ticket = self.ask(self.bob, "arena", at=100)
+        self.assertEqual(self.ask(self.bob, "arena", at=100).status, matchmaking.WAITING)
+        self.ask(self.ann, "arena", at=1000)
+        ticket = self.ask(self.bob, "arena", at=2000)
         match = Match.objects.get(public_id=ticket.match)
         self.assertEqual((match.status, match.fill_with_bots), (Match.Status.COUNTDOWN, True))
         self.assertEqual(match.participations.count(), 2)

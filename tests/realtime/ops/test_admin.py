@@ -4,6 +4,7 @@ from django.urls import reverse
 
 from matches import services
 from matches.models import Match
+from tests.support.stack import flush_redis
 
 Status = Match.Status
 CHANGELIST = reverse("admin:matches_match_changelist")
@@ -19,6 +20,9 @@ def running_pong() -> Match:
 
 class MatchAdminActionTests(TestCase):
     def setUp(self):
+        # Match ids repeat across TestCases (rolled back): a state an earlier test left in
+        # Redis under the same id would be read as this match's final scores.
+        flush_redis()
         self.staff = User.objects.create_superuser("boss", "boss@example.com", "pw-123-xyz")
         self.client.force_login(self.staff)
 
