@@ -19,7 +19,9 @@ hash tag ``{m:<id>}`` (one slot on a Redis Cluster).
     m:{id}:rtt       hash   slot (or "spectator:<channel>") -> last round-trip time, ms (gateway)
     matches:finished zset   match id -> time its final state was written (for retention)
     metrics:counters hash   ticks, ticks_skipped, tick_overruns, broadcasts:<kind>,
-                            inputs_refused:<reason>; every process adds with HINCRBY
+                            inputs_refused:<reason>, redis_reconnects:<connection> (a
+                            long-lived connection lost or found dead and replaced); every
+                            process adds with HINCRBY
     workers:ticks    zset   tick worker hostname -> time of its last heartbeat
     workers:ticks:<host> string {"pid", "at"} with a TTL (for operators reading Redis)
     mm:<title>:queue zset   quick play: player id -> last ask (ms), the live waiting players
@@ -40,9 +42,8 @@ from dataclasses import dataclass
 from functools import cache
 
 import redis
-from django.conf import settings
 
-from realtime import protocol
+from realtime import protocol, redisconn
 
 FINISHED_INDEX = "matches:finished"
 DISPATCH_MARK_MS = 3000
@@ -52,6 +53,7 @@ MATCH_KEY_PARTS = ("meta", "state", "lease", "epoch", "inputs", "stats", "contro
 COUNTERS = "metrics:counters"
 REFUSED = "inputs_refused:"  # + reason
 BROADCASTS = "broadcasts:"  # + kind
+RECONNECTS = "redis_reconnects:"  # + connection: hub, inputs, ticks
 
 TICK_WORKERS = "workers:ticks"
 
@@ -81,11 +83,10 @@ def client() -> redis.Redis:
     every acquisition and every hand-back runs at once; past the pool's size they wait for a
     connection instead of failing with "Too many connections".
     """
-    pool = redis.BlockingConnectionPool.from_url(
-        settings.REDIS_URL, max_connections=100, timeout=10,
+    return redisconn.sync_client(
+        "store", blocking=True, max_connections=100, timeout=10,
         socket_connect_timeout=2, socket_timeout=5, health_check_interval=10,
     )  # fmt: skip
-    return redis.Redis(connection_pool=pool)
 
 
 def new_token() -> str:

@@ -11,11 +11,10 @@ import contextlib
 import time
 import weakref
 
-import redis.asyncio as aioredis
 from django.conf import settings
 from redis.exceptions import RedisError
 
-from realtime import store
+from realtime import redisconn, store
 from realtime.gateway.inputpipe import Pipe
 from realtime.gateway.seats import PLAYER, SPECTATOR, Seat
 
@@ -24,9 +23,11 @@ KEY_TTL_S = 24 * 3600  # gateway keys outlive any match; drop_match may remove t
 
 class _Redis:
     def __init__(self) -> None:
-        self.client = aioredis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2)
+        self.client = redisconn.async_client(
+            "gateway", socket_connect_timeout=2, socket_timeout=settings.REDIS_DEAD_AFTER_S
+        )
         self.push_input = self.client.register_script(store.PUSH_INPUT)
-        self.pipe = Pipe(settings.REDIS_URL)
+        self.pipe = Pipe(on_reconnect=lambda: count_reconnect("inputs"))
         self.claim = self.client.register_script(store.CLAIM_SLOT)
         self.release = self.client.register_script(store.RELEASE_SLOT)
 
@@ -49,6 +50,12 @@ async def count_refused(reason: str) -> None:
     """An input refused here, counted with the runner's refusals (store.COUNTERS)."""
     with contextlib.suppress(RedisError):  # a counter must never fail the socket
         await _redis().client.hincrby(store.COUNTERS, store.REFUSED + reason, 1)
+
+
+async def count_reconnect(connection: str) -> None:
+    """A long-lived connection of this process (hub, input pipe) was replaced."""
+    with contextlib.suppress(RedisError):
+        await _redis().client.hincrby(store.COUNTERS, store.RECONNECTS + connection, 1)
 
 
 async def push_input(*, seat: Seat, payload_json: str) -> int:

@@ -118,6 +118,8 @@ class ArcadeCollector:
                         "match groups, by kind.", "kind")  # fmt: skip
         yield _labelled(counters, store.REFUSED, "arcade_inputs_refused", "Inputs refused, by "
                         "reason.", "reason")  # fmt: skip
+        yield _labelled(counters, store.RECONNECTS, "arcade_redis_reconnects", "Long-lived Redis "
+                        "connections lost or found dead and replaced.", "connection")  # fmt: skip
 
 
 def _labelled(counters: dict, prefix: str, name: str, doc: str, label: str):
