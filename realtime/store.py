@@ -139,6 +139,17 @@ return 1
 """
 
 
+# The supervisor's pass: the positions (1-based) of the lease keys in KEYS that do not exist.
+LEASE_GAPS = """
+local out = {}
+for i, k in ipairs(KEYS) do
+  if redis.call('EXISTS', k) == 0 then out[#out + 1] = i end
+end
+return out
+"""
+GAPS_BATCH = 5000  # ids per LEASE_GAPS call: a few ms of Redis at most
+
+
 # --- scripts of the gateway (run through redis.asyncio or its input pipe) --------------------
 
 # The tick the input arrives at and the push, in one round trip; refused before the match
@@ -227,6 +238,7 @@ class Scripts:
         self.acquire = r.register_script(ACQUIRE)
         self.commit = r.register_script(COMMIT)
         self.release = r.register_script(RELEASE)
+        self.lease_gaps = r.register_script(LEASE_GAPS)
 
 
 @cache
@@ -310,6 +322,28 @@ def push_presence(*, match_id: int, slot: int, connected: bool, at: float | None
 def lease_holder(match_id: int) -> str | None:
     value = client().get(key(match_id, "lease"))
     return value.decode() if value else None
+
+
+def lease_gaps(match_ids: list[int]) -> list[tuple[int, str | None]]:
+    """Of these matches, those without a lease, each with its state's status ("running" while
+    it is being written; None: Redis has no state for it). One LEASE_GAPS call per GAPS_BATCH
+    matches (an EXISTS each in Redis), then two reads per match without a lease (rare)."""
+    unleased = []
+    for start in range(0, len(match_ids), GAPS_BATCH):
+        chunk = match_ids[start : start + GAPS_BATCH]
+        found = scripts().lease_gaps(keys=[key(m, "lease") for m in chunk])
+        unleased += [chunk[i - 1] for i in found]
+    if not unleased:
+        return []
+    pipe = client().pipeline(transaction=False)
+    for match_id in unleased:
+        pipe.exists(key(match_id, "state"))
+        pipe.hget(key(match_id, "state"), "status")
+    replies = pipe.execute()
+    return [
+        (match_id, (status or b"running").decode() if exists else None)
+        for match_id, exists, status in zip(unleased, replies[::2], replies[1::2], strict=True)
+    ]
 
 
 def request_stop(match_id: int, reason: str) -> None:
