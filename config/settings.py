@@ -5,7 +5,9 @@ them. Nothing else in the code base reads ``os.environ``.
 """
 
 import os
+import ssl
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -142,25 +144,84 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: one URL for the Celery broker, the channel layer and the match state store -------
 PRIVATE_REDIS_PORT = int(os.environ.get("PRIVATE_REDIS_PORT", "6390"))
+# redis://, rediss:// (TLS) or unix://, with the ACL user and password and the database number;
+# with REDIS_SENTINELS its host and port are ignored (the sentinels name the primary).
 # Unset means "the private Redis": `make run` and the test runner start it under var/redis/.
 REDIS_URL = os.environ.get("REDIS_URL") or f"redis://127.0.0.1:{PRIVATE_REDIS_PORT}/0"
-REDIS_IS_PRIVATE = not os.environ.get("REDIS_URL")
+# TLS (rediss://): the CA that signed the server's certificate, and an optional client
+# certificate and key for servers that ask for one (tls-auth-clients).
+REDIS_TLS_CA_FILE = os.environ.get("REDIS_TLS_CA_FILE", "")
+REDIS_TLS_CERT_FILE = os.environ.get("REDIS_TLS_CERT_FILE", "")
+REDIS_TLS_KEY_FILE = os.environ.get("REDIS_TLS_KEY_FILE", "")
+# Sentinel: host:port of each sentinel, and the name they know the primary by.
+REDIS_SENTINELS = [
+    (host, int(port))
+    for host, _, port in (item.rpartition(":") for item in _env_list("REDIS_SENTINELS", []))
+]
+REDIS_SENTINEL_MASTER = os.environ.get("REDIS_SENTINEL_MASTER", "arcade")
+REDIS_SENTINEL_PASSWORD = os.environ.get("REDIS_SENTINEL_PASSWORD", "")
+# The long-lived connections (each Daphne's hub and input pipe, the tick pipeline) send a
+# PING after this long without traffic, and one that received nothing for REDIS_DEAD_AFTER_S
+# while waiting is taken for dead (a NAT or proxy dropped it silently) and replaced.
+REDIS_KEEPALIVE_S = _env_float("REDIS_KEEPALIVE_S", 1.0)
+REDIS_DEAD_AFTER_S = _env_float("REDIS_DEAD_AFTER_S", 3.0)
+REDIS_IS_PRIVATE = not os.environ.get("REDIS_URL") and not REDIS_SENTINELS
+if REDIS_URL.startswith("rediss://") and not REDIS_TLS_CA_FILE:
+    raise ImproperlyConfigured("a rediss:// REDIS_URL needs REDIS_TLS_CA_FILE")
+_redis_tls = {
+    "ssl_ca_certs": REDIS_TLS_CA_FILE,
+    "ssl_certfile": REDIS_TLS_CERT_FILE or None,
+    "ssl_keyfile": REDIS_TLS_KEY_FILE or None,
+}
+_redis_parts = urlsplit(REDIS_URL)
+_redis_db = int((_redis_parts.path or "/0").strip("/") or 0)
 
 # RedisPubSubChannelLayer, not the core RedisChannelLayer, by measurement (shared FIELD-NOTES):
 # a group_send on the core layer is ~4 round trips plus Lua per message, and a publisher doing
 # 50 of them per tick overran every 30 Hz tick at 100 clients; on the pub/sub layer group_send
 # is one PUBLISH, and each Daphne process subscribes once per group and fans out locally.
 # It is at-most-once, which suits state snapshots: the next tick supersedes a lost one.
+# Every client speaks RESP2 (protocol 2): redis-py 8 would otherwise negotiate RESP3.
 CHANNEL_LAYER_PREFIX = "arcade"
+if REDIS_SENTINELS:
+    _layer_host = {
+        "sentinels": REDIS_SENTINELS, "master_name": REDIS_SENTINEL_MASTER,
+        "sentinel_kwargs": {"password": REDIS_SENTINEL_PASSWORD or None, "protocol": 2},
+        "username": unquote(_redis_parts.username or "") or None,
+        "password": unquote(_redis_parts.password or "") or None,
+        "db": _redis_db, "protocol": 2,
+    }  # fmt: skip
+    if REDIS_URL.startswith("rediss://"):
+        _layer_host.update(ssl=True, ssl_cert_reqs="required", **_redis_tls)
+else:
+    _layer_host = {"address": REDIS_URL, "protocol": 2}
+    if REDIS_URL.startswith("rediss://"):
+        _layer_host.update(ssl_cert_reqs="required", **_redis_tls)
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
-        "CONFIG": {"hosts": [REDIS_URL], "prefix": CHANNEL_LAYER_PREFIX},
+        "CONFIG": {"hosts": [_layer_host], "prefix": CHANNEL_LAYER_PREFIX},
     }
 }
 
 # --- Celery ----------------------------------------------------------------------------------
+# The transports of realtime/redisconn.py: kombu's, speaking RESP2.
 CELERY_BROKER_URL = REDIS_URL
+CELERY_BROKER_TRANSPORT = "realtime.redisconn:BrokerTransport"
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+if REDIS_SENTINELS:
+    _auth = REDIS_URL.split("://", 1)[1].rpartition("@")[0]
+    CELERY_BROKER_URL = ";".join(
+        f"sentinel://{_auth + '@' if _auth else ''}{host}:{port}/{_redis_db}"
+        for host, port in REDIS_SENTINELS
+    )
+    CELERY_BROKER_TRANSPORT = "realtime.redisconn:SentinelBrokerTransport"
+    CELERY_BROKER_TRANSPORT_OPTIONS.update(
+        master_name=REDIS_SENTINEL_MASTER,
+        sentinel_kwargs={"password": REDIS_SENTINEL_PASSWORD or None, "protocol": 2},
+    )
+if REDIS_URL.startswith("rediss://"):
+    CELERY_BROKER_USE_SSL = {"ssl_cert_reqs": ssl.CERT_REQUIRED, **_redis_tls}
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_DEFAULT_QUEUE = "default"
@@ -170,7 +231,6 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TASK_ACKS_LATE = False
 CELERY_TASK_REJECT_ON_WORKER_LOST = False
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 
 # --- Game titles -----------------------------------------------------------------------------
 # The title packages, as dotted paths (like INSTALLED_APPS); docs/titles.md says what one holds.

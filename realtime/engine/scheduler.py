@@ -79,6 +79,7 @@ class Scheduler:
         self.batches = 0  # ticks of several matches run together (tests, benchmarks)
         self.figures = figures.Figures()
         self._flush_at = 0.0
+        self._reconnects_seen = 0
 
     def run(self, runner: MatchRunner, stop: threading.Event | None = None) -> Outcome:
         """Tick an acquired runner until the match ends or must stop; its outcome."""
@@ -198,8 +199,12 @@ class Scheduler:
             self._push(entry)
 
     def _flush_call(self, now: float) -> Call:
-        """The process's figures since the last flush: batch timings, matches held."""
+        """The process's figures since the last flush: batch timings, matches held, the
+        pipeline's reconnections."""
         self._flush_at = now + FLUSH_EVERY_S
+        reconnects = self.pipe.reconnects
+        self.figures.count(store.RECONNECTS + "ticks", reconnects - self._reconnects_seen)
+        self._reconnects_seen = reconnects
         self.figures.gauges["matches_held"] = sum(self._used.values())
         keys, args = store.flush_process_args(figures.process_name(), *self.figures.take(),
                                               now=time.time())  # fmt: skip

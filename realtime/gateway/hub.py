@@ -9,7 +9,9 @@ message is decoded once per process, its pre-encoded text framed once
 `status`) go to the consumer's handlers as the layer would deliver them.
 
 At-most-once, like the pub/sub layer: a state lost while Redis reconnects is superseded by
-the next tick.
+the next tick. The connection is opened as ``realtime.redisconn`` says (TLS, ACL user,
+Sentinel, RESP2) and watched by its ``Liveness``: one that falls silent (half-open) is
+replaced within REDIS_DEAD_AFTER_S, logged and counted (``redis_reconnects:hub``).
 """
 
 import asyncio
@@ -20,10 +22,8 @@ from typing import Protocol
 
 import hiredis
 import orjson
-from django.conf import settings
-from redis.connection import parse_url
 
-from realtime import groups
+from realtime import groups, redisconn, store
 from realtime.gateway import daphne, stats
 
 log = logging.getLogger(__name__)
@@ -42,8 +42,7 @@ def channel_of(group: str) -> bytes:
 
 
 class Hub:
-    def __init__(self, url: str) -> None:
-        self.options = parse_url(url)
+    def __init__(self) -> None:
         self.members: dict[bytes, set[Member]] = {}
         self._confirmed: dict[bytes, asyncio.Event] = {}
         self._writer: asyncio.StreamWriter | None = None
@@ -52,6 +51,7 @@ class Hub:
         # channel -> (tick, time) of the first input queued since its match's last state here:
         # one input -> state latency sample per match and tick at most.
         self.awaiting: dict[bytes, tuple[int, float]] = {}
+        self.reconnects = 0  # connections lost or found dead and replaced (tests)
 
     async def join(self, group: str, member: Member) -> None:
         """Add a socket to a group; returns once Redis confirmed the subscription, so that a
@@ -101,38 +101,57 @@ class Hub:
     async def _run(self) -> None:
         attempt = 0
         while self.members:
+            liveness = None
             try:
-                reader, self._writer = await asyncio.open_connection(
-                    self.options.get("host", "127.0.0.1"), self.options.get("port", 6379)
-                )
+                reader = await self._open()
                 parser = hiredis.Reader()
                 await self._handshake(reader, parser)
                 for channel in list(self.members):
                     self._confirmed.setdefault(channel, asyncio.Event())
                     self._command(b"SUBSCRIBE", channel)
                 self._connected.set()
+                if attempt:
+                    self.reconnects += 1
+                    stats.FIGURES.count(store.RECONNECTS + "hub")
                 attempt = 0
-                await self._read(reader, parser)
-            except (OSError, asyncio.IncompleteReadError, hiredis.ProtocolError) as exc:
-                log.warning("hub: Redis connection lost (%s); reconnecting", exc)
+                liveness = redisconn.Liveness(ping=lambda: self._command(b"PING"),
+                                              dead=self._dead)  # fmt: skip
+                liveness.start()
+                await self._read(reader, parser, liveness)
+            except (OSError, TimeoutError, asyncio.IncompleteReadError, hiredis.ProtocolError) as e:
+                log.warning("hub: Redis connection lost (%s); reconnecting", e or type(e).__name__)
             finally:
+                if liveness is not None:
+                    liveness.stop()
                 self._connected.clear()
                 for event in self._confirmed.values():
                     event.clear()
                 if self._writer is not None:
-                    self._writer.close()
+                    self._writer.transport.abort()
                     self._writer = None
             await asyncio.sleep(RECONNECT_DELAYS_S[min(attempt, len(RECONNECT_DELAYS_S) - 1)])
             attempt += 1
 
+    async def _open(self) -> asyncio.StreamReader:
+        reader = asyncio.StreamReader(limit=2**26)
+        transport, protocol = await redisconn.open_connection(
+            lambda: asyncio.StreamReaderProtocol(reader)
+        )
+        self._writer = asyncio.StreamWriter(transport, protocol, reader, asyncio.get_running_loop())
+        return reader
+
+    def _dead(self, silent: float) -> None:
+        log.warning("hub: nothing from Redis for %.1f s (a half-open connection); replacing it",
+                    silent)  # fmt: skip
+        if self._writer is not None:
+            self._writer.transport.abort()  # the read ends; _run reconnects
+
     async def _handshake(self, reader: asyncio.StreamReader, parser: hiredis.Reader) -> None:
-        password = self.options.get("password")
-        if password:
-            user = self.options.get("username")
-            self._command(b"AUTH", *([user.encode()] if user else []), password.encode())
-            reply = await self._one(reader, parser)
-            if isinstance(reply, hiredis.ReplyError):
-                raise OSError(f"AUTH refused: {reply}")
+        commands = redisconn.handshake("hub")
+        for command in commands:
+            self._command(*command)
+        replies = [await asyncio.wait_for(self._one(reader, parser), timeout=3) for _ in commands]
+        redisconn.check_handshake(commands, replies)
 
     async def _one(self, reader: asyncio.StreamReader, parser: hiredis.Reader):
         while (reply := parser.gets()) is False:
@@ -142,11 +161,12 @@ class Hub:
             parser.feed(data)
         return reply
 
-    async def _read(self, reader: asyncio.StreamReader, parser: hiredis.Reader) -> None:
+    async def _read(self, reader, parser: hiredis.Reader, liveness: redisconn.Liveness) -> None:
         while True:
             data = await reader.read(262144)
             if not data:
                 raise asyncio.IncompleteReadError(b"", None)
+            liveness.received()
             parser.feed(data)
             while (reply := parser.gets()) is not False:
                 await self._handle(reply)
@@ -189,5 +209,5 @@ def hub() -> Hub:
     if found is None:
         for stale in [lp for lp in _hubs if lp.is_closed()]:
             del _hubs[stale]
-        found = _hubs[loop] = Hub(settings.REDIS_URL)
+        found = _hubs[loop] = Hub()
     return found

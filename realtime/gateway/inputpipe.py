@@ -5,18 +5,24 @@ other calls of the same loop turn, and waits on a future; one protocol object re
 order and resolves them. Calls never wait for each other: Redis pipelines them. redis.asyncio's
 per-call pool checkout and Python packing cost far more (docs/benchmarks.md).
 
-Two cases take redis.asyncio's path instead (the caller's `fallback`): a script Redis does
-not know yet (NOSCRIPT: the fallback loads it), and TLS or Unix-socket URLs.
+A script Redis does not know yet (NOSCRIPT) takes redis.asyncio's path instead (the caller's
+`fallback` loads it). The connection is opened as ``realtime.redisconn`` says (TLS, Unix
+socket, ACL user, Sentinel, RESP2) and watched by its ``Liveness``: a silent (half-open) one
+fails its waiting calls within REDIS_DEAD_AFTER_S and the next call opens a new one.
 """
 
 import asyncio
 import collections
 import contextlib
+import logging
 
 import hiredis
-from redis.connection import parse_url
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
+
+from realtime import redisconn
+
+log = logging.getLogger(__name__)
 
 
 class _Protocol(asyncio.Protocol):
@@ -25,6 +31,17 @@ class _Protocol(asyncio.Protocol):
         self.reader = hiredis.Reader()
         self.waiting: collections.deque[asyncio.Future] = collections.deque()
         self._outgoing: list[bytes] = []
+        self.liveness = redisconn.Liveness(ping=self._ping, dead=self._dead)
+
+    def _ping(self) -> None:
+        self.waiting.append(asyncio.get_running_loop().create_future())
+        self.send(b"*1\r\n$4\r\nPING\r\n")
+
+    def _dead(self, silent: float) -> None:
+        log.warning("input pipe: nothing from Redis for %.1f s (a half-open connection); "
+                    "replacing it", silent)  # fmt: skip
+        if self.transport is not None:
+            self.transport.abort()  # connection_lost fails every waiting call
 
     def send(self, command: bytes) -> None:
         """Queue a packed command; all those of one loop iteration go out in one write (one
@@ -42,6 +59,7 @@ class _Protocol(asyncio.Protocol):
         self.transport = transport
 
     def data_received(self, data: bytes) -> None:
+        self.liveness.received()
         self.reader.feed(data)
         waiting = self.waiting
         while (reply := self.reader.gets()) is not False:
@@ -50,6 +68,7 @@ class _Protocol(asyncio.Protocol):
                 future.set_result(reply)
 
     def connection_lost(self, exc: Exception | None) -> None:
+        self.liveness.stop()
         self.transport = None
         error = RedisConnectionError(f"Redis connection lost: {exc}")
         while self.waiting:
@@ -59,18 +78,15 @@ class _Protocol(asyncio.Protocol):
 
 
 class Pipe:
-    """EVALSHA over one connection; `call` falls back to redis.asyncio when it must."""
+    """EVALSHA over one connection; `call` falls back to redis.asyncio for NOSCRIPT."""
 
-    def __init__(self, url: str) -> None:
-        self.options = parse_url(url)
-        self.usable = not url.startswith(("rediss://", "unix://")) and "path" not in self.options
+    def __init__(self) -> None:
         self._protocol: _Protocol | None = None
         self._connecting: asyncio.Future | None = None
+        self.reconnects = 0  # connections replaced after one was lost (gateway.stats counts)
 
     async def call(self, script, *, keys: list, args: list, fallback):
         """Run `script` (a redis.asyncio Script); `fallback()` is its own awaitable call."""
-        if not self.usable:
-            return await fallback()
         try:
             protocol = await self._connected()
         except (OSError, TimeoutError) as exc:
@@ -101,26 +117,22 @@ class Pipe:
 
     async def _connect(self) -> _Protocol:
         loop = asyncio.get_running_loop()
-        _, protocol = await asyncio.wait_for(
-            loop.create_connection(
-                _Protocol, self.options.get("host", "127.0.0.1"), self.options.get("port", 6379)
-            ),
-            timeout=2,
-        )
-        setup = []
-        if self.options.get("password"):
-            user = self.options.get("username")
-            setup.append((b"AUTH", *([user] if user else []), self.options["password"]))
-        if self.options.get("db"):
-            setup.append((b"SELECT", int(self.options["db"])))
-        for command in setup:
-            future = loop.create_future()
-            protocol.waiting.append(future)
-            protocol.transport.write(hiredis.pack_command(command))
-            reply = await asyncio.wait_for(future, timeout=2)
-            if isinstance(reply, hiredis.ReplyError):
-                protocol.transport.close()
-                raise OSError(f"{command[0].decode()} refused: {reply}")
+        transport, protocol = await redisconn.open_connection(_Protocol)
+        commands = redisconn.handshake("inputs")
+        futures = []
+        for command in commands:
+            futures.append(loop.create_future())
+            protocol.waiting.append(futures[-1])
+            transport.write(hiredis.pack_command(command))
+        try:
+            replies = await asyncio.wait_for(asyncio.gather(*futures), timeout=3)
+            redisconn.check_handshake(commands, replies)
+        except BaseException:
+            transport.abort()
+            raise
+        protocol.liveness.start()
+        if self._protocol is not None:
+            self.reconnects += 1
         self._protocol = protocol
         return protocol
 

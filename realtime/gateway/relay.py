@@ -10,10 +10,9 @@ import asyncio
 import time
 import weakref
 
-import redis.asyncio as aioredis
 from django.conf import settings
 
-from realtime import store
+from realtime import redisconn, store
 from realtime.gateway.inputpipe import Pipe
 from realtime.gateway.seats import PLAYER, SPECTATOR, Seat
 
@@ -22,9 +21,11 @@ KEY_TTL_S = 24 * 3600  # gateway keys outlive any match; drop_match may remove t
 
 class _Redis:
     def __init__(self) -> None:
-        self.client = aioredis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2)
+        self.client = redisconn.async_client(
+            "gateway", socket_connect_timeout=2, socket_timeout=settings.REDIS_DEAD_AFTER_S
+        )
         self.push_input = self.client.register_script(store.PUSH_INPUT)
-        self.pipe = Pipe(settings.REDIS_URL)
+        self.pipe = Pipe()
         self.claim = self.client.register_script(store.CLAIM_SLOT)
         self.release = self.client.register_script(store.RELEASE_SLOT)
         self.flush_process = self.client.register_script(store.FLUSH_PROCESS)
@@ -47,6 +48,11 @@ def _redis() -> _Redis:
 async def flush_process(*, keys: list, args: list) -> None:
     """This process's figures (realtime.gateway.stats) into its hash."""
     await _redis().flush_process(keys=keys, args=args)
+
+
+def input_pipe_reconnects() -> int:
+    """How often this loop's input pipe was replaced (``gateway.stats`` counts it)."""
+    return _redis().pipe.reconnects
 
 
 async def push_input(*, seat: Seat, payload_json: str) -> int:

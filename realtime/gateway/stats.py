@@ -28,6 +28,7 @@ class Sent:
 SENT = Sent()  # frames and their bytes, whichever path wrote them
 FIGURES = figures.Figures()  # closes by code, refusals by reason, input -> state latency
 _tasks: dict[asyncio.AbstractEventLoop, asyncio.Task] = {}
+_seen: dict[str, int] = {}  # connection -> its reconnects at the last flush
 
 
 def start(hub) -> None:
@@ -50,6 +51,9 @@ async def _flush_forever(hub) -> None:
 async def flush(hub) -> None:
     frames, sent_bytes = SENT.frames, SENT.bytes
     SENT.frames = SENT.bytes = 0
+    reconnects = relay.input_pipe_reconnects()
+    FIGURES.count(store.RECONNECTS + "inputs", reconnects - _seen.get("inputs", 0))
+    _seen["inputs"] = reconnects
     FIGURES.count("ws_frames_sent", frames)
     FIGURES.count("ws_bytes_sent", sent_bytes)
     members = [member for group in hub.members.values() for member in group]

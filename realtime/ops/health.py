@@ -16,6 +16,7 @@ from prometheus_client import CONTENT_TYPE_PLAIN_0_0_4, generate_latest
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+from realtime import redisconn
 from realtime.engine import heartbeat
 from realtime.ops import metrics
 
@@ -26,11 +27,11 @@ def healthz(request) -> JsonResponse:
 
 
 @cache
-def _redis(url: str) -> redis.Redis:
+def _redis(url: str) -> redis.Redis:  # keyed by the URL for tests that change it
     # Short timeouts and no retries: a probe must answer within the prober's timeout, and a
     # Redis that needs retries is worth reporting.
-    return redis.Redis.from_url(
-        url, socket_connect_timeout=1, socket_timeout=1, retry=Retry(NoBackoff(), 0)
+    return redisconn.sync_client(
+        "probe", socket_connect_timeout=1, socket_timeout=1, retry=Retry(NoBackoff(), 0)
     )
 
 

@@ -45,6 +45,8 @@ LABELLED = {  # field prefix -> (series, label, values always exported, help)
                   tuple(str(c) for c in (protocol.CLOSE_TOO_SLOW, protocol.CLOSE_RATE_LIMITED)),
                   "Websockets closed, by close code (4408 too_slow, 4429 rate_limited, "
                   "1006 dropped; docs/protocol.md)."),
+    "redis_reconnects": ("arcade_redis_reconnects", "connection", ("hub", "inputs", "ticks"),
+                         "Long-lived Redis connections lost or found dead and replaced."),
 }  # fmt: skip
 HISTOGRAMS = {
     "tick_duration": ("arcade_tick_duration_seconds", "Time from a tick's start to its commit."),

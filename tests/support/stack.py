@@ -31,11 +31,24 @@ def test_database_url() -> str:
     return f"postgres://{auth}{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{db['NAME']}"
 
 
+def redis_env() -> dict[str, str]:
+    """The REDIS_* settings of this process, as environment variables for a child."""
+    return {
+        "REDIS_URL": settings.REDIS_URL,
+        "REDIS_TLS_CA_FILE": settings.REDIS_TLS_CA_FILE,
+        "REDIS_TLS_CERT_FILE": settings.REDIS_TLS_CERT_FILE,
+        "REDIS_TLS_KEY_FILE": settings.REDIS_TLS_KEY_FILE,
+        "REDIS_SENTINELS": ",".join(f"{h}:{p}" for h, p in settings.REDIS_SENTINELS),
+        "REDIS_SENTINEL_MASTER": settings.REDIS_SENTINEL_MASTER,
+        "REDIS_SENTINEL_PASSWORD": settings.REDIS_SENTINEL_PASSWORD,
+    }
+
+
 def service_env(**extra: str) -> dict[str, str]:
     return {
         **os.environ,
         "DATABASE_URL": test_database_url(),
-        "REDIS_URL": settings.REDIS_URL,
+        **redis_env(),
         "MATCH_LEASE_TTL_S": str(settings.MATCH_LEASE_TTL_S),
         "SUPERVISOR_INTERVAL_S": str(settings.SUPERVISOR_INTERVAL_S),
         "PYTHONUNBUFFERED": "1",
@@ -143,6 +156,18 @@ def wait_for(predicate: Callable[[], object], *, timeout: float, interval: float
             return value
         time.sleep(interval)
     raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+def wait_logged(*services: Service, text: str = " ready.", timeout: float = 30) -> None:
+    """Wait until each service's log has `text` (Celery workers log "<name> ready.")."""
+    for s in services:
+
+        def logged(s=s) -> bool:
+            if s.proc.poll() is not None:
+                raise AssertionError(f"{s.name} exited:\n{s.log()[-3000:]}")
+            return text in s.log()
+
+        wait_for(logged, timeout=timeout, interval=0.1, what=f"{s.name} to log {text!r}")
 
 
 def flush_redis() -> None:

@@ -68,3 +68,15 @@ class ScriptPipelineTests(SimpleTestCase):
     def test_no_calls_send_nothing(self):
         self.assertEqual(self.pipe.run([]), [])
         self.assertEqual(self.pipe.sent, 0)
+
+    def test_the_connection_speaks_resp2_so_no_push_message_can_pass_for_a_reply(self):
+        # Client tracking on: on RESP3, Redis would push an invalidation onto this very
+        # connection when another client changes the key read, and it would be read as the
+        # next reply (PONG's place); on RESP2 nothing is pushed here.
+        self.redis.set("tracked", "before")
+        first = self.pipe.run([Command(("CLIENT", "TRACKING", "ON")), Command(("GET", "tracked"))])
+        self.assertEqual(first, [b"OK", b"before"])
+        self.redis.set("tracked", "after")
+        self.assertEqual(self.pipe.run([Command(("PING",)), Command(("GET", "tracked"))]),
+                         [b"PONG", b"after"])  # fmt: skip
+        self.assertEqual(self.pipe._conn.get_protocol(), 2)

@@ -115,6 +115,17 @@ class SupervisorTests(TestCase):
         self.assertFalse(store.client().exists(store.key(77, "state")))
         self.assertTrue(store.client().exists(store.key(78, "state")))
 
+    def test_lease_gaps_name_the_matches_without_a_lease_and_the_status_of_their_state(self):
+        r = store.client()
+        for match_id in range(1, 2001):
+            r.set(store.key(match_id, "lease"), "t")
+        r.delete(store.key(7, "lease"), store.key(1500, "lease"), store.key(1999, "lease"))
+        r.hset(store.key(7, "state"), "status", "finished")
+        r.hset(store.key(1500, "state"), "state", "{}")  # being written: no status yet
+        ids = list(range(1, 2001))
+        gaps = store.lease_gaps(ids)
+        self.assertEqual(gaps, [(7, "finished"), (1500, "running"), (1999, None)])
+
     def _running(self, **kwargs) -> Match:
         match = counting_down(**kwargs)
         supervisor.supervise_once()

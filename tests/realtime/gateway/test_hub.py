@@ -1,12 +1,21 @@
 import asyncio
 
 from channels.layers import get_channel_layer
-from django.test import SimpleTestCase
+from django.conf import settings
+from django.test import SimpleTestCase, override_settings
 
-from realtime import store
+from realtime import figures, store
 from realtime.dev import devredis
+from realtime.gateway import stats
 from realtime.gateway.hub import Hub, channel_of
+from tests.support.blackhole import Blackhole
 from tests.support.stack import flush_redis
+
+
+def hub_reconnects_counted() -> int:
+    field = store.RECONNECTS + "hub"
+    flushed = store.client().hget(store.process_key(figures.process_name()), f"c:{field}")
+    return int(flushed or 0) + stats.FIGURES.counters.get(field, 0)
 
 
 class Member:
@@ -41,7 +50,7 @@ class HubTests(SimpleTestCase):
 
     def test_a_group_message_reaches_every_local_member_once_and_others_are_dispatched(self):
         async def scenario():
-            hub = Hub(store.settings.REDIS_URL)
+            hub = Hub()
             a, b, elsewhere = Member(), Member(), Member()
             await hub.join("match.x", a)
             await hub.join("match.x", b)
@@ -61,7 +70,7 @@ class HubTests(SimpleTestCase):
 
     def test_the_last_member_leaving_unsubscribes_the_process(self):
         async def scenario():
-            hub = Hub(store.settings.REDIS_URL)
+            hub = Hub()
             a = Member()
             await hub.join("match.z", a)
             subscribed = await store_numsub("match.z")
@@ -74,7 +83,7 @@ class HubTests(SimpleTestCase):
 
     def test_after_a_redis_restart_the_hub_reconnects_and_resubscribes_by_itself(self):
         async def scenario():
-            hub = Hub(store.settings.REDIS_URL)
+            hub = Hub()
             a = Member()
             await hub.join("match.r", a)
             await asyncio.to_thread(devredis.restart, keep_data=True)
@@ -93,3 +102,39 @@ async def store_numsub(group: str) -> int:
         return store.client().pubsub_numsub(channel_of(group))[0][1]
 
     return await asyncio.to_thread(numsub)
+
+
+class HalfOpenTests(SimpleTestCase):
+    """The hub's connection black-holed (not closed) by a proxy: found dead and replaced."""
+
+    def setUp(self):
+        flush_redis()
+        self.proxy = Blackhole(("127.0.0.1", settings.PRIVATE_REDIS_PORT))
+        self.addCleanup(self.proxy.close)
+
+    def test_a_silent_connection_is_replaced_within_the_dead_after_bound_and_counted(self):
+        async def scenario():
+            hub = Hub()
+            a = Member()
+            await hub.join("match.h", a)
+            await publish("match.h", {"type": "match.state", "text": "before"})
+            await eventually(lambda: a.states)
+            self.assertEqual(self.proxy.freeze(), 1)  # new connections still go through
+            frozen_at = asyncio.get_running_loop().time()
+            while hub.reconnects == 0:
+                await publish("match.h", {"type": "match.state", "text": "during"})
+                await asyncio.sleep(0.05)
+                self.assertLess(asyncio.get_running_loop().time() - frozen_at, 3)
+            await hub.join("match.h", a)  # resubscribed
+            await publish("match.h", {"type": "match.state", "text": "after"})
+            await eventually(lambda: a.states[-1] == "after")
+            return asyncio.get_running_loop().time() - frozen_at
+
+        counted_before = hub_reconnects_counted()
+        with override_settings(REDIS_URL=f"redis://127.0.0.1:{self.proxy.port}/0",
+                               REDIS_KEEPALIVE_S=0.3, REDIS_DEAD_AFTER_S=1.0):  # fmt: skip
+            replaced_after = asyncio.run(scenario())
+        self.assertGreaterEqual(replaced_after, 1.0)
+        self.assertLess(replaced_after, 2.0)
+        # Counted among this Daphne's figures (in memory, or added to its hash by a flush).
+        self.assertEqual(hub_reconnects_counted() - counted_before, 1)

@@ -2,12 +2,13 @@ import asyncio
 
 import redis.asyncio as aioredis
 from django.conf import settings
-from django.test import SimpleTestCase
+from django.test import SimpleTestCase, override_settings
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
 
 from realtime.dev import devredis
 from realtime.gateway.inputpipe import Pipe
+from tests.support.blackhole import Blackhole
 from tests.support.stack import flush_redis
 
 PUSH = "redis.call('RPUSH', KEYS[1], ARGV[1]); return redis.call('LLEN', KEYS[1])"
@@ -18,7 +19,7 @@ async def connected_pipe():
     "q"; the fallback loads the script if Redis does not know it yet)."""
     client = aioredis.Redis.from_url(settings.REDIS_URL)
     script = client.register_script(PUSH)
-    pipe = Pipe(settings.REDIS_URL)
+    pipe = Pipe()
     await pipe.call(script, keys=["q"], args=["first"],
                     fallback=lambda: script(keys=["q"], args=["first"]))  # fmt: skip
     return client, script, pipe
@@ -33,7 +34,7 @@ class PipeTests(SimpleTestCase):
             client = aioredis.Redis.from_url(settings.REDIS_URL)
             script = client.register_script(PUSH)
             await script(keys=["warm"], args=["x"])  # loaded: no NOSCRIPT below
-            pipe = Pipe(settings.REDIS_URL)
+            pipe = Pipe()
             calls = [
                 pipe.call(script, keys=["q"], args=[f"v{i}"], fallback=None) for i in range(50)
             ]
@@ -71,7 +72,7 @@ class PipeTests(SimpleTestCase):
             client = aioredis.Redis.from_url(settings.REDIS_URL)
             await client.script_flush()
             script = client.register_script(PUSH)
-            pipe = Pipe(settings.REDIS_URL)
+            pipe = Pipe()
             used = []
 
             async def fallback():
@@ -92,7 +93,7 @@ class PipeTests(SimpleTestCase):
             await client.set("q", "not a list")
             script = client.register_script(PUSH)
             await script(keys=["warm"], args=["x"])
-            pipe = Pipe(settings.REDIS_URL)
+            pipe = Pipe()
             try:
                 await pipe.call(script, keys=["q"], args=["a"], fallback=None)
             finally:
@@ -123,3 +124,32 @@ class PipeTests(SimpleTestCase):
         stored, failures = asyncio.run(scenario())
         self.assertEqual(stored, [b"b"])
         self.assertLessEqual(failures, 1)
+
+
+class HalfOpenTests(SimpleTestCase):
+    def setUp(self):
+        flush_redis()
+        self.proxy = Blackhole(("127.0.0.1", settings.PRIVATE_REDIS_PORT))
+        self.addCleanup(self.proxy.close)
+
+    def test_a_call_on_a_black_holed_connection_fails_within_the_bound_and_the_next_reconnects(
+        self,
+    ):
+        async def scenario():
+            client, script, pipe = await connected_pipe()
+            self.proxy.freeze()  # the pipe's connection and the client's
+            loop = asyncio.get_running_loop()
+            started = loop.time()
+            with self.assertRaises(RedisConnectionError):
+                await pipe.call(script, keys=["q"], args=["lost"], fallback=None)
+            failed_after = loop.time() - started
+            reply = await pipe.call(script, keys=["q"], args=["second"], fallback=None)
+            pipe.close()
+            await client.aclose()
+            return failed_after, reply, pipe.reconnects
+
+        with override_settings(REDIS_URL=f"redis://127.0.0.1:{self.proxy.port}/0",
+                               REDIS_KEEPALIVE_S=0.3, REDIS_DEAD_AFTER_S=1.0):  # fmt: skip
+            failed_after, reply, reconnects = asyncio.run(scenario())
+        self.assertLess(failed_after, 1.5)
+        self.assertEqual((reply, reconnects), (2, 1))  # "lost" never reached Redis
