@@ -6,6 +6,7 @@ from realtime.lobby import api
 from realtime.lobby import history as history_api
 
 urlpatterns = [
+    path("openapi.json", api.openapi, name="api-openapi"),
     path("csrf", api.csrf, name="api-csrf"),
     path("titles", api.titles, name="api-titles"),
     path("me", api.me, name="api-me"),
