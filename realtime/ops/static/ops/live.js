@@ -35,7 +35,8 @@
       text(figure.querySelector(".spark-now"), null);
       return;
     }
-    var top = Math.max.apply(null, values) || 1;
+    var max = Math.max.apply(null, values);
+    var top = max || 1;  // all zeros: a line along the bottom
     var t0 = at[0], span = (at[at.length - 1] - t0) || 1;
     var points = values.map(function (v, i) {
       var x = values.length === 1 ? width : ((at[i] - t0) / span) * width;
@@ -45,7 +46,7 @@
     line.setAttribute("points", points.join(" "));
     text(figure.querySelector(".spark-now"), round(values[values.length - 1]) + unit);
     var over = span < 120 ? Math.round(span) + " s" : Math.round(span / 60) + " min";
-    text(figure.querySelector(".spark-range"), "max " + round(top) + unit + " over " + over);
+    text(figure.querySelector(".spark-range"), "max " + round(max) + unit + " over " + over);
   }
 
   function render(data) {
