@@ -29,3 +29,7 @@ urlpatterns = [
     path("metrics/process", health.process_metrics_view, name="metrics-process"),
     path("admin/", admin.site.urls),
 ]
+
+# JSON under /api/, Django's pages elsewhere (realtime.lobby.api).
+handler404 = "realtime.lobby.api.not_found"
+handler500 = "realtime.lobby.api.server_error"

@@ -12,6 +12,9 @@ hash tag ``{m:<id>}`` (one slot on a Redis Cluster).
     m:{id}:inputs    list   pending inputs and presence changes, JSON, pushed by the gateway
                             and taken by the runner with one LPOP (a count) a tick
     m:{id}:stats     hash   tick statistics (written about once a second)
+    m:{id}:spark     list   the last SPARK_SAMPLES stats flushes for the admin's sparklines,
+                            each JSON [wall time, mean tick ms, mean jitter ms, sockets];
+                            expires SPARK_TTL_S after the last flush
     m:{id}:control   string a stop request (admin action, shutdown of a match)
     m:{id}:log       stream every applied input and forfeit, by tick (the replay's input)
     m:{id}:dispatched string a short mark: one dispatch per lease gap, not one per beat
@@ -54,7 +57,10 @@ from realtime import protocol, redisconn
 FINISHED_INDEX = "matches:finished"
 DISPATCH_MARK_MS = 3000
 MATCH_KEY_PARTS = ("meta", "state", "lease", "epoch", "inputs", "stats", "control",
-                   "dispatched", "log", "sockets", "rtt")  # fmt: skip
+                   "dispatched", "log", "sockets", "rtt", "spark")  # fmt: skip
+# Sparkline history: five minutes of once-a-second samples, kept a while after the match.
+SPARK_SAMPLES = 300
+SPARK_TTL_S = 600
 
 PROCESSES = "metrics:processes"
 PROCESS_TTL_S = 3600
@@ -146,14 +152,41 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) 
 return 0
 """
 
-# A runner's stats flush (once a second per match): its histograms, and its increments to its
-# process's figures (KEYS[2]), as one script call that rides the tick batches.
+# A runner's stats flush (once a second per match): its histograms, its increments to its
+# process's figures (KEYS[2]), and a sparkline sample (KEYS[3]) closed with the sockets open
+# now (players in KEYS[4], spectators with an RTT in KEYS[5]), as one script call that rides
+# the tick batches. ARGV: stats JSON, now, rate, sample head ('' for none), cap, TTL, pairs.
 FLUSH_STATS = """
 redis.call('HSET', KEYS[1], 'json', ARGV[1], 'updated', ARGV[2])
 if ARGV[3] ~= '' then redis.call('HSET', KEYS[1], 'rate', ARGV[3]) end
-for i = 4, #ARGV, 2 do redis.call('HINCRBY', KEYS[2], ARGV[i], ARGV[i + 1]) end
+if ARGV[4] ~= '' then
+  local sockets = redis.call('HLEN', KEYS[4])
+  for _, field in ipairs(redis.call('HKEYS', KEYS[5])) do
+    if string.sub(field, 1, 10) == 'spectator:' then sockets = sockets + 1 end
+  end
+  redis.call('RPUSH', KEYS[3], ARGV[4] .. sockets .. ']')
+  redis.call('LTRIM', KEYS[3], -tonumber(ARGV[5]), -1)
+  redis.call('EXPIRE', KEYS[3], ARGV[6])
+end
+for i = 7, #ARGV, 2 do redis.call('HINCRBY', KEYS[2], ARGV[i], ARGV[i + 1]) end
 return 1
 """
+
+
+def flush_stats_keys(match_id: int, process: str) -> list[str]:
+    """KEYS of FLUSH_STATS for one match's runner."""
+    return [key(match_id, "stats"), process_key(process), key(match_id, "spark"),
+            key(match_id, "sockets"), key(match_id, "rtt")]  # fmt: skip
+
+
+def spark_head(*, at: float, tick_ms: float, jitter_ms: float) -> str:
+    """A sparkline sample but its last field, the socket count FLUSH_STATS appends."""
+    return f"[{at:.1f},{tick_ms:.3f},{jitter_ms:.3f},"
+
+
+def load_spark(match_id: int, r: redis.Redis | None = None) -> list[list]:
+    """The sparkline samples, oldest first: ``[wall time, tick ms, jitter ms, sockets]``."""
+    return [json.loads(raw) for raw in (r or client()).lrange(key(match_id, "spark"), 0, -1)]
 
 
 # A process's own flush (about once a second): its increments, its gauges, its place in the
@@ -473,5 +506,6 @@ def drop_match(match_id: int) -> None:
     r.delete(*(key(match_id, part) for part in (
         "meta", "state", "lease", "epoch", "inputs", "stats", "control", "dispatched", "log",
         "sockets", "rtt",  # the gateway's (realtime.gateway.seats)
+        "spark",
     )))  # fmt: skip
     r.zrem(FINISHED_INDEX, match_id)

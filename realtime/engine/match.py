@@ -236,8 +236,16 @@ class MatchRunner:
         ):
             diff = [b - a for a, b in zip(before, after, strict=True)]
             hists += figures.histogram_fields(name, diff, sum_ms)
+        wall = time.time()
+        # One sparkline sample per interval that says something (the rate's condition): the
+        # means of the ticks run since the last flush.
+        ran = counts["ticks"]
+        spark = store.spark_head(
+            at=wall, tick_ms=(now_hists[3] - duration_ms) / ran if ran else 0.0,
+            jitter_ms=(now_hists[1] - jitter_ms) / ran if ran else 0.0,
+        ) if rate != "" else ""  # fmt: skip
         return Call(
-            self.scripts.flush_stats,
-            [self._keys["stats"], store.process_key(figures.process_name())],
-            [stats.to_json(), time.time(), rate, *_increments(counts), *hists],
+            self.scripts.flush_stats, store.flush_stats_keys(self.match_id, figures.process_name()),
+            [stats.to_json(), wall, rate, spark, store.SPARK_SAMPLES, store.SPARK_TTL_S,
+             *_increments(counts), *hists],
         )  # fmt: skip

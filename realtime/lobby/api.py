@@ -7,11 +7,13 @@ lists every endpoint.
 
 import json
 from collections.abc import Callable
-from functools import wraps
+from functools import cache, wraps
+from pathlib import Path
 from typing import Any
 
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.middleware.csrf import get_token
+from django.views import defaults
 from django.views.csrf import csrf_failure as django_csrf_failure
 from django.views.decorators.csrf import ensure_csrf_cookie
 
@@ -82,6 +84,8 @@ def api(*methods: str) -> Callable:
                 status = next((s for cls, s in _STATUS_BY_ERROR if isinstance(exc, cls)), 400)
                 return _error(status, exc.code, exc.reason)
 
+        # The OpenAPI test compares these with the operations the document lists.
+        wrapper.methods = methods
         return wrapper
 
     return decorate
@@ -185,6 +189,19 @@ def _detail(public_id: str, you: Player | None) -> dict:
 
 # --- endpoints -----------------------------------------------------------------------------
 
+OPENAPI = Path(__file__).with_name("openapi.json")
+
+
+@cache
+def _openapi() -> bytes:
+    # Parsed once so that a broken document fails its first request, not a client's parser.
+    return json.dumps(json.loads(OPENAPI.read_bytes())).encode()
+
+
+@api("GET")
+def openapi(request: HttpRequest) -> HttpResponse:
+    return HttpResponse(_openapi(), content_type="application/json")
+
 
 @api("GET")
 def csrf(request: HttpRequest) -> JsonResponse:
@@ -273,8 +290,27 @@ def match_leave(request: HttpRequest, public_id: str) -> JsonResponse:
     return JsonResponse({"match": _match_json(match, you=player)})
 
 
+def _in_api(request: HttpRequest) -> bool:
+    return request.path.startswith("/api/")
+
+
 def csrf_failure(request: HttpRequest, reason: str = "") -> Any:
     """JSON for the API (a client reads the reason), Django's page for everything else."""
-    if request.path.startswith("/api/"):
+    if _in_api(request):
         return _error(403, "csrf_failed", f"CSRF check failed: {reason}")
     return django_csrf_failure(request, reason=reason)
+
+
+def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """handler404: a path under /api/ that no route takes (``/api/players/-1``) answers in
+    the API's error shape too."""
+    if _in_api(request):
+        return _error(404, "not_found", f"no such endpoint: {request.path}")
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """handler500: the API's clients parse JSON even when the server fails."""
+    if _in_api(request):
+        return _error(500, "server_error", "the server failed; the error is logged")
+    return defaults.server_error(request)

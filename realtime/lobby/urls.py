@@ -6,6 +6,7 @@ from realtime.lobby import accounts, api, rematch
 from realtime.lobby import history as history_api
 
 urlpatterns = [
+    path("openapi.json", api.openapi, name="api-openapi"),
     path("csrf", api.csrf, name="api-csrf"),
     path("account/signup", accounts.signup, name="api-signup"),
     path("account/login", accounts.login, name="api-login"),

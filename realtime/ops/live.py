@@ -2,8 +2,9 @@
 
 Like the selectors, but over Redis: ``figures()`` serves a whole admin page in one pipeline
 (one round trip, however many matches are listed); ``detail()`` is one match's live view.
-Keys read here are written by the runner (``realtime.store``, ``realtime.engine.stats``) and the
-gateway (``m:{id}:sockets``, ``m:{id}:rtt``, see ``realtime.gateway.seats``).
+Keys read here are written by the runner (``realtime.store``, ``realtime.engine.stats``; the
+sparkline history ``m:{id}:spark`` by its stats flush) and the gateway (``m:{id}:sockets``,
+``m:{id}:rtt``, see ``realtime.gateway.seats``).
 """
 
 import json
@@ -76,7 +77,8 @@ def detail(match_id: int) -> dict | None:
     pipe.hgetall(store.key(match_id, "sockets"))
     pipe.hgetall(store.key(match_id, "rtt"))
     pipe.llen(store.key(match_id, "inputs"))
-    meta, state, stats, lease, control, sockets, rtt, pending = pipe.execute()
+    pipe.lrange(store.key(match_id, "spark"), 0, -1)
+    meta, state, stats, lease, control, sockets, rtt, pending, spark = pipe.execute()
     if not meta or state[0] is None:
         return None
     raw_state, tick, epoch, status, absent = state
@@ -112,4 +114,20 @@ def detail(match_id: int) -> dict | None:
         "spectators_with_rtt": sum(1 for field in rtt if field.startswith("spectator:")),
         "scores": title.result(state_now).get("scores", []),
         "snapshot": title.snapshot(state_now),
+        "history": history([json.loads(raw) for raw in spark]),
     }
+
+
+# The live view's sparklines: the history's column, its caption, its unit.
+SPARKLINES = (
+    ("tick_ms", "tick duration (mean)", "ms"),
+    ("jitter_ms", "tick start jitter (mean)", "ms"),
+    ("sockets", "connected sockets", ""),
+)
+
+
+def history(samples: list[list]) -> dict:
+    """The sparkline samples (``store.load_spark``) as columns, oldest first: what the live
+    view draws (realtime/ops/static/ops/live.js)."""
+    columns = ("at", "tick_ms", "jitter_ms", "sockets")
+    return {name: [sample[i] for sample in samples] for i, name in enumerate(columns)}

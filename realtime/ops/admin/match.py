@@ -131,5 +131,6 @@ class MatchAdmin(admin.ModelAdmin):
         return super().changelist_view(request, extra_context=extra)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        extra = {"can_control": self.has_control_permission(request), **(extra_context or {})}
+        extra = {"can_control": self.has_control_permission(request),
+                 "sparklines": live.SPARKLINES, **(extra_context or {})}  # fmt: skip
         return super().change_view(request, object_id, form_url, extra_context=extra)

@@ -225,3 +225,50 @@ class TickStatsWindowTests(SimpleTestCase):
         self.assertEqual(sum(window.jitter_hist), 1)
         self.assertEqual(window.jitter_hist[20], 1)
         self.assertEqual(sum(TickStats().since(after).jitter_hist), 0)
+
+
+class SparklineHistoryTests(SimpleTestCase):
+    """The stats flush's sparkline samples (m:{id}:spark), on the runner in-process."""
+
+    def setUp(self):
+        flush_redis()
+        redis_match(1)
+        self.now = 1000.0
+        self.runner = MatchRunner(1, clock=lambda: self.now)
+        assert self.runner.acquire() is Outcome.CONTINUE
+
+    def flush(self, *, after_s: float = 1.0, ticks: int = 0) -> None:
+        for _ in range(ticks):
+            self.runner.stats.record(jitter_ms=2.0, duration_ms=0.5, period_ms=33.3)
+        self.now += after_s
+        self.runner.flush_stats()
+
+    def test_each_flush_appends_the_means_since_the_last_and_the_sockets_open(self):
+        r = store.client()
+        r.hset(store.key(1, "sockets"), "0", "specific.channel!a")
+        r.hset(store.key(1, "rtt"), mapping={"0": 12, "spectator:b": 30, "spectator:c": 31})
+        self.flush(ticks=30)
+        self.flush(ticks=0)
+        first, second = store.load_spark(1)
+        self.assertEqual(first[1:], [0.5, 2.0, 3])  # one player's socket, two spectators
+        self.assertEqual(second[1:], [0.0, 0.0, 3])  # no tick ran: nothing to average
+        self.assertGreaterEqual(second[0], first[0])
+        ttl = r.ttl(store.key(1, "spark"))
+        self.assertTrue(0 < ttl <= store.SPARK_TTL_S, ttl)
+
+    def test_a_flush_right_after_another_adds_no_sample(self):
+        self.flush()
+        self.flush(after_s=0.1)  # the release's flush, say
+        self.assertEqual(len(store.load_spark(1)), 1)
+
+    def test_the_history_is_capped_to_the_newest_samples(self):
+        for index in range(store.SPARK_SAMPLES + 7):
+            self.flush(ticks=1 if index == store.SPARK_SAMPLES + 6 else 0)
+        samples = store.load_spark(1)
+        self.assertEqual(len(samples), store.SPARK_SAMPLES)
+        self.assertEqual(samples[-1][1:3], [0.5, 2.0])  # the newest is kept
+
+    def test_dropping_the_match_drops_its_history(self):
+        self.flush()
+        store.drop_match(1)
+        self.assertEqual(store.load_spark(1), [])

@@ -1,6 +1,7 @@
 """Staff controls in the admin acting on matches that a real tick worker runs."""
 
 import io
+import itertools
 import time
 
 from django.core.management import call_command
@@ -165,3 +166,34 @@ class LiveAdminTests(TransactionTestCase):
         self.assertEqual(data["live"]["spectators_with_rtt"], 1)
         self.assertEqual(data["live"]["scores"], store.load_state(match.pk)["state"]["scores"])
         self.assertEqual([p["name"] for p in data["participants"]], ["ann", "bob"])
+
+    def test_the_live_view_serves_the_runner_s_history_for_its_sparklines(self):
+        match = self.running()
+        r = store.client()
+        r.hset(store.key(match.pk, "sockets"), "0", "specific.channel!abc")
+        r.hset(store.key(match.pk, "rtt"), mapping={"0": 42.5, "spectator:xyz": 80})
+        samples = stack.wait_for(
+            lambda: (s := store.load_spark(match.pk))[-1:] and s[-1][3] == 2 and len(s) >= 3 and s,
+            timeout=8, what="three sparkline samples from the worker's stats flushes",
+        )  # fmt: skip
+        times = [s[0] for s in samples]
+        self.assertEqual(times, sorted(times))
+        # About one a second (a loaded machine stretches a second now and then).
+        self.assertTrue(all(0.5 <= b - a <= 3 for a, b in itertools.pairwise(times)), times)
+        for _, tick_ms, jitter_ms, _ in samples[1:]:
+            self.assertTrue(0 < tick_ms < 33 and 0 <= jitter_ms < 33, samples)
+        self.assertGreater(r.ttl(store.key(match.pk, "spark")), 0)
+
+        data = self.client.get(reverse("admin:matches_match_live", args=[match.pk])).json()
+        history = data["live"]["history"]
+        self.assertEqual(set(history), {"at", "tick_ms", "jitter_ms", "sockets"})
+        self.assertGreaterEqual(len(history["at"]), len(samples))
+        self.assertEqual({len(column) for column in history.values()}, {len(history["at"])})
+        self.assertEqual(history["at"][: len(samples)], times)
+        self.assertEqual(history["sockets"][-1], 2)
+
+        change = self.client.get(reverse("admin:matches_match_change", args=[match.pk]))
+        for series in ("tick_ms", "jitter_ms", "sockets"):
+            self.assertContains(change, f'data-series="{series}"', count=1)
+        self.assertContains(change, '<svg class="spark"', count=3)
+        self.assertNotContains(change, "cdn")

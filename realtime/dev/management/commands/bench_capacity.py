@@ -1,6 +1,8 @@
 """`make bench`: the whole stack as an operator runs it, ramped with real websocket players
-until the bar breaks. Prints the capacity and writes var/bench/capacity.json and the capacity
-section of docs/benchmarks.md."""
+until the bar breaks. Prints the capacity and writes var/bench/capacity.json, the capacity
+section of docs/benchmarks.md and its chart (docs/benchmarks/capacity.svg).
+
+``--chart-only`` redraws the chart from the table in docs/benchmarks.md and runs nothing."""
 
 import json
 import os
@@ -17,13 +19,17 @@ from django.core.management import BaseCommand, call_command
 from matches import services
 from matches.models import Match
 from realtime import store
-from realtime.dev import devredis
+from realtime.dev import benchchart, devredis
 from realtime.dev.loadtest.orchestrator import Bar, LoadTest, add_nice_argument
 from realtime.dev.management.commands.runstack import service_commands
 from realtime.engine.stats import TickStats, percentile
 
 DOC = Path(settings.BASE_DIR) / "docs" / "benchmarks.md"
+CHART = DOC.parent / "benchmarks" / "capacity.svg"
 START, END = "<!-- capacity:start -->", "<!-- capacity:end -->"
+# The chart's line in the section, relative to docs/benchmarks.md.
+CHART_LINE = (f"![p99 update gap and server CPU per update against players, the bar drawn]"
+              f"({CHART.relative_to(DOC.parent)})")  # fmt: skip
 
 
 def _cpu(proc: psutil.Process | None) -> float:
@@ -77,8 +83,15 @@ class Command(BaseCommand):
         add_nice_argument(parser, "--load-nice", default=10)
         parser.add_argument("--port", type=int, default=8077)
         parser.add_argument("--no-doc", action="store_true", help="do not touch docs/")
+        parser.add_argument(
+            "--chart-only", action="store_true",
+            help="redraw docs/benchmarks/capacity.svg from the table in docs/benchmarks.md",
+        )  # fmt: skip
 
     def handle(self, *args, **o):
+        if o["chart_only"]:
+            self._chart(self._doc_rows(), CHART)
+            return
         out = Path(settings.VAR_DIR) / "bench"
         out.mkdir(parents=True, exist_ok=True)
         redis_proc = devredis.ensure(fresh=True)
@@ -241,8 +254,23 @@ class Command(BaseCommand):
             )
         if any(max(r["load_cpu_percent"]) > 90 for r in rows + ([arena] if arena else [])):
             self.stdout.write("WARNING: a load process saturated a core; use more --processes")
+        self._chart(rows, Path(settings.VAR_DIR) / "bench" / "capacity.svg")
         if not o["no_doc"]:
             self._write_doc(result, table)
+            self._chart(rows, CHART)
+
+    def _doc_rows(self) -> list[dict]:
+        text = DOC.read_text()
+        if START not in text:
+            raise RuntimeError(f"no capacity section in {DOC}: run make bench")
+        return benchchart.rows_from_table(text[text.index(START) : text.index(END)])
+
+    def _chart(self, rows: list[dict], path: Path) -> None:
+        if not rows:
+            return
+        benchchart.write_chart(rows, path, bar_ms=Bar().p99_gap_ms,
+                               caption="Pong matches at 30 Hz, make bench")  # fmt: skip
+        self.stdout.write(f"wrote {path}")
 
     def _table(self, rows: list[dict]) -> str:
         head = (
@@ -272,7 +300,7 @@ class Command(BaseCommand):
             f"{START}\nLatest `make bench` ({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())},"
             f" {result['machine']}): **capacity {result['capacity_players']} players in "
             f"{result['capacity_matches']} Pong matches** at 30 Hz{arena_line}; load processes "
-            f"at niceness {result['load_nice']}.\n\n{table}\n"
+            f"at niceness {result['load_nice']}.\n\n{CHART_LINE}\n\n{table}\n"
             f"{END}"
         )
         text = DOC.read_text()
