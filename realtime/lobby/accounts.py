@@ -107,11 +107,14 @@ def password(request: HttpRequest) -> JsonResponse:
     user = request.user
     if player is None or not user.is_authenticated or player.user_id != user.pk:
         raise ApiError(403, "not_signed_in", "log in first")
+    # A malformed body is a 400, not a wrong password: it does not count as a failed log-in.
+    old_password = _field(data, "old_password", str, None)
+    new_password = _field(data, "new_password", str, None)
     # Guessing the current password from a borrowed session meets the log-in's limit.
     keys = _gate(user.get_username(), request)
     try:
-        accounts.change_password(user=user, old_password=data.get("old_password"),
-                                 new_password=data.get("new_password"))  # fmt: skip
+        accounts.change_password(user=user, old_password=old_password,
+                                 new_password=new_password)  # fmt: skip
     except accounts.AccountError as exc:
         if exc.code == "wrong_password":
             _failed(keys)

@@ -110,6 +110,20 @@ class AccountTests(ApiCase):
         self.assert_error(self.login(ApiClient()), 401, "bad_credentials")
         self.assertEqual(self.login(ApiClient(), password="battery staple 7").status_code, 200)
 
+    @override_settings(LOGIN_MAX_FAILURES_PER_USERNAME=2)
+    def test_a_malformed_password_change_is_a_400_and_no_failed_log_in(self):
+        # Found describing the endpoint in openapi.json: a non-string or missing field was 403
+        # wrong_password (counted against the account's log-ins) or 400 bad_password, not
+        # the malformed body's 400.
+        self.signup(self.ann)
+        url = "/api/account/password"
+        for body in ({"old_password": 5, "new_password": "battery staple 7"},
+                     {"old_password": PASSWORD, "new_password": None},
+                     {"old_password": PASSWORD}, {"new_password": "battery staple 7"}):  # fmt: skip
+            with self.subTest(body):
+                self.assert_error(self.ann.post(url, body), 400, "bad_request")
+        self.assertEqual(self.login(ApiClient()).status_code, 200)  # not locked out
+
 
 # A fast hasher: a burst must fit in the short windows of these tests (PBKDF2 takes ~0.3 s).
 @override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"])
