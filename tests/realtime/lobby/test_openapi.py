@@ -16,6 +16,7 @@ from django.test import Client, SimpleTestCase, TestCase, TransactionTestCase
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from matches import services
+from matches.models import Match, Player
 from realtime.lobby.api import OPENAPI
 from tests.support import stack
 from tests.support.live import Browser
@@ -105,6 +106,19 @@ class ServedTests(TestCase):
         self.assertNotEqual(response["Content-Type"], "application/json")
 
 
+def finished(players: list[Player], *, bots: bool = False) -> str:
+    """A finished Pong match of ``players`` (bots in the empty seats if asked): its public id."""
+    match = services.match_create(title="pong", fill_with_bots=bots)
+    for who in players:
+        services.match_join(match_id=match.pk, player=who)
+    if bots:
+        services.match_start(match_id=match.pk)
+    services.match_begin(match_id=match.pk)
+    seats = match.participations.count()
+    result = {"scores": [3] + [1] * (seats - 1), "winner": 0, "ranking": list(range(seats))}
+    return services.match_finish(match_id=match.pk, result=result).public_id
+
+
 # Bounded: examples, then this many generated cases per operation and mode, on 2 shared cores.
 MAX_EXAMPLES = 25
 CHECKS = ",".join((
@@ -121,16 +135,37 @@ class SchemathesisTests(TransactionTestCase):
         self.addCleanup(self.daphne.stop)
 
     def test_schemathesis_finds_nothing_against_the_live_server(self):
-        # A session with a player, as a browser has after picking a nickname.
+        # A session with a player, as a browser has after picking a nickname; a visitor's
+        # (the CSRF cookie only) for sign-up, log-in and log-out; one logged in to an account
+        # (with the password of the document's examples) for the password change.
         me = Browser(self.daphne.origin)
         player = me.post("/api/me", {"display_name": "fuzz"})["player"]
-        # Rows for the fuzzer's path parameters: a match the session sits in, one it may
-        # join, a finished match with its replay.
+        visitor = Browser(self.daphne.origin)
+        visitor.request("GET", "/api/csrf")
+        account = Browser(self.daphne.origin)
+        account.post("/api/account/signup", {"username": "fuzzer", "password": "correct horse 42"})
+        sessions = {
+            name: {"cookies": b.cookies, "csrf": b.cookies["csrftoken"]}
+            for name, b in (("player", me), ("visitor", visitor), ("account", account))
+        }
+        # Rows for the fuzzer's path parameters: a match the session sits in and one it may
+        # join, a finished match with its replay, finished matches the session played
+        # (rematch: with another human, and alone against bots); and for the start only, a
+        # match the session hosts, with a second player seated, that no leave empties first.
         mine = me.post("/api/matches", {"title": "pong"})["match"]["id"]
         other = services.match_create(title="snake", fill_with_bots=False).public_id
         replayed, _ = finished_with_replay()
-        ids = {"public_id": [mine, other, replayed.public_id], "player_id": [player["id"]],
-               "title": ["pong", "snake"]}  # fmt: skip
+        fuzz = Player.objects.get(pk=player["id"])
+        bob = services.player_create(display_name="bob")
+        to_start = me.post("/api/matches", {"title": "snake", "settings": {"max_players": 4}})
+        to_start = to_start["match"]["id"]
+        services.match_join(match_id=Match.objects.get(public_id=to_start).pk, player=bob)
+        with_bob = finished([fuzz, bob])
+        with_bots = finished([fuzz], bots=True)
+        start_only = {"/api/matches/{public_id}/start": {"public_id": [to_start]}}
+        ids = {"public_id": [mine, other, replayed.public_id, with_bob, with_bots],
+               "player_id": [player["id"]], "title": ["pong", "snake"],
+               "by_path": start_only}  # fmt: skip
         argv = [
             str(Path(sys.executable).parent / "st"), "run",
             f"{self.daphne.origin}/api/openapi.json",
@@ -138,11 +173,12 @@ class SchemathesisTests(TransactionTestCase):
             "--max-examples", str(MAX_EXAMPLES), "--seed", "17", "--workers", "1",
             "--generation-database", "none", "--generation-with-security-parameters", "false",
             "--request-timeout", "10", "--no-color",
-            "--header", f"Cookie: {me.cookie_header}",
-            "--header", f"X-CSRFToken: {me.cookies['csrftoken']}",
         ]  # fmt: skip
+        # The hooks send each operation's session (Cookie and X-CSRFToken headers).
         env = {**os.environ, "SCHEMATHESIS_HOOKS": "tests.support.schemathesis_hooks",
-               "ARCADE_SCHEMATHESIS_IDS": json.dumps(ids), "PYTHONPATH": str(ROOT)}  # fmt: skip
+               "ARCADE_SCHEMATHESIS_IDS": json.dumps(ids),
+               "ARCADE_SCHEMATHESIS_SESSIONS": json.dumps(sessions),
+               "PYTHONPATH": str(ROOT)}  # fmt: skip
         started = time.monotonic()
         # Its own working directory: schemathesis keeps a cache (.schemathesis/) where it runs.
         with tempfile.TemporaryDirectory() as tmp:
