@@ -7,8 +7,10 @@ the end). Static files are collected as in production, where the manifest storag
 import logging
 import os
 
+import psycopg
 from django.conf import settings
 from django.core.management import call_command
+from django.db import connections
 from django.test.runner import DiscoverRunner
 
 from realtime.dev import devredis
@@ -29,5 +31,33 @@ class StackTestRunner(DiscoverRunner):
         if self._redis_proc is not None:
             devredis.stop_all()
 
+    def teardown_databases(self, old_config, **kwargs):
+        # Live tests' servers and the ASGI test client's worker threads open connections of
+        # their own; PostgreSQL refuses to drop a test database anyone is still connected to.
+        connections.close_all()
+        for alias in connections:
+            _end_other_sessions(connections[alias])
+        super().teardown_databases(old_config, **kwargs)
+
     def build_suite(self, test_labels=None, **kwargs):
         return super().build_suite(test_labels or ["tests"], **kwargs)
+
+
+def _end_other_sessions(connection) -> None:
+    """End the sessions other processes or threads still hold on this test database."""
+    if connection.vendor != "postgresql":
+        return
+    db = connection.settings_dict
+    with psycopg.connect(
+        dbname="postgres", user=db.get("USER") or None, password=db.get("PASSWORD") or None,
+        host=db.get("HOST") or None, port=db.get("PORT") or None, autocommit=True,
+    ) as admin:  # fmt: skip
+        ended = admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = %s AND pid <> pg_backend_pid()",
+            [db["NAME"]],
+        ).fetchall()
+    if ended:
+        logging.getLogger(__name__).warning(
+            "ended %d session(s) still open on %s before dropping it", len(ended), db["NAME"]
+        )

@@ -89,7 +89,9 @@ class TableTests(SimpleTestCase):
         section = text[text.index(bench_capacity.START) : text.index(bench_capacity.END)]
         self.assertIn(bench_capacity.CHART_LINE, section)
         rows = bench_capacity.Command()._doc_rows()
-        self.assertGreaterEqual(len(rows), 5)
+        # The Pong ramp (at least its first held step and the one that did not hold), not
+        # only the single arena row.
+        self.assertGreaterEqual(len(rows), 2)
         expected = benchchart.chart_svg(
             rows, bar_ms=50, caption="Pong matches at 30 Hz, make bench"
         )
