@@ -25,4 +25,5 @@ HEALTHCHECK --interval=10s --timeout=3s --retries=5 \
   CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=2)"]
 CMD ["daphne", "-b", "0.0.0.0", "-p", "8000", "--proxy-headers", \
      "--websocket-max-message-size", "8192", \
-     "--websocket-max-frame-size", "8192", "config.asgi:application"]
+     "--websocket-max-frame-size", "8192", "--ping-interval", "3", \
+     "config.asgi:application"]

@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format deps clean bench bench-supervisor chaos browser prometheus
+.PHONY: run test lint format deps clean bench bench-supervisor chaos browser prometheus nginx
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Python 3.11 is required")'
@@ -42,12 +42,19 @@ prometheus:
 	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
 	  $$SUDO apt-get update && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y prometheus; }
 
-test: lint browser prometheus
+# Debian's nginx for tests/chaos/test_hosts.py, which runs it (from deploy/nginx.conf) in a
+# network namespace of its own in front of two app hosts' Daphnes.
+nginx:
+	@test -x /usr/sbin/nginx || { \
+	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$SUDO apt-get update && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y nginx; }
+
+test: lint browser prometheus nginx
 	$(BIN)/python manage.py test --noinput $(TESTS)
 
 # Fault injection on the real stack; every scenario writes what it measured to
 # var/chaos/results.json (they are part of `make test` too).
-chaos: deps
+chaos: deps nginx
 	rm -f var/chaos/results.json
 	$(BIN)/python manage.py test --noinput tests.chaos tests.realtime.engine.test_engine_live $(CHAOS_TESTS)
 	@cat var/chaos/results.json

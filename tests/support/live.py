@@ -18,8 +18,8 @@ class Browser:
 
     def __init__(self, origin: str) -> None:
         self.origin = origin
-        self.host, port = origin.removeprefix("http://").split(":")
-        self.port = int(port)
+        host, _, port = origin.removeprefix("http://").partition(":")
+        self.host, self.port = host, int(port or 80)
         self.cookies: dict[str, str] = {}
 
     @property

@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db import connection
 
 from realtime import store
+from tests.support.netns import in_netns
 
 ROOT = Path(__file__).resolve().parents[2]
 LOG_DIR = Path(settings.VAR_DIR) / "test-logs"
@@ -57,16 +58,18 @@ def service_env(**extra: str) -> dict[str, str]:
 
 
 class Service:
-    """One child process with its own process group and a log file under var/test-logs/."""
+    """One child process with its own process group and a log file under var/test-logs/;
+    with ``netns``, run inside that network namespace (tests/support/netns.py)."""
 
-    def __init__(self, name: str, argv: list[str], **env: str) -> None:
+    def __init__(self, name: str, argv: list[str], *, netns: str | None = None,
+                 **env: str) -> None:  # fmt: skip
         LOG_DIR.mkdir(parents=True, exist_ok=True)
         self.name = name
         self.log_path = LOG_DIR / f"{name}.log"
         self._log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(
-            argv, cwd=ROOT, env=service_env(**env), stdout=self._log, stderr=subprocess.STDOUT,
-            start_new_session=True,
+            in_netns(netns, argv), cwd=ROOT, env=service_env(**env), stdout=self._log,
+            stderr=subprocess.STDOUT, start_new_session=True,
         )  # fmt: skip
 
     @property
@@ -91,8 +94,9 @@ class Service:
         return self.log_path.read_text(errors="replace")
 
 
-def celery(name: str, *args: str, **env: str) -> Service:
-    return Service(name, [sys.executable, "-m", "celery", "-A", "config", *args], **env)
+def celery(name: str, *args: str, netns: str | None = None, **env: str) -> Service:
+    argv = [sys.executable, "-m", "celery", "-A", "config", *args]
+    return Service(name, argv, netns=netns, **env)
 
 
 def tick_worker(name: str = "ticks1", concurrency: int = 200, **env: str) -> Service:
@@ -119,32 +123,42 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def daphne(name: str = "daphne", *, port: int | None = None, **env: str) -> Service:
-    """The ASGI server on a free local port (or ``port``, to restart one where it was);
-    ``.port`` and ``.origin`` say where."""
-    import urllib.request
-
+def daphne(name: str = "daphne", *, port: int | None = None, host: str = "127.0.0.1",
+           netns: str | None = None, options: tuple[str, ...] = (),
+           **env: str) -> Service:  # fmt: skip
+    """The ASGI server on a free local port (or ``port``, to restart one where it was), bound
+    to ``host`` (an address of ``netns``, if given, that this process reaches); ``.port`` and
+    ``.origin`` say where. ``options``: more of Daphne's (``--proxy-headers`` behind nginx)."""
     port = port or free_port()
     # Spectators watch live unless a test asks for the delay (SPECTATOR_DELAY_S).
     env = {"ALLOWED_HOSTS": "127.0.0.1,localhost", "SPECTATOR_DELAY_S": "0", **env}
     from realtime.dev.management.commands.runstack import daphne_options
 
-    service = Service(name, [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
-                             *daphne_options(), "config.asgi:application"], **env)  # fmt: skip
+    service = Service(name, [sys.executable, "-m", "daphne", "-b", host, "-p", str(port),
+                             *daphne_options(), *options, "config.asgi:application"],
+                      netns=netns, **env)  # fmt: skip
     service.port = port
-    service.origin = f"http://127.0.0.1:{port}"
+    service.origin = f"http://{host}:{port}"
+
+    wait_healthy(service, service.origin, what=f"{name} on port {port}")
+    return service
+
+
+def wait_healthy(service: Service, origin: str, *, what: str, timeout: float = 30) -> None:
+    """Wait until ``origin``/healthz answers 200 (``service`` serves it, maybe through a
+    proxy); fails at once if ``service`` exits."""
+    import urllib.request
 
     def answers() -> bool:
         if service.proc.poll() is not None:
-            raise AssertionError(f"{name} exited:\n{service.log()[-3000:]}")
+            raise AssertionError(f"{service.name} exited:\n{service.log()[-3000:]}")
         try:
-            with urllib.request.urlopen(f"{service.origin}/healthz", timeout=1) as response:
+            with urllib.request.urlopen(f"{origin}/healthz", timeout=1) as response:
                 return response.status == 200
         except OSError:
             return False
 
-    wait_for(answers, timeout=30, interval=0.1, what=f"{name} on port {port}")
-    return service
+    wait_for(answers, timeout=timeout, interval=0.1, what=what)
 
 
 def wait_for(predicate: Callable[[], object], *, timeout: float, interval: float = 0.02,

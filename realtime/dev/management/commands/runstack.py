@@ -23,7 +23,10 @@ def daphne_options() -> list[str]:
     """Daphne's options in every deployment: its websocket size cap near the application's
     (docs/operations.md). docker-compose.yml adds ``--proxy-headers`` behind nginx."""
     cap = str(settings.DAPHNE_MAX_MESSAGE_BYTES)
-    return ["--websocket-max-message-size", cap, "--websocket-max-frame-size", cap]
+    # A silent client is pinged every 3 s, so a proxy can tell a dead replica from a quiet
+    # socket by its read timeout (deploy/nginx.conf, /ws/).
+    return ["--websocket-max-message-size", cap, "--websocket-max-frame-size", cap,
+            "--ping-interval", "3"]  # fmt: skip
 
 
 def service_commands(*, host: str, port: int) -> dict[str, list[str]]:

@@ -1,0 +1,54 @@
+"""Debian's nginx (`make nginx` installs it) in front of Daphnes, from the shipped
+deploy/nginx.conf: only what is compose's (Docker's DNS, the `web` service name) is replaced,
+so a test through it proves the operator's file."""
+
+import re
+import tempfile
+from pathlib import Path
+
+from tests.support import stack
+
+NGINX = "/usr/sbin/nginx"
+SHIPPED = stack.ROOT / "deploy" / "nginx.conf"
+
+
+def _one(pattern: str, replacement: str, text: str) -> str:
+    new, count = re.subn(pattern, replacement, text, flags=re.MULTILINE)
+    if count != 1:
+        raise AssertionError(f"deploy/nginx.conf: {pattern!r} matched {count} times, not once")
+    return new
+
+
+def render(*, upstreams: list[str], directory: Path) -> str:
+    """deploy/nginx.conf with ``upstreams`` (host:port each) for compose's one resolved
+    `web:8000` (keeping its parameters: max_fails, fail_timeout…), no resolver, and its
+    scratch files under ``directory``."""
+    text = SHIPPED.read_text()
+    # `resolve` needs nginx >= 1.27.3 and a DNS; these hosts have fixed addresses.
+    text = _one(r"^\s*resolver [^;]*;\n", "", text)
+    line = re.search(r"^(\s*)server web:8000 resolve ([^;]*);$", text, flags=re.MULTILINE)
+    if line is None:
+        raise AssertionError("deploy/nginx.conf: no `server web:8000 resolve …;` upstream line")
+    servers = "\n".join(f"{line[1]}server {u} {line[2]};" for u in upstreams)
+    text = text[: line.start()] + servers + text[line.end() :]
+    scratch = "".join(f"    {kind}_temp_path {directory / kind};\n"
+                      for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))  # fmt: skip
+    return _one(r"^http \{\n", "http {\n" + scratch, text)
+
+
+def nginx(name: str, *, upstreams: list[str], netns: str | None = None) -> stack.Service:
+    """nginx in the foreground from the rendered file (checked with `nginx -t` first);
+    ``.conf`` is the file it runs, in ``.directory`` (the caller removes it)."""
+    directory = Path(tempfile.mkdtemp(prefix=f"arcade-{name}-"))
+    directory.chmod(0o755)  # the worker processes run as nobody
+    conf = directory / "nginx.conf"
+    conf.write_text(render(upstreams=upstreams, directory=directory))
+    argv = [NGINX, "-p", str(directory), "-c", str(conf), "-e", "stderr",
+            "-g", f"daemon off; pid {directory / 'nginx.pid'};"]  # fmt: skip
+    checked = stack.Service(f"{name}-check", [*argv, "-t"], netns=netns)
+    if checked.proc.wait(timeout=20):
+        raise AssertionError(f"nginx -t refused {conf}:\n{checked.log()}")
+    checked.stop()
+    service = stack.Service(name, argv, netns=netns)
+    service.conf, service.directory = conf, directory
+    return service
