@@ -139,8 +139,9 @@ class LostAppHostTests(TransactionTestCase):
             for h in APPS
         }  # fmt: skip
         upstreams = [f"{self.network.hosts[h]}:{DAPHNE_PORT}" for h in APPS]
-        self.nginx = start(proxy.nginx("nginx-hosts", upstreams=upstreams, netns=on("proxy")))
+        self.nginx = proxy.nginx("nginx-hosts", upstreams=upstreams, netns=on("proxy"))
         self.addCleanup(shutil.rmtree, self.nginx.directory, ignore_errors=True)
+        start(self.nginx)  # stopped before its directory goes
         stack.wait_healthy(
             self.nginx, f"http://{self.network.hosts['proxy']}", what="nginx on the proxy host"
         )
@@ -218,9 +219,9 @@ class LostAppHostTests(TransactionTestCase):
         return client.start()
 
     async def close_all(self, seats: list[Seat]) -> None:
-        for seat in seats:
-            if seat.client is not None:
-                await seat.client.close()
+        # At once: a close handshake with nobody behind the proxy waits out its timeout.
+        clients = [seat.client for seat in seats if seat.client is not None]
+        await asyncio.gather(*(client.close() for client in clients), return_exceptions=True)
 
     # --- the scenario ------------------------------------------------------------------------
 
@@ -233,7 +234,7 @@ class LostAppHostTests(TransactionTestCase):
         seats = self.players.call(self.seat_players(), 90)
         for seat in seats:
             seat.match_id = Match.objects.get(public_id=seat.public_id).pk
-        self.addCleanup(lambda: self.players.call(self.close_all(seats), 20))
+        self.addCleanup(lambda: self.players.call(self.close_all(seats), 30))
         match_ids = sorted({*bots, *(s.match_id for s in seats)})
         stack.wait_for(lambda: all(holder_pid(m) for m in match_ids), timeout=20,
                        what="every match to have a runner")  # fmt: skip
@@ -269,7 +270,7 @@ class LostAppHostTests(TransactionTestCase):
         self.assertIn(self.daphnes[victim].pid, killed)
 
         # Players on the survivor's Daphne keep their sockets; the others come back.
-        watching = {id(s): self.players.submit(self.come_back(s, lost_at)) for s in seats}
+        watching = [self.players.submit(self.come_back(seat, lost_at)) for seat in seats]
         survivor_pid = self.ticks[survivor].pid
         resumed_s = {}
         while len(resumed_s) < len(moved) and time.monotonic() - lost_at < 10:
@@ -281,11 +282,10 @@ class LostAppHostTests(TransactionTestCase):
         self.assertEqual(sorted(resumed_s), sorted(moved), "every match resumed on the survivor")
         self.assertLess(max(resumed_s.values()), RESUME_BAR_S, resumed_s)
 
-        returned = {id(seat): watching[id(seat)].result(STAYED_OPEN_S + 30) for seat in seats}
-        back = [r for r in returned.values() if r is not None]
-        self.assertEqual(len(back), sockets[victim], returned)
-        for seat in seats:
-            result = returned[id(seat)]
+        returned = [future.result(STAYED_OPEN_S + 30) for future in watching]
+        back = [r for r in returned if r is not None]
+        self.assertEqual(len(back), sockets[victim], f"sockets closed and back: {returned}")
+        for seat, result in zip(seats, returned, strict=True):
             if result is not None:
                 self.assertEqual((result["role"], result["slot"]), ("player", seat.slot))
         # Everyone's states flow now, on the survivor's Daphne, every seat held there.
