@@ -3,6 +3,7 @@ deploy/nginx.conf: only what is compose's (Docker's DNS, the `web` service name)
 so a test through it proves the operator's file."""
 
 import re
+import subprocess
 import tempfile
 from pathlib import Path
 
@@ -36,19 +37,24 @@ def render(*, upstreams: list[str], directory: Path) -> str:
     return _one(r"^http \{\n", "http {\n" + scratch, text)
 
 
-def nginx(name: str, *, upstreams: list[str], netns: str | None = None) -> stack.Service:
-    """nginx in the foreground from the rendered file (checked with `nginx -t` first);
-    ``.conf`` is the file it runs, in ``.directory`` (the caller removes it)."""
+def prepare(name: str, *, upstreams: list[str]) -> tuple[list[str], Path]:
+    """The rendered file in a directory of its own (the caller removes it), checked with
+    `nginx -t`: the command that runs nginx in the foreground from it, and the directory."""
     directory = Path(tempfile.mkdtemp(prefix=f"arcade-{name}-"))
     directory.chmod(0o755)  # the worker processes run as nobody
     conf = directory / "nginx.conf"
     conf.write_text(render(upstreams=upstreams, directory=directory))
     argv = [NGINX, "-p", str(directory), "-c", str(conf), "-e", "stderr",
             "-g", f"daemon off; pid {directory / 'nginx.pid'};"]  # fmt: skip
-    checked = stack.Service(f"{name}-check", [*argv, "-t"], netns=netns)
-    if checked.proc.wait(timeout=20):
-        raise AssertionError(f"nginx -t refused {conf}:\n{checked.log()}")
-    checked.stop()
+    checked = subprocess.run([*argv, "-t"], capture_output=True, text=True, timeout=20)
+    if checked.returncode:
+        raise AssertionError(f"nginx -t refused {conf}:\n{checked.stderr}")
+    return argv, directory
+
+
+def nginx(name: str, *, upstreams: list[str], netns: str | None = None) -> stack.Service:
+    """nginx from the rendered file; ``.directory`` holds it (the caller removes it)."""
+    argv, directory = prepare(name, upstreams=upstreams)
     service = stack.Service(name, argv, netns=netns)
-    service.conf, service.directory = conf, directory
+    service.directory = directory
     return service
