@@ -36,6 +36,7 @@ BOT_MATCHES = 6  # bots only: more matches for the two tick workers to share
 RESUME_BAR_S = 3.0
 # Past deploy/nginx.conf's /ws/ read timeout (8 s) with room: a socket open then stays open.
 STAYED_OPEN_S = 15.0
+RECONNECT_FOR_S = 20.0  # a browser would go on trying; a test gives up
 ENV = {"MATCH_COUNTDOWN_S": "0.3"}
 
 
@@ -205,6 +206,8 @@ class LostAppHostTests(TransactionTestCase):
                 client = await self.open(seat)
                 break
             except (OSError, InvalidHandshake, ConnectionClosed, TimeoutError):
+                if time.monotonic() - closed_at > RECONNECT_FOR_S:
+                    raise
                 await asyncio.sleep(0.25)
         await client.until(lambda: client.states, 10, "the snapshot")
         first = client.states[0][1]["tick"]
@@ -262,6 +265,7 @@ class LostAppHostTests(TransactionTestCase):
         survivor = next(h for h in APPS if h != victim)
         self.assertGreaterEqual(sockets[victim], 1)
         rows_before = database_rows()
+        channels_before = {m: _sockets_of(m) for m in match_ids}
         moved = {m: store.load_state(m)["tick"] for m in spread[victim]}
 
         killed = self.network.lose(victim)
@@ -294,6 +298,10 @@ class LostAppHostTests(TransactionTestCase):
                        what="every socket on the survivor")  # fmt: skip
         for m in match_ids:
             self.assertEqual(sorted(_sockets_of(m)), [0, 1] if m not in bots else [], m)
+        # A returning player's new socket took over the seat the dead Daphne's channel held.
+        for seat, result in zip(seats, returned, strict=True):
+            was, now = channels_before[seat.match_id][seat.slot], _sockets_of(seat.match_id)
+            self.assertEqual(now[seat.slot] != was, result is not None, (seat.slot, result))
 
         # Nothing the database holds is lost; no match was aborted; every session still
         # names its player through nginx.
