@@ -21,7 +21,8 @@ COLOURS = ("36", "33", "35", "32", "34")  # ANSI cyan, yellow, magenta, green, b
 
 def daphne_options() -> list[str]:
     """Daphne's options in every deployment: its websocket size cap near the application's
-    (docs/operations.md). docker-compose.yml adds ``--proxy-headers`` behind nginx."""
+    and its keepalive ping (docs/operations.md). docker-compose.yml adds ``--proxy-headers``
+    behind nginx."""
     cap = str(settings.DAPHNE_MAX_MESSAGE_BYTES)
     # A silent client is pinged every 3 s, so a proxy can tell a dead replica from a quiet
     # socket by its read timeout (deploy/nginx.conf, /ws/).
