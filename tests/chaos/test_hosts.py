@@ -198,7 +198,7 @@ class LostAppHostTests(TransactionTestCase):
             await asyncio.wait_for(asyncio.shield(seat.client.task), STAYED_OPEN_S)
         except TimeoutError:
             return None
-        closed_at = time.monotonic()
+        closed_at, close_code = time.monotonic(), seat.client.ws.close_code
         attempts = 0
         while True:
             attempts += 1
@@ -213,7 +213,7 @@ class LostAppHostTests(TransactionTestCase):
         first = client.states[0][1]["tick"]
         await client.until(lambda: client.last()["tick"] > first + 10, 10, "live states")
         seat.client = client
-        return {"closed_after_s": closed_at - lost_at,
+        return {"closed_after_s": closed_at - lost_at, "close_code": close_code,
                 "flowing_after_s": time.monotonic() - lost_at, "attempts": attempts,
                 "role": client.welcome["role"], "slot": client.welcome["slot"]}  # fmt: skip
 
@@ -327,6 +327,7 @@ class LostAppHostTests(TransactionTestCase):
             "sockets_closed_by_nginx_after_s": sorted(round(r["closed_after_s"], 2) for r in back),
             "states_again_after_host_lost_s": [round(s, 2) for s in reconnect],
             "reconnect_attempts": sorted(r["attempts"] for r in back),
+            "close_codes_seen_by_clients": sorted({int(r["close_code"] or 0) for r in back}),
             "database_rows_before": rows_before,
             "database_rows_after": rows_after,
         }
