@@ -97,6 +97,7 @@ SCHEMAS: dict[str, Schema] = {
     "ping": Schema({"t": _number}, {}),
     "pong": Schema({"id": _int(0, MAX_SEQ)}, {}),
     "leave": Schema({}, {}),
+    "resync": Schema({}, {}),  # a compact socket asks for a keyframe (it missed a delta)
 }
 
 

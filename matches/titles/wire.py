@@ -503,6 +503,7 @@ class Encoder:
             last is None
             or self._since_key + 1 >= self.keyframe_every
             or len(last.chans) != len(flat.chans)
+            or any(a is not b for (a, _), (b, _) in zip(last.chans, flat.chans, strict=True))
             or len(last.blobs) != len(flat.blobs)
             or last.consts != flat.consts
         )
