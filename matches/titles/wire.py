@@ -30,7 +30,7 @@ delta), frame number, tick, then the body. Pure Python, no I/O.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -124,11 +124,9 @@ def _width(node: dict) -> int:
     return 0  # rows (their own channel), const, tick, json
 
 
-@dataclass
-class _Flat:
-    chans: list[tuple[_Rows | None, list[int]]] = field(default_factory=list)
-    blobs: list[bytes] = field(default_factory=list)
-    consts: dict[str, Any] = field(default_factory=dict)
+# A flattened message: each channel's rows spec (None: the root's) and values, the blobs, the
+# constants.
+_Flat = tuple[list[_Rows | None], list[list[int]], list[bytes], dict[str, Any]]
 
 
 def _dumps(value: Any) -> bytes:
@@ -142,13 +140,13 @@ class Schema:
         self.root = root
         self._rows: dict[int, _Rows] = {}
         self._compile(root)
-        self._env: dict[str, Any] = {"_Flat": _Flat, "_dumps": _dumps}
+        self._env: dict[str, Any] = {"_dumps": _dumps}
         self._lines: list[str] = []
         self._names = 0
         self._gen(root, "v0", "c0", "", 1)
-        src = "\n".join(["def flatten(v0):", " c0 = []", " flat = _Flat()",
-                          " chans, blobs, consts = flat.chans, flat.blobs, flat.consts",
-                          " chans.append((None, c0))", *self._lines, " return flat"])  # fmt: skip
+        src = "\n".join(["def flatten(v0):", " c0 = []", " specs, chans = [None], [c0]",
+                          " blobs, consts = [], {}", *self._lines,
+                          " return specs, chans, blobs, consts"])  # fmt: skip
         exec(src, self._env)  # our own schema, compiled: flattening is the per-tick hot path
         self.flatten = self._env["flatten"]
 
@@ -235,10 +233,10 @@ class Schema:
             elem = self._leaves(node["of"], item)
             if elem is not None:
                 emit(f"{pad}{own} = [q for {item} in {var} for q in ({', '.join(elem)},)]")
-                emit(f"{pad}chans.append(({spec}, {own}))")
+                emit(f"{pad}specs.append({spec}); chans.append({own})")
             else:
                 emit(f"{pad}{own} = []")
-                emit(f"{pad}chans.append(({spec}, {own}))")
+                emit(f"{pad}specs.append({spec}); chans.append({own})")
                 emit(f"{pad}for {item} in {var}:")
                 self._gen(node["of"], item, own, path, depth + 1)
         elif kind == "json":
@@ -348,7 +346,12 @@ def _aligned(out: bytearray, old: list[int], new: list[int]) -> None:
         mask[i >> 3] |= 1 << (i & 7)
     out += mask
     for i in changed:
-        _put(out, _zig(new[i] - old[i]))
+        d = new[i] - old[i]
+        z = d << 1 if d >= 0 else ((-d) << 1) - 1
+        if z < 0x80:
+            out.append(z)
+        else:
+            _put(out, z)
 
 
 def _read_aligned(r: _Reader, old: list[int]) -> list[int]:
@@ -496,40 +499,42 @@ class Encoder:
 
     def encode(self, message: dict) -> tuple[bytes, bool]:
         """The frame of ``message`` and whether it is a keyframe."""
-        flat = self.schema.flatten(message)
+        flat = specs, chans, blobs, consts = self.schema.flatten(message)
         last = self._last
         self.frame = (self.frame + 1) % FRAME_MOD
+        # The same rows specs in the same order (identity first): the same channel layout.
         key = (
             last is None
             or self._since_key + 1 >= self.keyframe_every
-            or len(last.chans) != len(flat.chans)
-            or any(a is not b for (a, _), (b, _) in zip(last.chans, flat.chans, strict=True))
-            or len(last.blobs) != len(flat.blobs)
-            or last.consts != flat.consts
+            or specs != last[0]
+            or len(blobs) != len(last[2])
+            or consts != last[3]
         )
         out = bytearray((KEYFRAME if key else DELTA,))
         _put(out, self.frame)
         _put(out, message["tick"])
         if key:
-            consts = _dumps(flat.consts)
-            _put(out, len(consts))
-            out += consts
-            _put(out, len(flat.chans))
-            for _, values in flat.chans:
+            blob = _dumps(consts)
+            _put(out, len(blob))
+            out += blob
+            _put(out, len(chans))
+            for values in chans:
                 _raw(out, values)
-            for blob in flat.blobs:
+            for blob in blobs:
                 _put(out, len(blob))
                 out += blob
             self._since_key = 0
         else:
-            for (spec, old), (_, new) in zip(last.chans, flat.chans, strict=True):
+            for spec, old, new in zip(specs, last[1], chans, strict=True):
                 if spec is not None and spec.seq:
                     _seq(out, spec, old, new)
+                elif old == new:
+                    out.append(0)
                 else:
                     _aligned(out, old, new)
-            for old, new in zip(last.blobs, flat.blobs, strict=True):
+            for old, new in zip(last[2], blobs, strict=True):
                 if old == new:
-                    _put(out, 0)
+                    out.append(0)
                 else:
                     _put(out, len(new) + 1)
                     out += new
