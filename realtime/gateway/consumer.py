@@ -99,6 +99,7 @@ class MatchConsumer(AsyncWebsocketConsumer):
                 await self.channel_layer.send(previous, {"type": "seat.replaced"})
             await database_sync_to_async(seats.seat_presence)(seat=seat, connected=True)
         if self.compact:
+            self.asked_at = time.monotonic()
             await relay.ask_keyframe(seat=seat)
         snapshot, tick, redis_status = await relay.snapshot(seat=seat)
         wire_fields = {"encoding": encoding}
