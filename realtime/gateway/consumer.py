@@ -115,7 +115,8 @@ class MatchConsumer(AsyncWebsocketConsumer):
             await self.send(protocol.error("bad_encoding", encoding_error))
         if snapshot is not None and self.delay and redis_status == "running":
             self.delayed.append((time.monotonic() + self.delay, snapshot))
-        elif snapshot is not None:
+        elif snapshot is not None and not (self.compact and redis_status == "running"):
+            # A compact socket of a running match starts from the keyframe it asked for.
             await self.send(snapshot)
         early, self.early = self.early, None
         for text, packed in early:
