@@ -1,4 +1,4 @@
-"""Bytes per state on the wire, v1 JSON against compact frames (matches/titles/wire.py).
+"""Bytes per state on the wire, v1 JSON against compact frames (matches/titles/wirecodec.py).
 
 Each row plays one title with bots in every slot for ``seconds`` of match time (restarting
 on the next seed when a match ends) and encodes every state both ways, as the tick runner
@@ -15,7 +15,7 @@ import time
 
 from django.conf import settings
 
-from matches.titles import TITLES, wire
+from matches.titles import TITLES, wirecodec
 from realtime import protocol
 
 ROWS = (("pong", 2), ("snake", 8), ("arena", 50), ("arena", 64))
@@ -29,7 +29,7 @@ def _percentile(values: list[float], q: float) -> float:
 def bench_row(name: str, players: int, seconds: float) -> dict:
     title = TITLES[name]
     schema = protocol.compact_schema(title)
-    encoder = wire.Encoder(schema, keyframe_every=title.ticks(settings.STATE_KEYFRAME_EVERY_S))
+    encoder = wirecodec.Encoder(schema, keyframe_every=title.ticks(settings.STATE_KEYFRAME_EVERY_S))
     match_settings = title.validate_settings({"max_players": players})
     seed = 0
     state = title.initial_state(players=players, seed=seed, settings=match_settings)

@@ -16,7 +16,7 @@ from enum import StrEnum
 from django.conf import settings
 
 from matches import tick
-from matches.titles import GameError, get_title, wire
+from matches.titles import GameError, get_title, wire, wirecodec
 from realtime import figures, groups, protocol, store
 from realtime.engine.pipeline import Call, Command, call_now
 from realtime.engine.stats import BUCKET_MS, TickStats
@@ -85,7 +85,7 @@ class MatchRunner:
         # Compact frames, from the first keyframe a socket asks for on (a match nobody watches
         # compact pays nothing): its schema, and the encoder once asked.
         self._schema: wire.Schema | None = None
-        self.encoder: wire.Encoder | None = None
+        self.encoder: wirecodec.Encoder | None = None
         self._channel = ""
 
     # --- lease -------------------------------------------------------------------------------
@@ -172,7 +172,7 @@ class MatchRunner:
         if committed == KEYFRAME_ASKED and self._schema is not None:
             if self.encoder is None:
                 # A runner's first compact frame is a keyframe: no delta spans two runners.
-                self.encoder = wire.Encoder(self._schema, keyframe_every=self.title.ticks(
+                self.encoder = wirecodec.Encoder(self._schema, keyframe_every=self.title.ticks(
                     settings.STATE_KEYFRAME_EVERY_S))  # fmt: skip
             self.encoder.request_keyframe()
         if outcome is Outcome.CONTINUE and self._finished:

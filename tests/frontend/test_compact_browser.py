@@ -3,7 +3,7 @@ and shows exactly what the Python decoder makes of the same frames."""
 
 import json
 
-from matches.titles import wire
+from matches.titles import wire, wirecodec
 from tests.support.browsercase import BrowserCase
 
 
@@ -22,7 +22,7 @@ class CompactBrowserTests(BrowserCase):
         self.assertEqual(welcome["encoding"], "compact")
         binary = binary_of(received)
         self.assertGreater(len(binary), 10)
-        self.assertEqual(binary[0][0], wire.KEYFRAME)
+        self.assertEqual(binary[0][0], wirecodec.KEYFRAME)
         # From its keyframe on, the socket's states are all compact (a text state may come
         # before it: the tick the runner took the keyframe ask was not encoded yet).
         first = next(i for i, f in enumerate(received) if isinstance(f, bytes))
@@ -31,7 +31,7 @@ class CompactBrowserTests(BrowserCase):
         # The page's state of a tick is what the Python decoder makes of the frames it got.
         for _ in range(20):
             tick, state = self.game(dee, "[g.tick, g.state]")
-            decoder = wire.Decoder(wire.Schema(welcome["wire"]))
+            decoder = wirecodec.Decoder(wire.Schema(welcome["wire"]))
             decoded = {m["tick"]: m["state"] for m in map(decoder.decode, binary_of(received))}
             if tick in decoded:
                 self.assertEqual(state, decoded[tick])

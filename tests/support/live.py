@@ -12,7 +12,7 @@ from http.cookies import SimpleCookie
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from matches.titles import wire
+from matches.titles import wire, wirecodec
 
 
 class Browser:
@@ -62,7 +62,7 @@ class Client:
         self.states: list[tuple[float, dict, str | bytes]] = []  # (arrival, message, raw)
         # A compact socket decodes binary frames as codec.js does, and asks for a keyframe
         # after a delta it cannot apply; ``drop_next`` makes it lose that many frames.
-        self.decoder = (wire.Decoder(wire.Schema(welcome["wire"]))
+        self.decoder = (wirecodec.Decoder(wire.Schema(welcome["wire"]))
                         if welcome.get("encoding") == "compact" else None)  # fmt: skip
         self.frames: list[tuple[bool, int]] = []  # (keyframe, size) of each binary frame
         self.resyncs = 0
@@ -114,7 +114,7 @@ class Client:
             pass
 
     async def _decode(self, frame: bytes) -> dict | None:
-        self.frames.append((frame[0] == wire.KEYFRAME, len(frame)))
+        self.frames.append((frame[0] == wirecodec.KEYFRAME, len(frame)))
         if self.drop_next:
             self.drop_next -= 1
             return None

@@ -1,6 +1,6 @@
 // Compact state frames back to the v1 state messages the rest of the client reads.
 //
-// The decoder of matches/titles/wire.py (docs/protocol.md, "Compact states"), driven by the
+// The decoder of matches/titles/wirecodec.py (docs/protocol.md, "Compact states"), driven by the
 // schema the server sends in `welcome.wire`: a keyframe holds every channel, a delta only what
 // changed against the frame before it. A delta that does not follow the last frame decoded
 // throws a WireError with `resync` set: the socket asks for a keyframe.

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 import orjson
 
-from matches.titles import wire
+from matches.titles import wire, wirecodec
 from realtime.dev.loadtest import policies, wsclient
 from realtime.engine.stats import percentile
 
@@ -140,7 +140,7 @@ class BotClient:
     ) -> None:  # fmt: skip
         self.lobby = lobby
         self.encoding = encoding
-        self.decoder: wire.Decoder | None = None  # a compact welcome's
+        self.decoder: wirecodec.Decoder | None = None  # a compact welcome's
         self.resync_at = -1e9
         self.public_id = public_id
         self.input_hz = input_hz
@@ -206,7 +206,7 @@ class BotClient:
             elif kind == "welcome":
                 self.slot = message.get("slot")
                 if message.get("encoding") == "compact":
-                    self.decoder = wire.Decoder(wire.Schema(message["wire"]))
+                    self.decoder = wirecodec.Decoder(wire.Schema(message["wire"]))
             elif kind == "error":
                 self._count(self.window.errors, message.get("code", "?"))
             elif kind == "over":

@@ -1,4 +1,4 @@
-"""The compact state codec (matches/titles/wire.py) and each title's wire schema."""
+"""The compact state codec (matches/titles/wire.py, wirecodec.py) and each title's wire schema."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import unittest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from matches.titles import wire
+from matches.titles import wire, wirecodec
 from matches.titles.arena import TITLE as ARENA
 from matches.titles.pong import TITLE as PONG
 from matches.titles.snake import TITLE as SNAKE
@@ -36,7 +36,7 @@ def played(title, *, players: int, seed: int, ticks: int, paused_every: int = 0)
 
 
 def encoded(schema: wire.Schema, messages: list[dict], every: int) -> list[tuple[bytes, bool]]:
-    encoder = wire.Encoder(schema, keyframe_every=every)
+    encoder = wirecodec.Encoder(schema, keyframe_every=every)
     return [encoder.encode(m) for m in messages]
 
 
@@ -57,7 +57,7 @@ def title_round_trips(the_title, *, players: tuple[int, ...], ticks: int) -> typ
             every = data.draw(st.integers(min_value=1, max_value=40))
             messages = played(self.title, players=count, seed=seed, ticks=ticks,
                               paused_every=data.draw(st.sampled_from([0, 7])))  # fmt: skip
-            decoder = wire.Decoder(self.schema)
+            decoder = wirecodec.Decoder(self.schema)
             for message, (frame, _) in zip(messages, encoded(self.schema, messages, every),
                                            strict=True):  # fmt: skip
                 self.assertEqual(decoder.decode(frame), message)
@@ -71,21 +71,21 @@ def title_round_trips(the_title, *, players: tuple[int, ...], ticks: int) -> typ
             frames = encoded(self.schema, messages, every)
             keys = [i for i, (_, key) in enumerate(frames) if key]
             start = data.draw(st.sampled_from(keys))
-            decoder = wire.Decoder(self.schema)
+            decoder = wirecodec.Decoder(self.schema)
             for i in range(start, len(frames)):
-                alone = wire.Decoder(self.schema)
-                full = wire.Encoder(self.schema, keyframe_every=1).encode(messages[i])[0]
+                alone = wirecodec.Decoder(self.schema)
+                full = wirecodec.Encoder(self.schema, keyframe_every=1).encode(messages[i])[0]
                 self.assertEqual(decoder.decode(frames[i][0]), alone.decode(full))
 
         def test_a_delta_after_a_gap_asks_for_a_keyframe(self):
             messages = played(self.title, players=players[-1], seed=5, ticks=6)
             frames = encoded(self.schema, messages, 100)
-            decoder = wire.Decoder(self.schema)
+            decoder = wirecodec.Decoder(self.schema)
             decoder.decode(frames[0][0])
             with self.assertRaisesRegex(wire.WireError, "resync"):
                 decoder.decode(frames[2][0])
             with self.assertRaisesRegex(wire.WireError, "resync"):
-                wire.Decoder(self.schema).decode(frames[1][0])
+                wirecodec.Decoder(self.schema).decode(frames[1][0])
 
         def test_deltas_are_a_tenth_of_the_v1_text_or_less(self):
             messages = played(self.title, players=players[-1], seed=9, ticks=90)
@@ -170,7 +170,7 @@ class GenericCodecTest(unittest.TestCase):
     @PROPERTY
     @given(messages=histories(), every=st.integers(min_value=1, max_value=4))
     def test_any_history_round_trips(self, messages, every):
-        decoder = wire.Decoder(self.schema)
+        decoder = wirecodec.Decoder(self.schema)
         for message, (frame, _) in zip(messages, encoded(self.schema, messages, every),
                                        strict=True):  # fmt: skip
             self.assertEqual(decoder.decode(frame), message)
@@ -179,7 +179,7 @@ class GenericCodecTest(unittest.TestCase):
     @given(messages=histories(), data=st.data())
     def test_corrupt_frames_raise_wire_errors_only(self, messages, data):
         frames = encoded(self.schema, messages, 3)
-        decoder = wire.Decoder(self.schema)
+        decoder = wirecodec.Decoder(self.schema)
         decoder.decode(frames[0][0])
         frame = bytearray(data.draw(st.sampled_from(frames))[0])
         for _ in range(data.draw(st.integers(1, 4))):
@@ -190,5 +190,5 @@ class GenericCodecTest(unittest.TestCase):
 
     def test_quantisation_rounds_to_the_scale(self):
         schema = wire.Schema(wire.struct(("tick", wire.TICK), ("x", wire.num(10))))
-        frame, _ = wire.Encoder(schema, keyframe_every=1).encode({"tick": 3, "x": 1.26})
-        self.assertEqual(wire.Decoder(schema).decode(frame), {"tick": 3, "x": 1.3})
+        frame, _ = wirecodec.Encoder(schema, keyframe_every=1).encode({"tick": 3, "x": 1.26})
+        self.assertEqual(wirecodec.Decoder(schema).decode(frame), {"tick": 3, "x": 1.3})

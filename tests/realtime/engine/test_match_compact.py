@@ -7,7 +7,7 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.test import SimpleTestCase
 
-from matches.titles import get_title, wire
+from matches.titles import get_title, wirecodec
 from realtime import groups, protocol, store
 from realtime.engine.match import MatchRunner, Outcome
 from tests.realtime.engine.test_match import running
@@ -58,7 +58,7 @@ class CompactFrameTests(SimpleTestCase):
         frames = [m for m in messages if "c" in m]
         # The commit that takes an ask still carries a delta; the keyframe is the tick after.
         self.assertEqual([m["kf"] for m in frames], [True, False, False, False, True, False, False])
-        decoder = wire.Decoder(protocol.compact_schema(get_title("pong")))
+        decoder = wirecodec.Decoder(protocol.compact_schema(get_title("pong")))
         for m in frames:
             self.assertEqual(decoder.decode(m["c"]), json.loads(m["text"]))
 
