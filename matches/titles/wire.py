@@ -1,0 +1,292 @@
+"""Wire schemas of state messages: how a message flattens to channels of ints and back.
+
+A title's ``wire.py`` describes its ``snapshot()`` with the helpers at the end of this module;
+the frames themselves (keyframes, deltas, the encoder and decoder) are
+``matches.titles.wirecodec``'s. A schema is plain JSON-able data (the browser's ``codec.js``
+reads the same schema from the ``welcome``), a tree of nodes ``{"k": kind, ...}``:
+
+    num   {"s": scale}          a number sent as round(value * scale); scale 1 gives an int
+    opt   {"s": scale}          a number or None
+    bool                        true or false
+    enum  {"of": [values]}      one of a few JSON values (an index is sent)
+    const                       the same all match long: travels in keyframes only
+    tick                        the message's tick (not sent again)
+    json                        any JSON value, sent again only when it changes
+    struct {"f": [[key, node]]} an object; ``[key, node, 1]``: the key may be missing
+    tuple  {"of": [node]}       a list of fixed length
+    rows   {"of": node}         a list; ``"seq"`` makes it matched rather than index-aligned
+
+Flattening gives *channels*, lists of quantised ints: the scalars outside any ``rows`` in
+one, each ``rows`` list in its own (rows inside rows: one per element), in depth-first order;
+``json`` values go to blobs, constants to one JSON object. Building back from them gives
+exactly the quantised message: for fields the title already rounds to 1/scale, the message.
+Pure Python, no I/O.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+
+class WireError(ValueError):
+    """A frame that does not decode: a delta without its base, or corrupt bytes."""
+
+
+# --- the schema, compiled ---------------------------------------------------------------------
+
+
+@dataclass
+class _Rows:
+    """One ``rows`` node: its element's leaf count and, for seq rows, its matching."""
+
+    width: int
+    key: tuple[int, ...] = ()
+    move: tuple[tuple[int, int], ...] = ()
+    div: int = 1
+    seq: bool = False
+
+
+def _width(node: dict) -> int:
+    """Leaves a node puts in its enclosing channel (nested rows have their own)."""
+    kind = node["k"]
+    if kind in ("num", "bool", "enum"):
+        return 1
+    if kind == "opt":
+        return 2
+    if kind == "struct":
+        return sum(_width(f[1]) + (len(f) > 2) for f in node["f"])
+    if kind == "tuple":
+        return sum(_width(n) for n in node["of"])
+    return 0  # rows (their own channel), const, tick, json
+
+
+# A flattened message: each channel's rows spec (None: the root's) and values, the blobs, the
+# constants.
+_Flat = tuple[list[_Rows | None], list[list[int]], list[bytes], dict[str, Any]]
+
+
+def _dumps(value: Any) -> bytes:
+    return orjson.dumps(value)
+
+
+class Schema:
+    """A compiled wire schema: flattens messages to channels and builds them back."""
+
+    def __init__(self, root: dict) -> None:
+        self.root = root
+        self._rows: dict[int, _Rows] = {}
+        self._compile(root)
+        self._env: dict[str, Any] = {"_dumps": _dumps}
+        self._lines: list[str] = []
+        self._names = 0
+        self._gen(root, "v0", "c0", "", 1)
+        src = "\n".join(["def flatten(v0):", " c0 = []", " specs, chans = [None], [c0]",
+                          " blobs, consts = [], {}", *self._lines,
+                          " return specs, chans, blobs, consts"])  # fmt: skip
+        exec(src, self._env)  # our own schema, compiled: flattening is the per-tick hot path
+        self.flatten = self._env["flatten"]
+
+    def _compile(self, node: dict) -> None:
+        kind = node["k"]
+        if kind == "rows":
+            seq = node.get("seq") or {}
+            self._rows[id(node)] = _Rows(
+                width=_width(node["of"]), key=tuple(seq.get("key", ())),
+                move=tuple(tuple(m) for m in seq.get("move", ())), div=seq.get("div", 1),
+                seq=bool(node.get("seq")),
+            )  # fmt: skip
+            self._compile(node["of"])
+        elif kind == "struct":
+            for f in node["f"]:
+                self._compile(f[1])
+        elif kind == "tuple":
+            for sub in node["of"]:
+                self._compile(sub)
+        elif kind not in ("num", "opt", "bool", "enum", "json", "const", "tick"):
+            raise ValueError(f"unknown wire node {kind!r}")
+
+    # -- flatten: generated once per schema as straight-line Python
+
+    def _name(self, prefix: str, value: Any = None) -> str:
+        self._names += 1
+        name = f"{prefix}{self._names}"
+        if value is not None:
+            self._env[name] = value
+        return name
+
+    def _leaves(self, node: dict, var: str) -> list[str] | None:
+        """Expressions of a node's leaves, or None when it holds more than leaves."""
+        kind = node["k"]
+        if kind == "num":
+            return [var if node["s"] == 1 else f"round({var} * {node['s']})"]
+        if kind == "bool":
+            return [f"(1 if {var} else 0)"]
+        if kind == "opt":
+            q = var if node["s"] == 1 else f"round({var} * {node['s']})"
+            return [f"(0 if {var} is None else 1)", f"(0 if {var} is None else {q})"]
+        if kind == "enum":
+            return [f"{self._name('_e', {v: i for i, v in enumerate(node['of'])})}[{var}]"]
+        if kind == "struct" and all(len(f) == 2 for f in node["f"]):
+            subs = [(f"{var}[{f[0]!r}]", f[1]) for f in node["f"]]
+        elif kind == "tuple":
+            subs = [(f"{var}[{i}]", n) for i, n in enumerate(node["of"])]
+        else:
+            return None
+        out: list[str] = []
+        for sub_var, sub in subs:
+            exprs = self._leaves(sub, sub_var)
+            if exprs is None:
+                return None
+            out += exprs
+        return out
+
+    def _gen(self, node: dict, var: str, chan: str, path: str, depth: int) -> None:
+        pad, kind, emit = " " * depth, node["k"], self._lines.append
+        leaves = self._leaves(node, var)
+        if leaves is not None:
+            emit(f"{pad}{chan} += ({', '.join(leaves)},)")
+        elif kind == "struct":
+            for key, sub, *opt in node["f"]:
+                sub_path = f"{path}.{key}" if path else key
+                if sub["k"] in ("const", "tick", "json"):
+                    self._gen(sub, f"{var}[{key!r}]", chan, sub_path, depth)
+                    continue
+                inner = self._name("v")
+                if opt:
+                    emit(f"{pad}{inner} = {var}.get({key!r})")
+                    emit(f"{pad}{chan}.append(0 if {inner} is None else 1)")
+                    emit(f"{pad}if {inner} is not None:")
+                    self._gen(sub, inner, chan, sub_path, depth + 1)
+                else:
+                    emit(f"{pad}{inner} = {var}[{key!r}]")
+                    self._gen(sub, inner, chan, sub_path, depth)
+        elif kind == "tuple":
+            for i, sub in enumerate(node["of"]):
+                self._gen(sub, f"{var}[{i}]", chan, path, depth)
+        elif kind == "rows":
+            spec = self._name("_r", self._rows[id(node)])
+            own, item = self._name("c"), self._name("v")
+            elem = self._leaves(node["of"], item)
+            if elem is not None:
+                emit(f"{pad}{own} = [q for {item} in {var} for q in ({', '.join(elem)},)]")
+                emit(f"{pad}specs.append({spec}); chans.append({own})")
+            else:
+                emit(f"{pad}{own} = []")
+                emit(f"{pad}specs.append({spec}); chans.append({own})")
+                emit(f"{pad}for {item} in {var}:")
+                self._gen(node["of"], item, own, path, depth + 1)
+        elif kind == "json":
+            emit(f"{pad}blobs.append(_dumps({var}))")
+        elif kind == "const":
+            emit(f"{pad}consts[{path!r}] = {var}")
+
+    # -- build back
+
+    def build(self, chans: list[list[int]], blobs: list[Any], consts: dict, tick: int) -> dict:
+        cursor = _Cursor(chans, blobs, consts, tick)
+        return cursor.get(self.root, cursor.next_chan(), "")
+
+
+class _Cursor:
+    def __init__(self, chans: list[list[int]], blobs: list[Any], consts: dict, tick: int):
+        self.chans, self.blobs, self.consts, self.tick = chans, blobs, consts, tick
+        self.ci = 0
+        self.bi = 0
+
+    def next_chan(self) -> list:
+        if self.ci >= len(self.chans):
+            raise WireError("fewer channels than the schema needs")
+        chan = self.chans[self.ci]
+        self.ci += 1
+        return [chan, 0]
+
+    def get(self, node: dict, at: list, name: str) -> Any:
+        kind = node["k"]
+        if kind == "num":
+            q = self._leaf(at)
+            s = node["s"]
+            return q if s == 1 else q / s
+        if kind == "struct":
+            out = {}
+            for key, sub, *opt in node["f"]:
+                if opt and not self._leaf(at):
+                    continue
+                out[key] = self.get(sub, at, f"{name}.{key}" if name else key)
+            return out
+        if kind == "rows":
+            own = self.next_chan()
+            width = _width(node["of"])
+            count = len(own[0]) // width if width else 0
+            return [self.get(node["of"], own, name) for _ in range(count)]
+        if kind == "bool":
+            return bool(self._leaf(at))
+        if kind == "tuple":
+            return [self.get(sub, at, name) for sub in node["of"]]
+        if kind == "opt":
+            present, q = self._leaf(at), self._leaf(at)
+            s = node["s"]
+            return None if not present else (q if s == 1 else q / s)
+        if kind == "enum":
+            index = self._leaf(at)
+            if not 0 <= index < len(node["of"]):
+                raise WireError(f"enum index {index} out of range")
+            return node["of"][index]
+        if kind == "json":
+            if self.bi >= len(self.blobs):
+                raise WireError("fewer blobs than the schema needs")
+            self.bi += 1
+            return self.blobs[self.bi - 1]
+        if kind == "const":
+            return self.consts.get(name)
+        if kind == "tick":
+            return self.tick
+        raise WireError(f"unknown wire node {kind!r}")
+
+    @staticmethod
+    def _leaf(at: list) -> int:
+        chan, i = at
+        if i >= len(chan):
+            raise WireError("a channel is shorter than its rows")
+        at[1] = i + 1
+        return chan[i]
+
+
+# --- building schemas (a title's wire.py) --------------------------------------------------------
+
+INT = {"k": "num", "s": 1}
+BOOL = {"k": "bool"}
+CONST = {"k": "const"}
+TICK = {"k": "tick"}
+JSON = {"k": "json"}
+OPT_INT = {"k": "opt", "s": 1}
+
+
+def num(scale: int) -> dict:
+    """A number quantised to 1/scale (scale 10 keeps what ``base.r1`` rounds exactly)."""
+    return {"k": "num", "s": scale}
+
+
+def enum(*values: Any) -> dict:
+    return {"k": "enum", "of": list(values)}
+
+
+def struct(*fields: tuple) -> dict:
+    """``(key, node)`` fields; ``(key, node, 1)`` for a key that may be missing."""
+    return {"k": "struct", "f": [list(f) for f in fields]}
+
+
+def tup(*nodes: dict) -> dict:
+    return {"k": "tuple", "of": list(nodes)}
+
+
+def rows(of: dict, *, key: tuple[int, ...] = (), move: tuple = (), div: int = 1,
+         seq: bool = False) -> dict:  # fmt: skip
+    """A list of ``of``: index-aligned, or with ``seq`` matched to the previous frame's rows
+    on the ``key`` columns after ``move`` ((x column, velocity column) pairs, x += v / div)."""
+    node = {"k": "rows", "of": of}
+    if seq:
+        node["seq"] = {"key": list(key), "move": [list(m) for m in move], "div": div}
+    return node
