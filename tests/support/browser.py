@@ -15,7 +15,9 @@ ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]  # fmt: skip
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+# A test run writes its pictures under var/; UPDATE_SCREENSHOTS=1 refreshes the README's.
+_ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = _ROOT / ("docs" if os.environ.get("UPDATE_SCREENSHOTS") else "var") / "screenshots"
 
 
 def available() -> bool:
