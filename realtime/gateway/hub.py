@@ -132,6 +132,8 @@ class Hub:
                 await self._read(reader, parser, liveness)
             except (OSError, TimeoutError, asyncio.IncompleteReadError, hiredis.ProtocolError) as e:
                 log.warning("hub: Redis connection lost (%s); reconnecting", e or type(e).__name__)
+            except Exception:  # never let the one connection of every socket here die quietly
+                log.exception("hub: unexpected failure; reconnecting")
             finally:
                 if liveness is not None:
                     liveness.stop()
@@ -184,6 +186,8 @@ class Hub:
                 await self._handle(reply)
 
     async def _handle(self, reply) -> None:
+        if isinstance(reply, hiredis.ReplyError):  # LOADING after a restart, NOPERM by ACL
+            raise OSError(f"Redis refused a hub command: {reply}")
         kind = reply[0]
         if kind == b"message":
             members = self.members.get(reply[1])

@@ -98,6 +98,35 @@ class HubTests(SimpleTestCase):
 
         self.assertEqual(asyncio.run(scenario()), ["after"])
 
+    def test_a_refused_subscribe_is_a_lost_connection_retried_not_a_dead_hub(self):
+        # Redis answers SUBSCRIBE with an error (here NOPERM from the ACL; LOADING after a
+        # slow restart is the same reply): the hub logs it, reconnects and subscribes once
+        # Redis accepts again.
+        admin = store.client()
+        admin.execute_command("ACL", "SETUSER", "default", "resetchannels")
+        self.addCleanup(admin.execute_command, "ACL", "SETUSER", "default", "allchannels")
+
+        async def scenario():
+            hub = Hub()
+            a = Member()
+            with (
+                self.assertLogs("realtime.gateway.hub", "WARNING") as logged,
+                self.assertRaises(TimeoutError),
+            ):
+                await asyncio.wait_for(hub.join("match.p", a), timeout=1.5)
+            self.assertFalse(hub._task.done())
+            await asyncio.to_thread(
+                admin.execute_command, "ACL", "SETUSER", "default", "allchannels"
+            )
+            await hub.join("match.p", a)
+            await publish("match.p", {"type": "match.state", "text": "after"})
+            await eventually(lambda: a.states, timeout=5)
+            return logged.output, a.states
+
+        output, states = asyncio.run(scenario())
+        self.assertIn("NOPERM", output[0])
+        self.assertEqual(states, ["after"])
+
 
 async def store_numsub(group: str) -> int:
     def numsub() -> int:
