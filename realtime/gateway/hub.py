@@ -9,9 +9,13 @@ message is decoded once per process, its pre-encoded text framed once
 `status`) go to the consumer's handlers as the layer would deliver them.
 
 At-most-once, like the pub/sub layer: a state lost while Redis reconnects is superseded by
-the next tick. The connection is opened as ``realtime.redisconn`` says (TLS, ACL user,
-Sentinel, RESP2) and watched by its ``Liveness``: one that falls silent (half-open) is
-replaced within REDIS_DEAD_AFTER_S, logged and counted (``redis_reconnects:hub``).
+the next tick. Never twice nor backwards: per match the hub relays only states newer than the
+last it relayed (a runner resumed on a promoted replica a few ticks behind re-publishes tick
+numbers the sockets already have; docs/operations.md, Sentinel failover); the states it holds
+back are counted (``states_held_back``). The connection is opened as ``realtime.redisconn``
+says (TLS, ACL user, Sentinel, RESP2) and watched by its ``Liveness``: one that falls silent
+(half-open) is replaced within REDIS_DEAD_AFTER_S, logged and counted
+(``redis_reconnects:hub``).
 """
 
 import asyncio
@@ -23,7 +27,7 @@ from typing import Protocol
 import hiredis
 import orjson
 
-from realtime import groups, redisconn, store
+from realtime import groups, protocol, redisconn, store
 from realtime.gateway import daphne, stats
 
 log = logging.getLogger(__name__)
@@ -52,6 +56,7 @@ class Hub:
         # one input -> state latency sample per match and tick at most.
         self.awaiting: dict[bytes, tuple[int, float]] = {}
         self.reconnects = 0  # connections lost or found dead and replaced (tests)
+        self.relayed: dict[bytes, int] = {}  # channel -> the last tick relayed to its sockets
 
     async def join(self, group: str, member: Member) -> None:
         """Add a socket to a group; returns once Redis confirmed the subscription, so that a
@@ -75,6 +80,7 @@ class Hub:
         if not members:
             del self.members[channel]
             self._confirmed.pop(channel, None)
+            self.relayed.pop(channel, None)
             if self._writer is not None and self._connected.is_set():
                 self._command(b"UNSUBSCRIBE", channel)
 
@@ -180,6 +186,12 @@ class Hub:
             message = groups.deserialize(reply[2])
             if message.get("type") == groups.STATE:
                 text = message["text"]
+                tick = protocol.state_tick(text)
+                if tick is not None:
+                    if tick <= self.relayed.get(reply[1], -1):
+                        stats.FIGURES.count("states_held_back")
+                        return
+                    self.relayed[reply[1]] = tick
                 if self.awaiting:
                     self._input_latency(reply[1], text)
                 frame = daphne.text_frame(text.encode())  # once for every local socket

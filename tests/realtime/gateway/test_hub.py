@@ -1,10 +1,11 @@
 import asyncio
 
+import orjson
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.test import SimpleTestCase, override_settings
 
-from realtime import figures, store
+from realtime import figures, protocol, store
 from realtime.dev import devredis
 from realtime.gateway import stats
 from realtime.gateway.hub import Hub, channel_of
@@ -67,6 +68,22 @@ class HubTests(SimpleTestCase):
         self.assertIs(a.frames[0], b.frames[0])
         self.assertEqual(a.others, [{"type": "match.over", "text": "over"}])
         self.assertEqual((elsewhere.states, elsewhere.others), ([], []))
+
+    def test_a_state_not_newer_than_the_last_relayed_is_held_back_and_counted(self):
+        async def scenario():
+            hub = Hub()
+            a = Member()
+            await hub.join("match.w", a)
+            # A runner resumed two ticks behind (a promoted replica) re-publishes 9 and 10.
+            for tick in (9, 10, 11, 9, 10, 11, 12):
+                text = protocol.state(tick=tick, snapshot={"n": tick})
+                await publish("match.w", {"type": "match.state", "text": text})
+            await eventually(lambda: a.states and orjson.loads(a.states[-1])["tick"] == 12)
+            return [orjson.loads(text)["tick"] for text in a.states]
+
+        held_back = stats.FIGURES.counters.get("states_held_back", 0)
+        self.assertEqual(asyncio.run(scenario()), [9, 10, 11, 12])
+        self.assertEqual(stats.FIGURES.counters.get("states_held_back", 0) - held_back, 3)
 
     def test_the_last_member_leaving_unsubscribes_the_process(self):
         async def scenario():
