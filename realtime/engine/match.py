@@ -146,7 +146,7 @@ class MatchRunner:
             # About once a second, and before the commit that ends the match: whoever
             # finishes it reads these.
             calls.append(self.stats_call())
-        message = groups.serialize(groups.STATE, text)
+        message = groups.serialize(groups.STATE, text, epoch=self.epoch)
         calls.append(Call(
             self.scripts.commit,
             self._commit_keys,
