@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format deps clean bench bench-supervisor chaos browser prometheus nginx
+.PHONY: run test lint format deps clean bench bench-supervisor chaos browser prometheus nginx postgres
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Python 3.11 is required")'
@@ -49,12 +49,19 @@ nginx:
 	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
 	  $$SUDO apt-get update && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y nginx; }
 
-test: lint browser prometheus nginx
+# PostgreSQL's server binaries (initdb, pg_ctl) for tests/chaos/test_postgres_outage.py, which
+# makes a private cluster on a free port; no cluster of the package's own is needed.
+postgres:
+	@ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || { \
+	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$SUDO apt-get update && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql; }
+
+test: lint browser prometheus nginx postgres
 	$(BIN)/python manage.py test --noinput $(TESTS)
 
 # Fault injection on the real stack; every scenario writes what it measured to
 # var/chaos/results.json (they are part of `make test` too).
-chaos: deps nginx
+chaos: deps nginx postgres
 	rm -f var/chaos/results.json
 	$(BIN)/python manage.py test --noinput tests.chaos tests.realtime.engine.test_engine_live $(CHAOS_TESTS)
 	@cat var/chaos/results.json

@@ -2,7 +2,8 @@
 
 States and announcements reach a match's sockets as channel-layer group messages
 (``RedisPubSubChannelLayer``): a PUBLISH of a msgpack-serialized ``{"type", "text"}`` (a
-state adds its compact frame: ``"c"`` the bytes, ``"kf"`` whether a keyframe) on
+state adds its runner's fencing ``epoch``, and its compact frame: ``"c"`` the bytes, ``"kf"``
+whether a keyframe) on
 ``<prefix>__group__match.<public id>``. The tick worker publishes each state inside its commit
 script, each Daphne's hub subscribes once per group, and sync code (lobby API, ops, the
 supervisor) announces status changes and results through ``publish``. This module is the one
@@ -36,11 +37,12 @@ def _layer():
     return get_channel_layer()
 
 
-def serialize(event: str, text: str, compact: tuple[bytes, bool] | None = None) -> bytes:
-    """A group message as the channel layer puts it on the wire."""
-    if compact is None:
-        return _layer().serialize({"type": event, "text": text})
-    return _layer().serialize({"type": event, "text": text, "c": compact[0], "kf": compact[1]})
+def serialize(event: str, text: str, compact: tuple[bytes, bool] | None = None, **fields) -> bytes:
+    """A group message as the channel layer puts it on the wire (a state also carries its
+    runner's fencing ``epoch``: the hub tells a resumed runner's re-published ticks by it)."""
+    if compact is not None:
+        fields["c"], fields["kf"] = compact
+    return _layer().serialize({"type": event, "text": text, **fields})
 
 
 def deserialize(data: bytes) -> dict:

@@ -210,6 +210,18 @@ def compact_schema(title: Title) -> wire.Schema | None:
     return _state_schema(title.name, dumps(state_schema_of(title.wire_schema)))
 
 
+def state_tick(text: str) -> int | None:
+    """The tick of an encoded state message, read off its head (``state`` writes it before the
+    snapshot) without decoding the rest; None when there is none."""
+    at = text.find('"tick":', 0, 64)
+    if at < 0:
+        return None
+    end = at + 7
+    while end < len(text) and text[end].isdigit():
+        end += 1
+    return int(text[at + 7 : end]) if end > at + 7 else None
+
+
 def people(match: Match) -> list[dict]:
     """The seats as sockets see them (welcome and status messages)."""
     return [

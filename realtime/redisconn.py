@@ -189,12 +189,15 @@ def _context(ca_file: str, cert_file: str, key_file: str) -> ssl.SSLContext:
 
 
 async def primary_address() -> tuple[str, int]:
-    """The primary's address: the URL's, or what the sentinels say now."""
+    """The primary's address: the URL's, or what the sentinels say now. OSError when they
+    name none (mid-failover): the caller retries, as for a refused connection."""
     if not sentinel_mode():
         return target().host, target().port
     manager = aiosentinel.Sentinel(settings.REDIS_SENTINELS, sentinel_kwargs=_sentinel_kwargs())
     try:
         return await manager.discover_master(settings.REDIS_SENTINEL_MASTER)
+    except redis.RedisError as exc:
+        raise OSError(f"no Redis primary: {exc}") from exc
     finally:
         for sentinel in manager.sentinels:
             await sentinel.aclose()

@@ -246,10 +246,12 @@ def _read_seq(r: _Reader, spec: _Rows, old: list[int]) -> list[int]:
 class Encoder:
     """One per match and runner: each ``encode`` is a keyframe or a delta against the last."""
 
-    def __init__(self, schema: Schema, *, keyframe_every: int) -> None:
+    def __init__(self, schema: Schema, *, keyframe_every: int, first_frame: int = 0) -> None:
         self.schema = schema
         self.keyframe_every = keyframe_every
-        self.frame = 0
+        # A new runner starts elsewhere in the numbering: a client whose last frame was the old
+        # runner's (its keyframe held back by the gateway) must not take a delta as the next.
+        self.frame = first_frame % FRAME_MOD
         self._last: _Flat | None = None
         self._since_key = 0
 

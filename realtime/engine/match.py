@@ -10,6 +10,7 @@ trips, for tests and tools.
 
 import json
 import logging
+import random
 import time
 from enum import StrEnum
 
@@ -155,7 +156,7 @@ class MatchRunner:
             # About once a second, and before the commit that ends the match: whoever
             # finishes it reads these.
             calls.append(self.stats_call())
-        published = groups.serialize(groups.STATE, text, compact)
+        published = groups.serialize(groups.STATE, text, compact, epoch=self.epoch)
         calls.append(Call(
             self.scripts.commit,
             self._commit_keys,
@@ -172,8 +173,11 @@ class MatchRunner:
         if committed == KEYFRAME_ASKED and self._schema is not None:
             if self.encoder is None:
                 # A runner's first compact frame is a keyframe: no delta spans two runners.
-                self.encoder = wirecodec.Encoder(self._schema, keyframe_every=self.title.ticks(
-                    settings.STATE_KEYFRAME_EVERY_S))  # fmt: skip
+                self.encoder = wirecodec.Encoder(
+                    self._schema,
+                    keyframe_every=self.title.ticks(settings.STATE_KEYFRAME_EVERY_S),
+                    first_frame=random.randrange(wirecodec.FRAME_MOD),
+                )
             self.encoder.request_keyframe()
         if outcome is Outcome.CONTINUE and self._finished:
             return Outcome.FINISHED

@@ -15,6 +15,7 @@ lease, hands the runner to the loop and waits for its outcome, so the supervisor
 shutdown hand-over and task failures work per match as before.
 """
 
+import contextlib
 import heapq
 import itertools
 import logging
@@ -231,9 +232,12 @@ def run_match(match_id: int, stop: threading.Event | None = None) -> Outcome:
         return outcome
     try:
         outcome = scheduler().run(runner, stop)
-    except BaseException:
+    except BaseException as exc:
+        log.warning("match %s: runner %s gave the match up: %s", match_id, runner.token,
+                    exc or type(exc).__name__)  # fmt: skip
         # Let the next runner take over at once instead of waiting for the TTL.
-        runner.release()
+        with contextlib.suppress(Exception):  # Redis may be what failed
+            runner.release()
         raise
     if outcome is Outcome.LEASE_LOST:
         log.warning("match %s: runner %s lost its lease; stopping", match_id, runner.token)

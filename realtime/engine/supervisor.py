@@ -102,6 +102,7 @@ def supervise_once() -> dict:
             report["aborted"] += 1
         except MatchError:
             pass
+    # After check_running: a pass that could not write a finished result raised before here.
     r = store.client()
     expired = r.zrangebyscore(store.FINISHED_INDEX, 0, time.time() - settings.MATCH_RETENTION_S)
     for raw in expired:

@@ -14,6 +14,7 @@ from collections import deque
 from urllib.parse import parse_qs
 
 import orjson
+import redis
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
@@ -35,6 +36,7 @@ from realtime.protocol import (
 )
 
 log = logging.getLogger(__name__)
+UNAVAILABLE = ("unavailable", "the server cannot reach its store right now; try again")
 
 try:  # what Daphne (autobahn) raises for a send to a socket whose client is closing it
     from autobahn.exception import Disconnected as SocketGone
@@ -176,10 +178,17 @@ class MatchConsumer(AsyncWebsocketConsumer):
             await getattr(self, f"on_{message['type']}")(message)
         except ProtocolError as exc:
             await self.send(protocol.error(exc.code, exc.reason, exc.ref))
+        except redis.RedisError as exc:
+            # Redis unreachable (a failover, a restart): the socket stays; the client retries.
+            log.warning("ws %s: Redis unavailable: %s", self.channel_name, exc)
+            await self.send(protocol.error(*UNAVAILABLE))
 
     async def on_input(self, message: dict) -> None:
         try:
             await self._input(message)
+        except redis.RedisError:
+            stats.FIGURES.count(store.REFUSED + UNAVAILABLE[0])
+            raise ProtocolError(*UNAVAILABLE, ref=message["seq"]) from None
         except ProtocolError as exc:
             # Refusals before the runner show in /metrics next to the runner's own.
             stats.FIGURES.count(store.REFUSED + exc.code)

@@ -10,9 +10,14 @@ Other group messages (`over`, `status`) go to the consumer's handlers as the lay
 deliver them.
 
 At-most-once, like the pub/sub layer: a state lost while Redis reconnects is superseded by
-the next tick. The connection is opened as ``realtime.redisconn`` says (TLS, ACL user,
-Sentinel, RESP2) and watched by its ``Liveness``: one that falls silent (half-open) is
-replaced within REDIS_DEAD_AFTER_S, logged and counted (``redis_reconnects:hub``).
+the next tick. Never twice nor backwards: per match the hub relays only states newer than the
+last it relayed, or of that tick from the same runner (epoch), so that a runner resumed on a
+promoted replica a few ticks behind, re-publishing tick numbers the sockets already have,
+reaches none of them (docs/operations.md, Sentinel failover); the states it holds back are
+counted (``states_held_back``). The connection is opened as ``realtime.redisconn``
+says (TLS, ACL user, Sentinel, RESP2) and watched by its ``Liveness``: one that falls silent
+(half-open) is replaced within REDIS_DEAD_AFTER_S, logged and counted
+(``redis_reconnects:hub``).
 """
 
 import asyncio
@@ -24,7 +29,7 @@ from typing import NamedTuple, Protocol
 import hiredis
 import orjson
 
-from realtime import groups, redisconn, store
+from realtime import groups, protocol, redisconn, store
 from realtime.gateway import daphne, stats
 
 log = logging.getLogger(__name__)
@@ -64,6 +69,8 @@ class Hub:
         # one input -> state latency sample per match and tick at most.
         self.awaiting: dict[bytes, tuple[int, float]] = {}
         self.reconnects = 0  # connections lost or found dead and replaced (tests)
+        # channel -> (tick, runner's epoch) of the last state relayed to its sockets
+        self.relayed: dict[bytes, tuple[int, int | None]] = {}
 
     async def join(self, group: str, member: Member) -> None:
         """Add a socket to a group; returns once Redis confirmed the subscription, so that a
@@ -87,6 +94,7 @@ class Hub:
         if not members:
             del self.members[channel]
             self._confirmed.pop(channel, None)
+            self.relayed.pop(channel, None)
             if self._writer is not None and self._connected.is_set():
                 self._command(b"UNSUBSCRIBE", channel)
 
@@ -100,6 +108,21 @@ class Hub:
         if queued is not None and orjson.loads(text)["tick"] > queued[0]:
             del self.awaiting[channel]
             stats.FIGURES.observe("input_latency", (time.monotonic() - queued[1]) * 1000)
+
+    def _fresh(self, channel: bytes, tick: int, epoch: int | None) -> bool:
+        """Whether a state is news to this group's sockets: a tick past the last relayed, or
+        that tick again from the same runner (a paused match, a forfeit's final state). The
+        same tick from a new runner is a re-publish; it moves the mark to that runner."""
+        last = self.relayed.get(channel)
+        if last is None or tick > last[0]:
+            self.relayed[channel] = (tick, epoch)
+            return True
+        if tick < last[0]:
+            return False
+        if epoch == last[1]:
+            return True
+        self.relayed[channel] = (tick, epoch)
+        return False
 
     # --- the connection ----------------------------------------------------------------------
     def _ensure_running(self) -> None:
@@ -196,6 +219,10 @@ class Hub:
             message = groups.deserialize(reply[2])
             if message.get("type") == groups.STATE:
                 text = message["text"]
+                tick = protocol.state_tick(text)
+                if tick is not None and not self._fresh(reply[1], tick, message.get("epoch")):
+                    stats.FIGURES.count("states_held_back")
+                    return
                 if self.awaiting:
                     self._input_latency(reply[1], text)
                 frame = daphne.text_frame(text.encode())  # once for every local socket

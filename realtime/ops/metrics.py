@@ -34,7 +34,9 @@ COUNTERS = {  # field -> (series, help)
     "tick_overruns": ("arcade_tick_overruns", "Ticks not done by the next deadline."),
     "ws_frames_sent": ("arcade_ws_frames_sent", "Websocket messages sent by this Daphne."),
     "ws_bytes_sent": ("arcade_ws_bytes_sent", "Bytes of the websocket messages sent."),
-}
+    "states_held_back": ("arcade_states_held_back", "States a Daphne did not relay: not newer "
+                         "than the last it relayed for their match (a resume after a failover)."),
+}  # fmt: skip
 LABELLED = {  # field prefix -> (series, label, values always exported, help)
     "broadcasts": ("arcade_broadcasts", "kind", ("state",), "Messages published to match "
                    "groups, by kind (one PUBLISH per tick, whatever the sockets)."),
@@ -67,7 +69,7 @@ GAUGES = {
 # values) until they count something, so that a rate over them is 0 rather than nothing.
 PRODUCED_BY = {
     "ticks": ("ticks", "ticks_skipped", "tick_overruns", "broadcasts", "inputs_refused"),
-    "ws": ("ws_frames_sent", "ws_bytes_sent", "ws_closed", "inputs_refused"),
+    "ws": ("ws_frames_sent", "ws_bytes_sent", "ws_closed", "inputs_refused", "states_held_back"),
 }
 
 

@@ -59,6 +59,15 @@ def holder_pid(match_id: int) -> int | None:
     return int(token.split(":")[1]) if token else None
 
 
+def wait_resumed(match_id: int, *, by: stack.Service, past_tick: int, since: float) -> float:
+    """Seconds from ``since`` until ``by`` holds the match's lease and ticks pass ``past_tick``."""
+    stack.wait_for(lambda: holder_pid(match_id) == by.pid, timeout=6,
+                   what=f"{by.name} to take the lease")  # fmt: skip
+    stack.wait_for(lambda: store.load_state(match_id)["tick"] > past_tick, timeout=5,
+                   what="ticks to advance again")  # fmt: skip
+    return time.monotonic() - since
+
+
 class EngineLiveTests(TransactionTestCase):
     def setUp(self):
         stack.flush_redis()
@@ -114,11 +123,8 @@ class EngineLiveTests(TransactionTestCase):
         killed_at = time.monotonic()
         before = store.load_state(match.pk)
         survivor = b if victim is a else a
-        stack.wait_for(lambda: holder_pid(match.pk) == survivor.pid, timeout=5,
-                       what="the survivor to take the lease")  # fmt: skip
-        stack.wait_for(lambda: store.load_state(match.pk)["tick"] > before["tick"], timeout=5,
-                       what="ticks to advance again")  # fmt: skip
-        resumed_after = time.monotonic() - killed_at
+        resumed_after = wait_resumed(match.pk, by=survivor, past_tick=before["tick"],
+                                     since=killed_at)  # fmt: skip
         after = store.load_state(match.pk)
         listener.join(10)
         print(

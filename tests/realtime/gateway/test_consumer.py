@@ -11,10 +11,10 @@ from matches.models import Match, Participation
 from realtime import figures, store
 from realtime.engine import supervisor
 from realtime.engine.match import MatchRunner, Outcome
-from realtime.gateway import stats
+from realtime.gateway import relay, stats
 from realtime.gateway.hub import hub
 from tests.support.sockets import begin, receive, receive_until_close, session_for, socket
-from tests.support.stack import flush_redis
+from tests.support.stack import flush_redis, free_port
 
 
 @override_settings(SPECTATOR_DELAY_S=0)
@@ -259,6 +259,18 @@ class InputTests(GatewayCase):
         comm, _ = await self.connect(self.ann_cookie)
         error = await self.send(comm, {"type": "input", "seq": 1, "input": {"dir": 1}})
         self.assertEqual(error["code"], "not_running")
+        await comm.disconnect()
+
+    async def test_an_input_while_redis_is_unreachable_gets_unavailable_and_the_socket_stays(self):
+        await database_sync_to_async(self.start)()
+        comm, _ = await self.connect(self.ann_cookie)
+        await receive(comm)
+        relay._redis().pipe.close()  # the next input opens a connection, to nowhere
+        with override_settings(REDIS_URL=f"redis://127.0.0.1:{free_port()}/0"):
+            error = await self.send(comm, {"type": "input", "seq": 5, "input": {"dir": 1}})
+        self.assertEqual((error["type"], error["code"], error["ref"]), ("error", "unavailable", 5))
+        ack = await self.send(comm, {"type": "input", "seq": 6, "input": {"dir": 1}, "ack": True})
+        self.assertEqual((ack["type"], ack["seq"]), ("ack", 6))
         await comm.disconnect()
 
 

@@ -1,10 +1,11 @@
 import asyncio
 
+import orjson
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.test import SimpleTestCase, override_settings
 
-from realtime import figures, store
+from realtime import figures, protocol, store
 from realtime.dev import devredis
 from realtime.gateway import stats
 from realtime.gateway.hub import Hub, channel_of
@@ -69,6 +70,23 @@ class HubTests(SimpleTestCase):
         self.assertIs(a.frames[0], b.frames[0])
         self.assertEqual(a.others, [{"type": "match.over", "text": "over"}])
         self.assertEqual((elsewhere.states, elsewhere.others), ([], []))
+
+    def test_a_tick_already_relayed_is_held_back_and_counted_unless_its_runner_repeats_it(self):
+        async def scenario():
+            hub = Hub()
+            a = Member()
+            await hub.join("match.w", a)
+            # Runner 1 pauses at 12 (its tick repeats); runner 2, resumed two ticks behind on a
+            # promoted replica, re-publishes 11 and 12 and pauses there too.
+            for epoch, tick in ((1, 11), (1, 12), (1, 12), (2, 11), (2, 12), (2, 12), (2, 13)):
+                text = protocol.state(tick=tick, snapshot={"n": tick})
+                await publish("match.w", {"type": "match.state", "text": text, "epoch": epoch})
+            await eventually(lambda: a.states and orjson.loads(a.states[-1])["tick"] == 13)
+            return [orjson.loads(text)["tick"] for text in a.states]
+
+        held_back = stats.FIGURES.counters.get("states_held_back", 0)
+        self.assertEqual(asyncio.run(scenario()), [11, 12, 12, 12, 13])
+        self.assertEqual(stats.FIGURES.counters.get("states_held_back", 0) - held_back, 2)
 
     def test_the_last_member_leaving_unsubscribes_the_process(self):
         async def scenario():
