@@ -1,8 +1,9 @@
 // The match page: one socket, one timeline, the title's module drawing every animation frame.
 import { api } from "./api.js";
-import { createControls, renderTouch } from "./input.js";
+import { KEYS, createControls, renderTouch } from "./input.js";
 import { Hud, nameOf } from "./hud.js";
 import { MatchSocket } from "./net.js";
+import { Probe } from "./probe.js";
 import { offerRematch } from "./rematch.js";
 import { Timeline } from "./timeline.js";
 
@@ -31,6 +32,7 @@ const game = {
   rtt: null,
   over: null,
   frames: 0,
+  probe: new Probe(), // what bench_network measures
   welcomes: 0,
   statuses: [config.status], // every status seen, in order (tests check the countdown)
   // Drop the socket as a network failure would (tests, and trying the reconnect by hand).
@@ -250,6 +252,7 @@ function frame(now) {
   ship = drawn?.ship ?? null;
   controls?.frame();
   game.frames += 1;
+  game.probe.frame(drawn?.probe);
 }
 
 socket.addEventListener("message", (e) => onMessage(e.detail));
@@ -266,6 +269,10 @@ socket.addEventListener("rtt", (e) => {
 });
 
 window.addEventListener("resize", fit);
+// Before the title's controls see the key: the instant the player asked.
+window.addEventListener("keydown", (e) => {
+  if (!e.repeat && KEYS[e.code]) game.probe.press();
+}, true);
 document.getElementById("again")?.addEventListener("click", () => {
   location.assign(`/?play=${encodeURIComponent(game.title)}`);
 });

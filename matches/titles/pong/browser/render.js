@@ -28,8 +28,10 @@ export function draw(ctx, { a, b, alpha }, view) {
   ctx.fillText(String(b.scores[0]), w / 4, 24);
   ctx.fillText(String(b.scores[1]), (3 * w) / 4, 24);
 
+  let own = null;
   for (let slot = 0; slot < 2; slot++) {
     const y = lerp(a.paddles[slot].y, b.paddles[slot].y, alpha);
+    if (slot === view.slot) own = [px[slot], y];
     ctx.fillStyle = slotColor(slot);
     ctx.fillRect(px[slot], y - ph / 2, pw, ph);
     if (slot === view.slot) {
@@ -57,5 +59,6 @@ export function draw(ctx, { a, b, alpha }, view) {
     // Clear of the paddles' lanes, so a paddle at the bottom never hides a name.
     ctx.fillText(label, slot === 0 ? px[0] + pw + 24 : px[1] - 24, h - 12);
   }
-  return null;
+  const inPlay = a.serve_in === 0 && b.serve_in === 0 && !b.finished;
+  return { probe: { own, moving: inPlay ? [[bx, by]] : [] } };
 }
