@@ -43,8 +43,10 @@ def quantile(values: list[float], q: float) -> float | None:
 class Session:
     """One person's page on the stack through one profile, playing quick-play Pong."""
 
-    def __init__(self, browser: Browser, origin: str) -> None:
+    def __init__(self, browser: Browser, origin: str, *, netcode: bool) -> None:
         self.context = browser.new_context(base_url=origin, viewport={"width": 1100, "height": 760})
+        if not netcode:  # today's client: server states only, a fixed delay (match.js)
+            self.context.add_init_script("localStorage.setItem('arcade.netcode', 'off')")
         self.page: Page = self.context.new_page()
         self.page.set_default_timeout(30_000)
         self.errors: list[str] = []
@@ -116,11 +118,11 @@ class Session:
 
 
 def measure(browser: Browser, *, daphne_port: int, profile: netem.Profile, seconds: float,
-            seed: int = 22) -> dict:  # fmt: skip
+            netcode: bool, seed: int = 22) -> dict:  # fmt: skip
     """One profile's figures (docs/benchmarks.md, the network section)."""
     with netem.proxy_thread(upstream=("127.0.0.1", daphne_port), profile=profile,
                             seed=seed) as proxy:  # fmt: skip
-        session = Session(browser, f"http://127.0.0.1:{proxy.port}")
+        session = Session(browser, f"http://127.0.0.1:{proxy.port}", netcode=netcode)
         try:
             session.start()
             bytes_before, started = session.ws_bytes, time.monotonic()
