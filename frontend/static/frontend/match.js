@@ -50,6 +50,7 @@ let timeline = newTimeline();
 let predictor = null;
 let lastFrameAt = null;
 let badgeAt = 0;
+let drawnTick = null; // the (fractional) tick the last frame showed
 let ship = null; // our ship's last drawn position (arena aim), world units
 let view = { w: 1, h: 1, scale: 1 };
 const hud = new Hud({ scoreboard: title.scoreboard, you: () => game.slot });
@@ -76,6 +77,7 @@ function setupControls() {
     },
     canvas,
     touchRoot: document.getElementById("touch"),
+    seenTick: () => (drawnTick === null ? null : Math.max(0, Math.floor(drawnTick))),
     shipScreen: () => {
       if (!ship) return null;
       const rect = canvas.getBoundingClientRect();
@@ -282,6 +284,7 @@ function frame(now) {
     tickHz: game.tickHz,
   });
   ship = drawn?.ship ?? null;
+  drawnTick = f.tick;
   controls?.frame();
   game.frames += 1;
   game.probe.frame(drawn?.probe);
