@@ -16,6 +16,7 @@ const WINDOW = 120; // lateness samples kept (4 s at 30 Hz)
 const MIN_DELAY = 1.2; // ticks
 const MAX_DELAY = 8;
 const MAX_EXTRA = 3; // ticks extrapolated past the newest state at most
+const RISE = 0.25; // ticks per frame: at 60 frames/s the picture runs at half speed meanwhile
 const FALL = 0.002; // per frame, how fast a larger delay comes back down (ticks)
 
 function quantile(values, q) {
@@ -35,6 +36,8 @@ export class Timeline {
     this.lateness = []; // ms each arrival came after the least delayed path would have
     this.received = []; // ticks received lately, for the share that never came
     this.target = delayTicks;
+    this.shown = null; // the last tick drawn
+    this.repeating = false;
   }
 
   reset() {
@@ -43,6 +46,7 @@ export class Timeline {
     this.lateRun = 0;
     this.lateness = [];
     this.received = [];
+    this.shown = null;
   }
 
   // The newest tick that has arrived by `now` on the least delayed path (fractional).
@@ -71,13 +75,15 @@ export class Timeline {
   push(tick, state, now = performance.now()) {
     const last = this.latest;
     if (last && tick < last.tick) return; // an older tick after a newer one: stale
-    if (last && tick === last.tick) {
+    this.repeating = Boolean(last && tick === last.tick);
+    if (this.repeating) {
       last.state = state; // the same tick again (paused): keep the newest flags
     } else {
       this.states.push({ tick, state, at: now });
       if (this.states.length > KEEP) this.states.shift();
     }
     this._clock(now - tick * this.dt);
+    if (this.repeating) return; // a paused match's tick again: no arrival to learn from
     this.received.push(tick);
     if (this.received.length > WINDOW) this.received.shift();
     this.lateness.push(now - tick * this.dt - this.base);
@@ -85,13 +91,16 @@ export class Timeline {
     if (this.adaptive) {
       const want = quantile(this.lateness, 0.95) / this.dt + 1;
       this.target = Math.min(MAX_DELAY, Math.max(MIN_DELAY, want));
-      if (this.target > this.delayTicks) this.delayTicks = this.target; // at once: no freeze
     }
   }
 
-  // Once per drawn frame: a delay larger than needed comes down slowly (no visible jump).
+  // Once per drawn frame: the delay rises fast (the picture slows down, never goes back)
+  // and comes down slowly (no visible jump).
   settle() {
-    if (this.adaptive && this.delayTicks > this.target) {
+    if (!this.adaptive) return;
+    if (this.delayTicks < this.target) {
+      this.delayTicks = Math.min(this.target, this.delayTicks + RISE);
+    } else if (this.delayTicks > this.target) {
       this.delayTicks = Math.max(this.target, this.delayTicks - FALL * (this.delayTicks - this.target + 1));
     }
   }
@@ -119,9 +128,15 @@ export class Timeline {
   renderTick(now = performance.now()) {
     if (!this.states.length) return null;
     const first = this.states[0].tick;
-    const last = this.latest.tick + (this.adaptive && this.states.length > 1 ? MAX_EXTRA : 0);
-    const t = (now - this.base) / this.dt - this.delayTicks;
-    return Math.min(last, Math.max(first, t));
+    // Not while the server repeats a tick (paused): nothing moves then.
+    const extra = this.adaptive && this.states.length > 1 && !this.repeating ? MAX_EXTRA : 0;
+    const last = this.latest.tick + extra;
+    let t = (now - this.base) / this.dt - this.delayTicks;
+    // Adaptive: never back in time (the base clock snapping later would show it).
+    if (this.adaptive && this.shown !== null && t < this.shown && this.shown <= last) t = this.shown;
+    t = Math.min(last, Math.max(first, t));
+    if (this.adaptive) this.shown = t;
+    return t;
   }
 
   // {a, b, alpha}: draw a blend of a and b (alpha 0 → a, 1 → b); a === b when nothing to blend.
