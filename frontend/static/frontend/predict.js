@@ -6,8 +6,7 @@
 
 const MAX_AHEAD = 45; // ticks past the newest state predicted at most (a long stall)
 const SMOOTH_MS = 90; // a correction fades with this time constant
-const LEAD_GAIN = 0.25; // how fast the lead follows the measured apply ticks
-const MAX_STEP = 2; // ticks: the largest error one sample counts with
+const LEAD_SAMPLES = 9; // the lead is the median of this many measured inputs
 
 const size = (v) => Math.hypot(...v);
 
@@ -26,6 +25,7 @@ export class Predictor {
     this.lastTick = null;
     this.acked = 0;
     this.held = null; // the last input the server applied (models whose snapshot lacks it)
+    this.samples = []; // measured leads, ticks
   }
 
   _lead() {
@@ -36,9 +36,10 @@ export class Predictor {
   // An input just sent with this seq: applied (we guess) at the next tick the server starts
   // after it arrives.
   sent(seq, input, now = performance.now()) {
-    const tick = Math.floor(this.clock(now) + this._lead()) + 1;
+    const clock = this.clock(now);
+    const tick = Math.floor(clock + this._lead()) + 1;
     // Before the first state the clock says nothing: such an input does not tune the lead.
-    this.pending.push({ seq, input, tick, timed: this.base !== null });
+    this.pending.push({ seq, input, tick, clock: this.base !== null ? clock : null });
   }
 
   // A new server state: the inputs it acknowledges leave the pending list; each of them,
@@ -52,10 +53,13 @@ export class Predictor {
     while (this.pending.length && this.pending[0].seq <= ack) {
       const done = this.pending.shift();
       this.held = done.input;
-      if (consecutive && done.timed && done.seq > this.acked) {
-        // One sample moves the lead a little and at most MAX_STEP ticks' worth (a stall).
-        const error = Math.max(-MAX_STEP, Math.min(MAX_STEP, tick - done.tick));
-        this.lead = Math.max(0, Math.min(MAX_AHEAD, this._lead() + LEAD_GAIN * error));
+      if (consecutive && done.clock !== null && done.seq > this.acked) {
+        // Applied at `tick`: the lead that would have stamped it so, from the middle of the
+        // clock values that do; the median of the last few keeps a stalled one out.
+        this.samples.push(tick - 0.5 - done.clock);
+        if (this.samples.length > LEAD_SAMPLES) this.samples.shift();
+        const sorted = [...this.samples].sort((x, y) => x - y);
+        this.lead = Math.max(0, Math.min(MAX_AHEAD, sorted[sorted.length >> 1]));
       }
     }
     this.acked = Math.max(this.acked, ack);

@@ -12,6 +12,7 @@
 
 const KEEP = 16;
 const LATE_RUN = 6;
+const LATE_RUN_ADAPTIVE = 30; // a second: longer than a loss-stall's burst of late states
 const WINDOW = 120; // lateness samples kept (4 s at 30 Hz)
 const MIN_DELAY = 1.2; // ticks
 const MAX_DELAY = 8;
@@ -113,7 +114,7 @@ export class Timeline {
     }
     const late = sample - this.base;
     if (late > 2 * this.dt) {
-      if (++this.lateRun >= LATE_RUN) {
+      if (++this.lateRun >= (this.adaptive ? LATE_RUN_ADAPTIVE : LATE_RUN)) {
         this.base = sample;
         this.lateRun = 0;
       }
