@@ -171,15 +171,21 @@ def error(code: str, reason: str, ref: Any = None) -> str:
     return encode("error", code=code, reason=reason, ref=ref)
 
 
-def state_message(*, tick: int, snapshot: dict, paused: list[int] | None = None) -> dict:
+def state_message(
+    *, tick: int, snapshot: dict, paused: list[int] | None = None, acks: list[int] | None = None
+) -> dict:
     message = {"type": "state", "v": PROTOCOL_VERSION, "tick": tick, "state": snapshot}
+    if acks is not None:
+        message["acks"] = acks  # per slot, the last input seq applied: clients reconcile on it
     if paused:
         message["paused"] = paused  # slots whose players are away; the title waits for them
     return message
 
 
-def state(*, tick: int, snapshot: dict, paused: list[int] | None = None) -> str:
-    return dumps(state_message(tick=tick, snapshot=snapshot, paused=paused))
+def state(
+    *, tick: int, snapshot: dict, paused: list[int] | None = None, acks: list[int] | None = None
+) -> str:
+    return dumps(state_message(tick=tick, snapshot=snapshot, paused=paused, acks=acks))
 
 
 # The compact encoding (docs/protocol.md): the state message's envelope around the title's

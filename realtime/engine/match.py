@@ -67,6 +67,7 @@ class MatchRunner:
         self.meta: store.Meta | None = None
         self.state: dict = {}
         self.absent: dict[int, float] = {}
+        self.acks: list[int] = []
         self.stats = TickStats()
         # Totals at the last stats flush: the next flush adds the difference to the process's
         # figures (realtime.figures) and derives the achieved tick rate from it.
@@ -108,6 +109,8 @@ class MatchRunner:
         self.period = 1.0 / self.meta.tick_hz
         self.state = saved["state"]
         self.absent = saved["absent"]
+        acks = saved["acks"]
+        self.acks = [*acks[: self.meta.players], *[0] * (self.meta.players - len(acks))]
         self.grace_s = settings.RECONNECT_GRACE_S
         self.stats = TickStats.from_json(self.redis.hget(self._keys["stats"], "json"))
         self._flushed = (self.stats.ticks, self.stats.skipped, self.stats.overruns, self.clock())
@@ -144,6 +147,7 @@ class MatchRunner:
             tick=state["tick"],
             snapshot=title.snapshot(state),
             paused=sorted(self.absent) if paused else None,
+            acks=self.acks,
         )
         text = _dumps(message)
         # The same message once more, compact: published beside the text, never stored.
@@ -219,7 +223,11 @@ class MatchRunner:
                 else:
                     self.absent.pop(slot, None)
                 return None
-            return ["i", slot, self.title.validate_input(item["input"])]
+            entry = ["i", slot, self.title.validate_input(item["input"])]
+            seq = item.get("seq")
+            if isinstance(seq, int) and not isinstance(seq, bool):
+                self.acks[slot] = seq
+            return entry
         except (ValueError, KeyError, TypeError, GameError) as exc:
             # The gateway validates before queueing; this only guards the loop from a bad row.
             log.warning("match %s: dropped input %r: %s", self.match_id, raw[:200], exc)
