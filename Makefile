@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format deps clean bench bench-supervisor chaos browser prometheus nginx
+.PHONY: run test lint format deps clean bench bench-net bench-supervisor chaos browser prometheus nginx
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Python 3.11 is required")'
@@ -67,6 +67,13 @@ bench: deps
 	$(BIN)/python manage.py bench_capacity
 
 # The supervisor pass with 10,000 running matches (rows and Redis state) on a Redis of its own.
+# The client under a real network: Chromium through each impairment profile (docs/benchmarks.md).
+bench-net: deps browser
+	mkdir -p var/bench
+	DATABASE_URL=$${BENCH_DATABASE_URL:-sqlite:///$(CURDIR)/var/bench/network.sqlite3} \
+	PRIVATE_REDIS_PORT=$${BENCH_REDIS_PORT:-6393} DEBUG=1 \
+	$(BIN)/python manage.py bench_network --json var/bench/network.json $(ARGS)
+
 bench-supervisor: deps
 	mkdir -p var/bench
 	DATABASE_URL=$${BENCH_DATABASE_URL:-sqlite:///$(CURDIR)/var/bench/supervisor.sqlite3} \

@@ -168,8 +168,12 @@ def error(code: str, reason: str, ref: Any = None) -> str:
     return encode("error", code=code, reason=reason, ref=ref)
 
 
-def state(*, tick: int, snapshot: dict, paused: list[int] | None = None) -> str:
+def state(
+    *, tick: int, snapshot: dict, paused: list[int] | None = None, acks: list[int] | None = None
+) -> str:
     message = {"type": "state", "v": PROTOCOL_VERSION, "tick": tick, "state": snapshot}
+    if acks is not None:
+        message["acks"] = acks  # per slot, the last input seq applied: clients reconcile on it
     if paused:
         message["paused"] = paused  # slots whose players are away; the title waits for them
     return dumps(message)

@@ -230,8 +230,8 @@ local st = redis.call('HMGET', KEYS[1], 'tick', 'status')
 if not st[1] then return -1 end
 if st[2] == 'finished' then return -2 end
 if redis.call('LLEN', KEYS[2]) >= tonumber(ARGV[3]) then return -3 end
-redis.call('RPUSH', KEYS[2],
-  '{"slot":' .. ARGV[1] .. ',"tick":' .. st[1] .. ',"input":' .. ARGV[2] .. '}')
+redis.call('RPUSH', KEYS[2], '{"slot":' .. ARGV[1] .. ',"tick":' .. st[1] .. ',"seq":' .. ARGV[4]
+  .. ',"input":' .. ARGV[2] .. '}')
 return tonumber(st[1])
 """
 # Take a slot for this socket; the previous holder (if any) is returned, to be told.
@@ -418,7 +418,8 @@ def init_match(*, meta: Meta, state: dict, snapshot: dict) -> bool:
         key(meta.match_id, "state"),
         mapping={"tick": state.get("tick", 0), "epoch": 0, "status": "running",
                  # Encoded as the runner encodes every tick: the gateway sends it verbatim.
-                 "snapshot": protocol.state(tick=state.get("tick", 0), snapshot=snapshot)},
+                 "snapshot": protocol.state(tick=state.get("tick", 0), snapshot=snapshot,
+                                            acks=[0] * meta.players)},
     )  # fmt: skip
     pipe.execute()
     return True
@@ -437,6 +438,8 @@ def load_state(match_id: int) -> dict | None:
         "result": json.loads(out["result"]) if "result" in out else None,
         # slot -> wall time its socket dropped (JSON keys are strings)
         "absent": {int(k): v for k, v in json.loads(out.get("absent", b"{}")).items()},
+        # per slot, the last input seq applied (the last state message says it)
+        "acks": json.loads(out["snapshot"]).get("acks", []) if "snapshot" in out else [],
     }
 
 

@@ -65,6 +65,7 @@ class MatchRunner:
         self.meta: store.Meta | None = None
         self.state: dict = {}
         self.absent: dict[int, float] = {}
+        self.acks: list[int] = []
         self.stats = TickStats()
         # Totals at the last stats flush: the next flush adds the difference to the process's
         # figures (realtime.figures) and derives the achieved tick rate from it.
@@ -102,6 +103,8 @@ class MatchRunner:
         self.period = 1.0 / self.meta.tick_hz
         self.state = saved["state"]
         self.absent = saved["absent"]
+        acks = saved["acks"]
+        self.acks = [*acks[: self.meta.players], *[0] * (self.meta.players - len(acks))]
         self.grace_s = settings.RECONNECT_GRACE_S
         self.stats = TickStats.from_json(self.redis.hget(self._keys["stats"], "json"))
         self._flushed = (self.stats.ticks, self.stats.skipped, self.stats.overruns, self.clock())
@@ -137,6 +140,7 @@ class MatchRunner:
             tick=state["tick"],
             snapshot=title.snapshot(state),
             paused=sorted(self.absent) if paused else None,
+            acks=self.acks,
         )
         calls = []
         result_json = ""
@@ -200,7 +204,11 @@ class MatchRunner:
                 else:
                     self.absent.pop(slot, None)
                 return None
-            return ["i", slot, self.title.validate_input(item["input"])]
+            entry = ["i", slot, self.title.validate_input(item["input"])]
+            seq = item.get("seq")
+            if isinstance(seq, int) and not isinstance(seq, bool):
+                self.acks[slot] = seq
+            return entry
         except (ValueError, KeyError, TypeError, GameError) as exc:
             # The gateway validates before queueing; this only guards the loop from a bad row.
             log.warning("match %s: dropped input %r: %s", self.match_id, raw[:200], exc)

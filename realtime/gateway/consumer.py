@@ -154,7 +154,7 @@ class MatchConsumer(AsyncWebsocketConsumer):
             payload = get_title(seat.title).validate_input(message["input"])
         except GameError as exc:
             raise ProtocolError(exc.code, exc.reason, ref=seq) from None
-        tick = await relay.push_input(seat=seat, payload_json=protocol.dumps(payload))
+        tick = await relay.push_input(seat=seat, seq=seq, payload_json=protocol.dumps(payload))
         if tick < 0:
             code, reason = protocol.INPUT_REFUSED[tick]
             raise ProtocolError(code, reason, ref=seq)

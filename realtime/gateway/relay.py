@@ -55,11 +55,11 @@ def input_pipe_reconnects() -> int:
     return _redis().pipe.reconnects
 
 
-async def push_input(*, seat: Seat, payload_json: str) -> int:
+async def push_input(*, seat: Seat, seq: int, payload_json: str) -> int:
     """Queue an input for the runner; the server tick it arrived at, or a negative refusal."""
     r = _redis()
     keys = [store.key(seat.match_id, "state"), store.key(seat.match_id, "inputs")]
-    args = [seat.slot, payload_json, settings.GATEWAY_MAX_PENDING_INPUTS]
+    args = [seat.slot, payload_json, settings.GATEWAY_MAX_PENDING_INPUTS, seq]
     return int(
         await r.pipe.call(
             r.push_input, keys=keys, args=args,

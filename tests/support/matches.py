@@ -36,7 +36,10 @@ def counting_down(title: str = "pong", *, names=("ann", "bob"), **kwargs) -> Mat
     return Match.objects.get(pk=match.pk)
 
 
-def queue_input(*, match_id: int, slot: int, payload: dict, tick: int = 0) -> None:
+def queue_input(
+    *, match_id: int, slot: int, payload: dict, tick: int = 0, seq: int | None = None
+) -> None:
     """An input in the match's queue, as the gateway's PUSH_INPUT script leaves it."""
-    item = json.dumps({"slot": slot, "tick": tick, "input": payload})
+    item = {"slot": slot, "tick": tick, "input": payload}
+    item = json.dumps(item if seq is None else {**item, "seq": seq})
     store.client().rpush(store.key(match_id, "inputs"), item)

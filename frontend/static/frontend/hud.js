@@ -31,6 +31,7 @@ export class Hud {
     this.board = $("scoreboard");
     this.conn = $("conn-state");
     this.rtt = $("rtt");
+    this.net = $("net");
     this.overlay = $("overlay");
     this.overlayText = $("overlay-text");
     this.overlayDetail = $("overlay-detail");
@@ -47,6 +48,11 @@ export class Hud {
 
   roundTrip(ms) {
     setText(this.rtt, ms === null ? "RTT —" : `RTT ${Math.round(ms)} ms`);
+  }
+
+  // The network badge: arrival jitter (ms) and the share of ticks lost (0..1).
+  network(jitter, loss) {
+    setText(this.net, `jitter ${Math.round(jitter)} ms · loss ${(loss * 100).toFixed(loss < 0.1 ? 1 : 0)} %`);
   }
 
   scoreboard(state, players) {

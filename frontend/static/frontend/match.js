@@ -1,8 +1,10 @@
 // The match page: one socket, one timeline, the title's module drawing every animation frame.
 import { api } from "./api.js";
-import { createControls, renderTouch } from "./input.js";
+import { KEYS, createControls, renderTouch } from "./input.js";
 import { Hud, nameOf } from "./hud.js";
 import { MatchSocket } from "./net.js";
+import { Predictor } from "./predict.js";
+import { Probe } from "./probe.js";
 import { offerRematch } from "./rematch.js";
 import { Timeline } from "./timeline.js";
 
@@ -31,6 +33,7 @@ const game = {
   rtt: null,
   over: null,
   frames: 0,
+  probe: new Probe(), // what bench_network measures
   welcomes: 0,
   statuses: [config.status], // every status seen, in order (tests check the countdown)
   // Drop the socket as a network failure would (tests, and trying the reconnect by hand).
@@ -39,7 +42,15 @@ const game = {
 window.__game = game;
 
 let clockOffset = 0; // server ms − our ms, from the welcome
-let timeline = new Timeline(game.tickHz);
+// Prediction of our own player and the adaptive delay for the rest; localStorage
+// "arcade.netcode" = "off" draws server states only, as before (bench_network compares both).
+const NETCODE = localStorage.getItem("arcade.netcode") !== "off";
+const newTimeline = () => new Timeline(game.tickHz, { adaptive: NETCODE });
+let timeline = newTimeline();
+let predictor = null;
+let lastFrameAt = null;
+let badgeAt = 0;
+let drawnTick = null; // the (fractional) tick the last frame showed
 let ship = null; // our ship's last drawn position (arena aim), world units
 let view = { w: 1, h: 1, scale: 1 };
 const hud = new Hud({ scoreboard: title.scoreboard, you: () => game.slot });
@@ -53,10 +64,20 @@ function setupControls() {
   document.body.dataset.role = game.role;
   document.getElementById("spectator-banner").hidden = game.role !== "spectator";
   if (game.role !== "player" || game.over) return;
+  predictor = NETCODE && title.predict && game.role === "player" ? new Predictor(title.predict, {
+    slot: game.slot,
+    clock: (now) => timeline.clockTick(now),
+    rttTicks: () => (socket.rtt === null ? null : socket.rtt / timeline.dt),
+  }) : null;
   controls = createControls(title, {
-    send: (input) => socket.sendInput(input),
+    send: (input) => {
+      const sent = socket.sendInput(input);
+      if (sent) predictor?.sent(socket.seq, input);
+      return sent;
+    },
     canvas,
     touchRoot: document.getElementById("touch"),
+    seenTick: () => (drawnTick === null ? null : Math.max(0, Math.floor(drawnTick))),
     shipScreen: () => {
       if (!ship) return null;
       const rect = canvas.getBoundingClientRect();
@@ -113,7 +134,7 @@ function onMessage(message) {
       // Spectators see a running match a few seconds late (so that watching cannot help a player).
       document.getElementById("spectator-delay").textContent =
         message.delay_s > 0 ? ` You see it ${Math.round(message.delay_s)} s behind the players.` : "";
-      timeline = new Timeline(game.tickHz);
+      timeline = newTimeline();
       playersFresh = false;
       setupControls();
       controls?.resend();
@@ -134,6 +155,11 @@ function onMessage(message) {
       game.state = message.state;
       game.paused = message.paused ?? [];
       timeline.push(message.tick, message.state);
+      if (predictor && message.acks) {
+        // A new page: our seq counter starts above what the server applied for the seat.
+        socket.seq = Math.max(socket.seq, message.acks[game.slot] ?? 0);
+        game.probe.correction(predictor.reconcile(message.state, message.tick, message.acks, message.paused));
+      }
       if (first) fit();
       hud.scoreboard(message.state, game.players);
       break;
@@ -242,14 +268,26 @@ function frame(now) {
   waitingBar();
   const f = timeline.frame(now);
   if (!f) return;
+  if (now - badgeAt > 1000) {
+    badgeAt = now;
+    hud.network(timeline.jitter, timeline.loss);
+  }
+  timeline.settle();
+  if (predictor?.base && !game.over) {
+    predictor.fade(lastFrameAt === null ? 0 : now - lastFrameAt);
+    f.own = predictor.drawn();
+  }
+  lastFrameAt = now;
   const drawn = title.draw(ctx, f, {
     slot: game.role === "player" ? game.slot : null,
     name: (slot) => nameOf(game.players, slot),
     tickHz: game.tickHz,
   });
   ship = drawn?.ship ?? null;
+  drawnTick = f.tick;
   controls?.frame();
   game.frames += 1;
+  game.probe.frame(drawn?.probe);
 }
 
 socket.addEventListener("message", (e) => onMessage(e.detail));
@@ -266,6 +304,10 @@ socket.addEventListener("rtt", (e) => {
 });
 
 window.addEventListener("resize", fit);
+// Before the title's controls see the key: the instant the player asked.
+window.addEventListener("keydown", (e) => {
+  if (!e.repeat && KEYS[e.code]) game.probe.press();
+}, true);
 document.getElementById("again")?.addEventListener("click", () => {
   location.assign(`/?play=${encodeURIComponent(game.title)}`);
 });

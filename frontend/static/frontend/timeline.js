@@ -5,24 +5,67 @@
 // estimate, so base follows early arrivals at once and late ones only slowly. A run of late
 // arrivals (the match was paused, or the network got slower for good) snaps it instead.
 // Rendering happens `delayTicks` behind the newest tick, so there is usually a state on each
-// side of the instant drawn: 30 Hz in, any frame rate out, without extrapolating.
+// side of the instant drawn: 30 Hz in, any frame rate out. With `adaptive`, the delay follows
+// the arrivals' lateness (its 95th percentile over the last few seconds, plus a tick), within
+// bounds, rising at once and falling slowly; a gap longer than the delay is bridged by
+// extrapolating the last two states, at most MAX_EXTRA ticks, then the picture holds.
 
-const KEEP = 8;
+const KEEP = 16;
 const LATE_RUN = 6;
+const WINDOW = 120; // lateness samples kept (4 s at 30 Hz)
+const MIN_DELAY = 1.2; // ticks
+const MAX_DELAY = 8;
+const MAX_EXTRA = 3; // ticks extrapolated past the newest state at most
+const RISE = 0.25; // ticks per frame: at 60 frames/s the picture runs at half speed meanwhile
+const FALL = 0.002; // per frame, how fast a larger delay comes back down (ticks)
+
+function quantile(values, q) {
+  if (!values.length) return 0;
+  const sorted = [...values].sort((x, y) => x - y);
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+}
 
 export class Timeline {
-  constructor(tickHz, { delayTicks = 1.2 } = {}) {
+  constructor(tickHz, { delayTicks = 1.2, adaptive = false } = {}) {
     this.dt = 1000 / tickHz;
     this.delayTicks = delayTicks;
+    this.adaptive = adaptive;
     this.states = []; // [{tick, state, at}] ascending by tick
     this.base = null;
     this.lateRun = 0;
+    this.lateness = []; // ms each arrival came after the least delayed path would have
+    this.received = []; // ticks received lately, for the share that never came
+    this.target = delayTicks;
+    this.shown = null; // the last tick drawn
+    this.repeating = false;
   }
 
   reset() {
     this.states = [];
     this.base = null;
     this.lateRun = 0;
+    this.lateness = [];
+    this.received = [];
+    this.shown = null;
+  }
+
+  // The newest tick that has arrived by `now` on the least delayed path (fractional).
+  clockTick(now = performance.now()) {
+    return this.base === null ? 0 : (now - this.base) / this.dt;
+  }
+
+  // Arrival jitter (ms): the spread of the lateness, 95th percentile over the window.
+  get jitter() {
+    return this.lateness.length ? quantile(this.lateness, 0.95) - quantile(this.lateness, 0.05) : 0;
+  }
+
+  // The share of the ticks in the window that never arrived (the server skipped them for us,
+  // or they were lost to a reconnect).
+  get loss() {
+    const r = this.received;
+    if (r.length < 2) return 0;
+    const span = r[r.length - 1] - r[0] + 1;
+    return Math.max(0, 1 - r.length / span);
   }
 
   get latest() {
@@ -32,13 +75,34 @@ export class Timeline {
   push(tick, state, now = performance.now()) {
     const last = this.latest;
     if (last && tick < last.tick) return; // an older tick after a newer one: stale
-    if (last && tick === last.tick) {
+    this.repeating = Boolean(last && tick === last.tick);
+    if (this.repeating) {
       last.state = state; // the same tick again (paused): keep the newest flags
     } else {
       this.states.push({ tick, state, at: now });
       if (this.states.length > KEEP) this.states.shift();
     }
     this._clock(now - tick * this.dt);
+    if (this.repeating) return; // a paused match's tick again: no arrival to learn from
+    this.received.push(tick);
+    if (this.received.length > WINDOW) this.received.shift();
+    this.lateness.push(now - tick * this.dt - this.base);
+    if (this.lateness.length > WINDOW) this.lateness.shift();
+    if (this.adaptive) {
+      const want = quantile(this.lateness, 0.95) / this.dt + 1;
+      this.target = Math.min(MAX_DELAY, Math.max(MIN_DELAY, want));
+    }
+  }
+
+  // Once per drawn frame: the delay rises fast (the picture slows down, never goes back)
+  // and comes down slowly (no visible jump).
+  settle() {
+    if (!this.adaptive) return;
+    if (this.delayTicks < this.target) {
+      this.delayTicks = Math.min(this.target, this.delayTicks + RISE);
+    } else if (this.delayTicks > this.target) {
+      this.delayTicks = Math.max(this.target, this.delayTicks - FALL * (this.delayTicks - this.target + 1));
+    }
   }
 
   _clock(sample) {
@@ -59,13 +123,20 @@ export class Timeline {
     this.base += late * 0.02; // drift along with the clocks, slowly
   }
 
-  // The fractional tick to draw at time `now`, kept within the states we hold.
+  // The fractional tick to draw at time `now`, kept within the states we hold (adaptive: up
+  // to MAX_EXTRA past the newest).
   renderTick(now = performance.now()) {
     if (!this.states.length) return null;
     const first = this.states[0].tick;
-    const last = this.latest.tick;
-    const t = (now - this.base) / this.dt - this.delayTicks;
-    return Math.min(last, Math.max(first, t));
+    // Not while the server repeats a tick (paused): nothing moves then.
+    const extra = this.adaptive && this.states.length > 1 && !this.repeating ? MAX_EXTRA : 0;
+    const last = this.latest.tick + extra;
+    let t = (now - this.base) / this.dt - this.delayTicks;
+    // Adaptive: never back in time (the base clock snapping later would show it).
+    if (this.adaptive && this.shown !== null && t < this.shown && this.shown <= last) t = this.shown;
+    t = Math.min(last, Math.max(first, t));
+    if (this.adaptive) this.shown = t;
+    return t;
   }
 
   // {a, b, alpha}: draw a blend of a and b (alpha 0 → a, 1 → b); a === b when nothing to blend.
@@ -73,6 +144,12 @@ export class Timeline {
     const t = this.renderTick(now);
     if (t === null) return null;
     const s = this.states;
+    const newest = s[s.length - 1];
+    if (t > newest.tick && s.length > 1) {
+      // Past the newest state: carry on along the last step (alpha > 1).
+      const a = s[s.length - 2];
+      return { a: a.state, b: newest.state, alpha: (t - a.tick) / (newest.tick - a.tick), tick: t };
+    }
     for (let i = s.length - 1; i > 0; i--) {
       if (s[i - 1].tick <= t) {
         const a = s[i - 1];

@@ -40,6 +40,7 @@ SHOT_LIFE = 36  # ticks (1.2 s, range 648 units)
 SHOT_R = 3.0
 COOLDOWN = 9  # ticks between two shots of a ship (0.3 s)
 INVULN_TICKS = 60  # spawn protection (2 s); firing ends it early
+MAX_REWIND = 7  # ticks (233 ms): how far back lag compensation checks a shot's hits
 SPAWN_RING = 350.0  # start positions: on a circle of this radius x w / W around the centre
 SPAWN_MARGIN = 80.0  # respawn points are at least this far from the walls
 SPAWN_CANDIDATES = 8  # respawn: best of this many random points (farthest from ships)
@@ -187,7 +188,7 @@ class Arena(Title):
     # -- inputs
 
     def validate_input(self, payload: Any) -> dict:
-        check_object(payload, ("thrust", "turn", "fire", "aim"), InputError, "input")
+        check_object(payload, ("thrust", "turn", "fire", "aim", "seen"), InputError, "input")
         out = dict(NO_CONTROLS)
         if "thrust" in payload:
             out["thrust"] = check_bool(payload["thrust"], "thrust", InputError)
@@ -197,6 +198,8 @@ class Arena(Title):
             out["fire"] = check_bool(payload["fire"], "fire", InputError)
         if payload.get("aim") is not None:
             out["aim"] = norm_angle(check_float(payload["aim"], "aim", -TAU, TAU, InputError))
+        if payload.get("seen") is not None:
+            out["seen"] = check_int(payload["seen"], "seen", 0, 2**31, InputError)
         return out
 
     def apply_input(self, state: dict, slot: int, inp: dict) -> dict:
@@ -209,6 +212,14 @@ class Arena(Title):
         ship["turn"] = inp["turn"]
         ship["fire"] = inp["fire"]
         ship["aim"] = inp["aim"]
+        seen = inp.get("seen")
+        if seen is not None:
+            # The shooter looked at tick `seen`: a shot's first move (next tick) meets the
+            # ships of tick seen + 1, as on its screen; at most MAX_REWIND ticks back.
+            ship["lag"] = min(MAX_REWIND, max(0, state["tick"] - seen))
+            state["rewinds"] = True
+        elif ship.get("lag"):
+            ship["lag"] = 0
         return state
 
     # -- simulation
@@ -264,16 +275,57 @@ class Arena(Title):
             if s["cd"] > 0:
                 s["cd"] -= 1
             if s["fire"] and s["cd"] == 0:
-                shots.append(
-                    [x + _NOSE * ca, y + _NOSE * sa, SHOT_SPEED * ca, SHOT_SPEED * sa, i, SHOT_LIFE]
-                )
+                shot = [x + _NOSE * ca, y + _NOSE * sa, SHOT_SPEED * ca, SHOT_SPEED * sa, i,
+                        SHOT_LIFE]  # fmt: skip
+                if s.get("lag"):
+                    shot.append(s["lag"])  # a 7th field: the ticks its hits are checked back
+                shots.append(shot)
                 s["cd"] = COOLDOWN
                 s["inv"] = 0
                 events.append({"e": "fire", "slot": i})
+        if state.get("rewinds"):
+            self._remember_positions(state)
         if shots:
             state["shots"] = self._move_shots(state, shots)
         self._check_end(state)
         return state
+
+    @staticmethod
+    def _remember_positions(state: dict) -> None:
+        """The ships' positions of this tick (None: not in play), the last MAX_REWIND + 1
+        ticks kept; only once a shooter has said what it saw (``seen``)."""
+        past = state.setdefault("past", [])
+        past.append([state["tick"], [[s["x"], s["y"]] if s["alive"] and s["active"] else None
+                                     for s in state["ships"]]])  # fmt: skip
+        if len(past) > MAX_REWIND + 1:
+            del past[0]
+
+    @staticmethod
+    def _past_hit(state: dict, shot: list) -> int | None:
+        """The ship a lag-compensated shot hits this tick: its path against the ships where
+        they were ``shot[6]`` ticks ago (the oldest kept if not that far), those still in
+        play now; the first on the path, the lowest slot on a tie."""
+        x0, y0, vx, vy, owner = shot[:5]
+        want = state["tick"] - shot[6]
+        positions = None
+        for tick, ships in state.get("past", ()):
+            if tick >= want:
+                positions = ships
+                break
+        if positions is None:
+            return None
+        hit, first = None, 2.0
+        for i, p in enumerate(positions):
+            s = state["ships"][i]
+            if p is None or i == owner or not (s["alive"] and s["active"]):
+                continue
+            fx, fy = x0 - p[0], y0 - p[1]
+            t = -(fx * vx + fy * vy) / SHOT_V2
+            t = 0.0 if t < 0.0 else (1.0 if t > 1.0 else t)
+            dx, dy = fx + vx * t, fy + vy * t
+            if dx * dx + dy * dy <= _HIT_R2 and t < first:
+                hit, first = i, t
+        return hit
 
     def _move_shots(self, state: dict, shots: list) -> list:
         """Move the shots one tick; a shot hits the ship its path reaches first (the lowest
@@ -296,6 +348,17 @@ class Arena(Title):
         get = grid.get
         kept = []
         for shot in shots:
+            if len(shot) > 6:  # lag-compensated: its hits are checked in the past
+                hit = self._past_hit(state, shot)
+                if hit is not None:
+                    self._hit(state, hit, shot[4])
+                    continue
+                x1, y1, life = shot[0] + shot[2], shot[1] + shot[3], shot[5] - 1
+                if life <= 0 or x1 < 0.0 or x1 > w or y1 < 0.0 or y1 > h:
+                    continue
+                shot[0], shot[1], shot[5] = x1, y1, life
+                kept.append(shot)
+                continue
             x0, y0, vx, vy, owner, life = shot
             x1 = x0 + vx
             y1 = y0 + vy
@@ -470,7 +533,7 @@ class Arena(Title):
             ],
             "shots": [
                 [r1(x), r1(y), r1(vx * hz), r1(vy * hz), owner]
-                for x, y, vx, vy, owner, _ in state["shots"]
+                for x, y, vx, vy, owner, *_ in state["shots"]
             ],
             "scores": [s["kills"] for s in state["ships"]],
             "finished": state["finished"],

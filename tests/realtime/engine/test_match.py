@@ -17,6 +17,11 @@ def running(match_id: int = 1, **kwargs) -> MatchRunner:
     return runner
 
 
+def last_state(match_id: int) -> dict:
+    """The state message the gateway sends a socket that joins now."""
+    return json.loads(store.client().hget(store.key(match_id, "state"), "snapshot"))
+
+
 class AdvanceTests(SimpleTestCase):
     def setUp(self):
         flush_redis()
@@ -56,6 +61,33 @@ class AdvanceTests(SimpleTestCase):
         runner.advance()
         self.assertGreater(runner.state["paddles"][0]["y"], y0)
         self.assertEqual(store.client().llen(store.key(1, "inputs")), 0)
+
+    def test_each_state_says_per_slot_the_last_input_seq_the_runner_applied(self):
+        runner = running()
+        self.assertEqual(last_state(1)["acks"], [0, 0])
+        queue_input(match_id=1, slot=0, payload={"dir": 1}, seq=4)
+        queue_input(match_id=1, slot=0, payload={"dir": 0}, seq=5)
+        queue_input(match_id=1, slot=1, payload={"dir": -1}, seq=9)
+        runner.advance()
+        self.assertEqual(last_state(1)["acks"], [5, 9])
+        runner.advance()
+        self.assertEqual(last_state(1)["acks"], [5, 9])  # still said when nothing new came
+
+    def test_an_input_the_runner_drops_is_not_acknowledged(self):
+        runner = running()
+        queue_input(match_id=1, slot=0, payload={"dir": 7}, seq=3)
+        runner.advance()
+        self.assertEqual(last_state(1)["acks"], [0, 0])
+
+    def test_a_resumed_runner_carries_on_the_acks(self):
+        first = running()
+        queue_input(match_id=1, slot=1, payload={"dir": 1}, seq=12)
+        first.advance()
+        first.release()
+        second = MatchRunner(1)
+        self.assertIs(second.acquire(), Outcome.CONTINUE)
+        second.advance()
+        self.assertEqual(last_state(1)["acks"], [0, 12])
 
     def test_inputs_past_the_per_tick_cap_wait_for_the_next_tick(self):
         from realtime.engine.match import MAX_INPUTS_PER_TICK

@@ -197,7 +197,7 @@ class DelayedSpectatorTests(GatewayCase):
 
 
 class InputTests(GatewayCase):
-    async def test_an_input_is_queued_in_redis_with_the_server_tick(self):
+    async def test_an_input_is_queued_in_redis_with_the_server_tick_and_its_seq(self):
         runner = await database_sync_to_async(self.start)()
         for _ in range(3):
             runner.advance()
@@ -206,9 +206,11 @@ class InputTests(GatewayCase):
         ack = await self.send(comm, {"type": "input", "v": 1, "seq": 7, "input": {"dir": -1},
                                      "ack": True})  # fmt: skip
         self.assertEqual(ack, {"type": "ack", "v": 1, "seq": 7, "tick": 3})
-        self.assertEqual(self.inputs()[-1], {"slot": 1, "tick": 3, "input": {"dir": -1}})
+        self.assertEqual(self.inputs()[-1], {"slot": 1, "tick": 3, "seq": 7, "input": {"dir": -1}})
         runner.advance()
         self.assertEqual(runner.state["paddles"][1]["dir"], -1)
+        self.assertEqual(json.loads(store.client().hget(store.key(self.match.pk, "state"),
+                                                        "snapshot"))["acks"], [0, 7])  # fmt: skip
         await comm.disconnect()
 
     async def test_an_input_without_ack_gets_no_reply(self):

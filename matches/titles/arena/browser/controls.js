@@ -4,11 +4,16 @@ import { HeldSender, KEYS, isTyping, listen, touchButtons } from "../../frontend
 
 const AIM_STEP = 0.02; // radians: finer than the snapshot's two decimals is noise
 
-export function controls({ send, canvas, touchRoot, shipScreen }) {
+export function controls({ send, canvas, touchRoot, shipScreen, seenTick = () => null }) {
   const offs = [];
   const keys = new Set();
   const buttons = new Set(); // mouse and touch: "fire", "thrust", "left", "right"
-  const sender = new HeldSender(send);
+  // Firing says which tick is on screen (the server checks the shots against it: lag
+  // compensation, README.md); added as it is sent, so that it never counts as a change.
+  const sender = new HeldSender((input) => {
+    const seen = input.fire ? seenTick() : null;
+    return send(seen === null ? input : { ...input, seen });
+  });
   let pointer = null; // last aiming point in client pixels, while the mouse aims
   const aim = () => {
     if (!pointer || keys.has("left") || keys.has("right")) return null;

@@ -96,7 +96,8 @@ function ship(ctx, x, y, angle, hitR, color, { thrust, mine, inv, hp, maxHp, nam
   }
 }
 
-export function draw(ctx, { a, b, alpha }, view) {
+// `own`: our ship as frontend/predict.js predicts it (drawn instead of the states' blend).
+export function draw(ctx, { a, b, alpha, own: predicted }, view) {
   const { w, h, ship_r: r, shot_r: sr } = b;
   const zoom = zoomOf(w, h);
   backdrop(ctx, w, h, zoom);
@@ -111,16 +112,19 @@ export function draw(ctx, { a, b, alpha }, view) {
   }
 
   let mine = null;
+  const moving = []; // remote ships in motion (the probe counts them drawn unmoved)
   b.ships.forEach((s, slot) => {
     if (!s.active || !s.alive) return;
     const p = a.ships[slot];
+    const own = slot === view.slot && predicted?.alive ? predicted : null;
     const blend = p && p.alive && Math.hypot(s.x - p.x, s.y - p.y) < JUMP;
-    const x = blend ? lerp(p.x, s.x, alpha) : s.x;
-    const y = blend ? lerp(p.y, s.y, alpha) : s.y;
-    const angle = blend ? lerpAngle(p.a, s.a, alpha) : s.a;
+    const x = own ? own.x : blend ? lerp(p.x, s.x, alpha) : s.x;
+    const y = own ? own.y : blend ? lerp(p.y, s.y, alpha) : s.y;
+    const angle = own ? own.a : blend ? lerpAngle(p.a, s.a, alpha) : s.a;
     if (slot === view.slot) mine = { x, y };
+    else if (blend && (s.vx || s.vy)) moving.push([x, y]);
     ship(ctx, x, y, angle, r, slotColor(slot), {
-      thrust: s.thrust, mine: slot === view.slot, inv: s.inv, hp: s.hp, maxHp: b.max_hp,
+      thrust: own ? own.thrust : s.thrust, mine: slot === view.slot, inv: s.inv, hp: s.hp, maxHp: b.max_hp,
       name: view.name(slot), zoom,
     });
   });
@@ -133,5 +137,5 @@ export function draw(ctx, { a, b, alpha }, view) {
     ctx.textBaseline = "middle";
     ctx.fillText(`Respawn in ${Math.ceil(me.respawn_in / view.tickHz)} s`, w / 2, h / 2);
   }
-  return { ship: mine };
+  return { ship: mine, probe: { own: mine && [mine.x, mine.y], moving } };
 }

@@ -1,6 +1,7 @@
 // Pong in the browser: what the match page and the replay viewer import (docs/titles.md).
 export { draw, world } from "./render.js";
 export { controls } from "./controls.js";
+export { predict } from "./predict.js";
 
 export const touch = [
   { control: "up", label: "▲" },

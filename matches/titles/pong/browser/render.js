@@ -4,10 +4,13 @@ import { lerp } from "../../frontend/timeline.js";
 
 export const world = (state) => ({ w: state.w, h: state.h });
 
+const clamp = (v, lo, hi) => (v < lo ? lo : v > hi ? hi : v);
+
 // Farther than a ball travels in one tick at its top speed: a new serve, not motion.
 const JUMP = 40;
 
-export function draw(ctx, { a, b, alpha }, view) {
+// `own`: our paddle as frontend/predict.js predicts it (drawn instead of the states' blend).
+export function draw(ctx, { a, b, alpha, own: predicted }, view) {
   const { w, h, paddle_w: pw, paddle_h: ph, paddle_x: px, ball_r: r } = b;
   ctx.fillStyle = FIELD.bg;
   ctx.fillRect(0, 0, w, h);
@@ -28,8 +31,13 @@ export function draw(ctx, { a, b, alpha }, view) {
   ctx.fillText(String(b.scores[0]), w / 4, 24);
   ctx.fillText(String(b.scores[1]), (3 * w) / 4, 24);
 
+  let own = null;
+  const moving = []; // remote objects in motion (the probe counts them drawn unmoved)
   for (let slot = 0; slot < 2; slot++) {
-    const y = lerp(a.paddles[slot].y, b.paddles[slot].y, alpha);
+    const mine = slot === view.slot && predicted;
+    const y = mine ? predicted.y : clamp(lerp(a.paddles[slot].y, b.paddles[slot].y, alpha), ph / 2, h - ph / 2);
+    if (!mine && b.paddles[slot].dir && y > ph / 2 && y < h - ph / 2) moving.push([px[slot], y]);
+    if (slot === view.slot) own = [px[slot], y];
     ctx.fillStyle = slotColor(slot);
     ctx.fillRect(px[slot], y - ph / 2, pw, ph);
     if (slot === view.slot) {
@@ -42,7 +50,7 @@ export function draw(ctx, { a, b, alpha }, view) {
   const jumped = Math.abs(b.ball.x - a.ball.x) > JUMP || Math.abs(b.ball.y - a.ball.y) > JUMP;
   const t = jumped ? 1 : alpha;
   const bx = lerp(a.ball.x, b.ball.x, t);
-  const by = lerp(a.ball.y, b.ball.y, t);
+  const by = clamp(lerp(a.ball.y, b.ball.y, t), r, h - r); // extrapolated: not past a wall
   ctx.fillStyle = b.serve_in > 0 ? FIELD.muted : FIELD.text;
   ctx.beginPath();
   ctx.arc(bx, by, r, 0, Math.PI * 2);
@@ -57,5 +65,7 @@ export function draw(ctx, { a, b, alpha }, view) {
     // Clear of the paddles' lanes, so a paddle at the bottom never hides a name.
     ctx.fillText(label, slot === 0 ? px[0] + pw + 24 : px[1] - 24, h - 12);
   }
-  return null;
+  const inPlay = a.serve_in === 0 && b.serve_in === 0 && !b.finished;
+  if (inPlay) moving.unshift([bx, by]);
+  return { probe: { own, moving } };
 }

@@ -45,7 +45,9 @@ function grid(ctx, w, h) {
   ctx.strokeRect(0.08, 0.08, w - 0.16, h - 0.16);
 }
 
-export function draw(ctx, { a, b, alpha }, view) {
+// `own`: our snake as frontend/predict.js predicts it (drawn instead of the states' blend).
+export function draw(ctx, { a, b, alpha: blendAlpha, own: predicted }, view) {
+  const alpha = Math.min(blendAlpha, 1); // a grid: no extrapolation past the newest state
   const { w, h } = b;
   grid(ctx, w, h);
   const stepwise = b.tick - a.tick === 1;
@@ -63,10 +65,20 @@ export function draw(ctx, { a, b, alpha }, view) {
   const order = b.snakes
     .map((snake, slot) => ({ snake, slot }))
     .sort((p, q) => (p.snake.alive - q.snake.alive) || ((p.slot === view.slot) - (q.slot === view.slot)));
-  for (const { snake, slot } of order) {
+  let own = null;
+  const moving = []; // remote heads in motion (the probe counts them drawn unmoved)
+  for (const { snake: shown, slot } of order) {
+    const mine = slot === view.slot && predicted;
+    const snake = mine ? { ...shown, body: predicted.body, alive: predicted.alive } : shown;
     if (!snake.body.length) continue;
-    const before = stepwise && snake.alive ? a.snakes[slot] : null;
-    const points = bodyPath(before, snake, alpha);
+    const before = mine ? predicted.prev : stepwise && snake.alive ? a.snakes[slot] : null;
+    let points = bodyPath(before, snake, mine ? predicted.t : alpha);
+    if (mine && predicted.offset) {
+      const [dx, dy] = predicted.offset;
+      points = points.map(([x, y]) => [x + dx, y + dy]);
+    }
+    if (slot === view.slot) own = points[0];
+    else if (snake.alive && stepwise) moving.push(points[0]);
     ctx.globalAlpha = snake.alive ? 1 : 0.22;
     if (slot === view.slot && snake.alive) {
       ctx.strokeStyle = FIELD.text;
@@ -98,7 +110,7 @@ export function draw(ctx, { a, b, alpha }, view) {
     const lx = Math.min(w - half, Math.max(half, x + 0.5)); // whole, even at the edge
     ctx.fillText(label, lx, below ? y + 1.15 : y - 0.15);
   });
-  return null;
+  return { probe: { own, moving } };
 }
 
 function polyline(ctx, points) {

@@ -7,21 +7,18 @@ section of docs/benchmarks.md and its chart (docs/benchmarks/capacity.svg).
 import json
 import os
 import platform
-import secrets
-import subprocess
 import time
 from pathlib import Path
 
 import psutil
 from django.conf import settings
-from django.core.management import BaseCommand, call_command
+from django.core.management import BaseCommand
 
 from matches import services
 from matches.models import Match
 from realtime import store
-from realtime.dev import benchchart, devredis
+from realtime.dev import benchchart, benchstack
 from realtime.dev.loadtest.orchestrator import Bar, LoadTest, add_nice_argument
-from realtime.dev.management.commands.runstack import service_commands
 from realtime.engine.stats import TickStats, percentile
 
 DOC = Path(settings.BASE_DIR) / "docs" / "benchmarks.md"
@@ -94,24 +91,7 @@ class Command(BaseCommand):
             return
         out = Path(settings.VAR_DIR) / "bench"
         out.mkdir(parents=True, exist_ok=True)
-        redis_proc = devredis.ensure(fresh=True)
-        call_command("migrate", interactive=False, verbosity=0)
-        self._clean_slate()
-        env = {
-            **os.environ, "REDIS_URL": settings.REDIS_URL, "DEBUG": "0",
-            "SECRET_KEY": os.environ.get("SECRET_KEY") or secrets.token_urlsafe(48),
-            "ALLOWED_HOSTS": "127.0.0.1,localhost", "SECURE_SSL_REDIRECT": "0",
-            "MATCH_COUNTDOWN_S": "0.5", "LOG_LEVEL": "WARNING",
-        }  # fmt: skip
-        procs = {}
-        logs = []
-        try:
-            for name, cmd in service_commands(host="127.0.0.1", port=o["port"]).items():
-                log = open(out / f"{name}.log", "wb")  # noqa: SIM115 - closed below
-                logs.append(log)
-                procs[name] = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
-            self._wait_http(o["port"])
-            time.sleep(3)  # workers connecting to the broker
+        with benchstack.running_stack(port=o["port"], out=out) as (procs, redis_proc):
             watched = {
                 "daphne": psutil.Process(procs["daphne"].pid),
                 "tick_worker": psutil.Process(procs["tick-worker"].pid),
@@ -119,39 +99,7 @@ class Command(BaseCommand):
             }
             arena = self._arena(o, watched)
             rows = self._ramp(o, watched)
-        finally:
-            for proc in procs.values():
-                proc.terminate()
-            for proc in procs.values():
-                try:
-                    proc.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-            for log in logs:
-                log.close()
-            devredis.stop(redis_proc)
         self._report(rows, arena, o)
-
-    def _clean_slate(self) -> None:
-        """Matches of an earlier run (its database and its Redis append-only file) would be
-        resumed by the supervisor and tick unseen during this one."""
-        leftovers = Match.objects.exclude(status__in=Match.OVER_STATUSES)
-        for match_id in leftovers.values_list("pk", flat=True):
-            services.match_abort(match_id=match_id, reason="a new bench run started")
-        if settings.REDIS_IS_PRIVATE:
-            store.client().flushdb()
-
-    def _wait_http(self, port: int) -> None:
-        import urllib.request
-
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1):
-                    return
-            except OSError:
-                time.sleep(0.2)
-        raise RuntimeError("daphne did not answer within 60 s (see var/bench/daphne.log)")
 
     def _redis_process(self, redis_proc) -> psutil.Process | None:
         if redis_proc is not None:

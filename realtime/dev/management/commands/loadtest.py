@@ -6,6 +6,7 @@ from pathlib import Path
 from django.core.management import BaseCommand, CommandError
 
 from matches.titles import get_title
+from realtime.dev import netem
 from realtime.dev.loadtest import policies
 from realtime.dev.loadtest.orchestrator import Bar, LoadTest, add_nice_argument
 
@@ -43,6 +44,10 @@ class Command(BaseCommand):
             "arena); max_players is --players-per-match",
         )
         parser.add_argument("--json", dest="json_path")
+        parser.add_argument(
+            "--profile", choices=list(netem.PROFILES),
+            help="reach --url through the network-impairment proxy with this profile",
+        )  # fmt: skip
 
     def handle(self, *args, **o):
         try:
@@ -63,8 +68,8 @@ class Command(BaseCommand):
             )
         if o["processes"] < 1 or o["matches"] < 1 or o["step"] < 1:
             raise CommandError("--processes, --matches and --step must be at least 1")
-        with LoadTest(
-            base_url=o["url"], title=o["title"], players_per_match=o["players_per_match"],
+        with netem.impaired_url(o["url"], o["profile"]) as url, LoadTest(
+            base_url=url, title=o["title"], players_per_match=o["players_per_match"],
             input_hz=o["input_hz"], settings=settings, processes=o["processes"],
             log=self.stdout.write, nice=o["nice"],
         ) as test:  # fmt: skip

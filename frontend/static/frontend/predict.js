@@ -1,0 +1,105 @@
+// Prediction of the local player (Gambetta's client-side prediction and reconciliation): the
+// newest server state, then the inputs it has not applied yet (its `acks`, docs/protocol.md)
+// replayed tick by tick with the title's `predict` model (its browser/predict.js), up to the
+// tick an input sent now would be applied at. A correction is faded out, not snapped, unless
+// it is larger than the model's `snap`.
+
+const MAX_AHEAD = 45; // ticks past the newest state predicted at most (a long stall)
+const SMOOTH_MS = 90; // a correction fades with this time constant
+const LEAD_GAIN = 0.25; // how fast the lead follows the measured apply ticks
+const MAX_STEP = 2; // ticks: the largest error one sample counts with
+
+const size = (v) => Math.hypot(...v);
+
+export class Predictor {
+  // `clock(now)`: the newest tick that has arrived by `now` on the least delayed path
+  // (Timeline.clockTick); `rttTicks()`: the round trip in ticks, or null before one is known.
+  constructor(model, { slot, clock, rttTicks }) {
+    this.model = model;
+    this.slot = slot;
+    this.clock = clock;
+    this.rttTicks = rttTicks;
+    this.pending = []; // [{seq, input, tick}] in seq order, not applied by the server yet
+    this.base = null; // {tick, state, moves}
+    this.offset = null; // the smoothing: drawn = predicted + offset
+    this.lead = null; // ticks from the clock to the tick an input sent now is applied at
+    this.lastTick = null;
+    this.acked = 0;
+    this.held = null; // the last input the server applied (models whose snapshot lacks it)
+  }
+
+  _lead() {
+    if (this.lead === null) this.lead = this.rttTicks() ?? 2;
+    return this.lead;
+  }
+
+  // An input just sent with this seq: applied (we guess) at the next tick the server starts
+  // after it arrives.
+  sent(seq, input, now = performance.now()) {
+    const tick = Math.floor(this.clock(now) + this._lead()) + 1;
+    // Before the first state the clock says nothing: such an input does not tune the lead.
+    this.pending.push({ seq, input, tick, timed: this.base !== null });
+  }
+
+  // A new server state: the inputs it acknowledges leave the pending list; each of them,
+  // seen acknowledged on the tick right after one that was not, says when it was applied.
+  // Returns the size of the correction (field units) the change of base made.
+  reconcile(state, tick, acks, paused, now = performance.now()) {
+    const ack = acks?.[this.slot] ?? 0;
+    const predicted = this.base ? this.present(now) : null;
+    const before = this.base ? this.drawn(now) : null;
+    const consecutive = this.lastTick !== null && tick === this.lastTick + 1;
+    while (this.pending.length && this.pending[0].seq <= ack) {
+      const done = this.pending.shift();
+      this.held = done.input;
+      if (consecutive && done.timed && done.seq > this.acked) {
+        // One sample moves the lead a little and at most MAX_STEP ticks' worth (a stall).
+        const error = Math.max(-MAX_STEP, Math.min(MAX_STEP, tick - done.tick));
+        this.lead = Math.max(0, Math.min(MAX_AHEAD, this._lead() + LEAD_GAIN * error));
+      }
+    }
+    this.acked = Math.max(this.acked, ack);
+    this.lastTick = tick;
+    this.base = { tick, state, moves: !paused?.length && this.model.moves(state) };
+    if (!before) return 0;
+    const after = this.present(now);
+    const error = size(this.model.diff(after, predicted));
+    const jump = this.model.diff(after, before);
+    this.offset = size(jump) > this.model.snap ? null : jump;
+    return error;
+  }
+
+  // The predicted own object at `now`, without smoothing.
+  present(now = performance.now()) {
+    const { model, base } = this;
+    const t = Math.min(this.clock(now) + this._lead(), base.tick + MAX_AHEAD);
+    const k = Math.floor(t);
+    let own = model.own(base.state, this.slot);
+    if (model.sticky && this.held) own = model.input(own, this.held);
+    let prev = own;
+    let p = 0;
+    for (let j = base.tick + 1; j <= k + 1; j++) {
+      while (p < this.pending.length && this.pending[p].tick <= j) {
+        own = model.input(own, this.pending[p++].input);
+      }
+      if (base.moves) own = model.step(own, base.state);
+      if (j === k) prev = own;
+    }
+    if (k + 1 <= base.tick) return own; // the clock is behind the newest state
+    return model.blend(prev, own, t - k);
+  }
+
+  // What to draw at `now`: the prediction, with what is left of the last corrections.
+  drawn(now = performance.now()) {
+    const own = this.present(now);
+    return this.offset ? this.model.shift(own, this.offset) : own;
+  }
+
+  // Once per drawn frame: the corrections fade.
+  fade(frameMs) {
+    if (!this.offset) return;
+    const k = Math.exp(-frameMs / SMOOTH_MS);
+    this.offset = this.offset.map((v) => v * k);
+    if (size(this.offset) < 0.05) this.offset = null;
+  }
+}

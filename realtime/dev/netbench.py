@@ -1,0 +1,151 @@
+"""The client under a real network, measured in real Chromium (manage.py bench_network).
+
+Through each impairment profile (``realtime.dev.netem``) one page plays Pong against a bot:
+it holds a paddle key for a quarter of a second, lets go, waits, the other way, and so on.
+The page's probe (``frontend/static/frontend/probe.js``) times each key press to the first
+drawn frame showing the own paddle moved, counts the remote objects drawn unmoved for more
+than two frames while they move in the server's states, and collects the corrections the
+predicting client made; Playwright counts the websocket bytes the page received.
+"""
+
+import math
+import time
+
+from playwright.sync_api import Browser, Page
+
+from realtime.dev import netem
+
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--disable-background-timer-throttling", "--disable-renderer-backgrounding",
+]  # fmt: skip
+HOLD_S = 0.25
+REST_S = 1.0  # long enough for the release to show at the worst profile before the next press
+
+TAKE = """() => {
+  const g = window.__game, p = g.probe, now = performance.now();
+  const out = {latencies: p.latencies, corrections: p.corrections, freezes: p.freezes,
+               frozenFrames: p.frozenFrames, frames: p.frames, ms: now - p.since};
+  p.reset();
+  return out;
+}"""
+
+
+def quantile(values: list[float], q: float) -> float | None:
+    """The nearest-rank q-quantile; None without values."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    return round(ordered[min(len(ordered) - 1, max(0, math.ceil(q * len(ordered)) - 1))], 1)
+
+
+class Session:
+    """One person's page on the stack through one profile, playing quick-play Pong."""
+
+    def __init__(self, browser: Browser, origin: str, *, netcode: bool) -> None:
+        self.context = browser.new_context(base_url=origin, viewport={"width": 1100, "height": 760})
+        if not netcode:  # today's client: server states only, a fixed delay (match.js)
+            self.context.add_init_script("localStorage.setItem('arcade.netcode', 'off')")
+        self.page: Page = self.context.new_page()
+        self.page.set_default_timeout(30_000)
+        self.errors: list[str] = []
+        self.page.on("pageerror", lambda exc: self.errors.append(str(exc)))
+        self.ws_bytes = 0
+        self.page.on("websocket", self._socket)
+        self.totals = {"latencies": [], "corrections": [], "freezes": 0, "frozenFrames": 0,
+                       "frames": 0, "ms": 0.0}  # fmt: skip
+
+    def _socket(self, ws) -> None:
+        if "/ws/matches/" in ws.url:
+            ws.on("framereceived", lambda payload: self._count(payload))
+
+    def _count(self, payload) -> None:
+        self.ws_bytes += len(payload.encode() if isinstance(payload, str) else payload)
+
+    def start(self) -> None:
+        page = self.page
+        page.goto("/")
+        page.wait_for_function("() => window.__lobby !== undefined")
+        page.fill("#nick", "Bench")
+        page.click("#nick-form button[type=submit]")
+        page.wait_for_function("() => window.__lobby && window.__lobby.player !== null")
+        self.quick_play()
+
+    def quick_play(self) -> None:
+        self.page.click(".card[data-title=pong] button.quick")
+        self.page.wait_for_url("**/m/*/", timeout=30_000)
+        self.wait_in_play()
+
+    def wait_in_play(self) -> None:
+        self.page.wait_for_function(
+            "() => { const g = window.__game; return g && g.role === 'player' && g.state "
+            "&& !g.over && g.state.serve_in === 0; }",
+            timeout=30_000,
+        )
+        self.page.evaluate(TAKE)  # what came before the rally is not measured
+
+    def take(self) -> None:
+        got = self.page.evaluate(TAKE)
+        for name in ("latencies", "corrections"):
+            self.totals[name] += got[name]
+        for name in ("freezes", "frozenFrames", "frames", "ms"):
+            self.totals[name] += got[name]
+
+    def play(self, seconds: float) -> None:
+        """Press and release the paddle keys for ``seconds`` of match time."""
+        page = self.page
+        played = 0.0
+        keys = ("ArrowDown", "ArrowUp")
+        i = 0
+        while played < seconds:
+            started = time.monotonic()
+            for _ in range(2):
+                page.keyboard.down(keys[i % 2])
+                time.sleep(HOLD_S)
+                page.keyboard.up(keys[i % 2])
+                time.sleep(REST_S)
+                i += 1
+            self.take()
+            played += time.monotonic() - started
+            if page.evaluate("() => window.__game.over !== null"):
+                page.click("#again")  # back to the lobby, straight into quick play
+                page.wait_for_url("**/m/*/", timeout=30_000)
+                self.wait_in_play()
+
+    def close(self) -> None:
+        self.context.close()
+
+
+def measure(browser: Browser, *, daphne_port: int, profile: netem.Profile, seconds: float,
+            netcode: bool, seed: int = 22) -> dict:  # fmt: skip
+    """One profile's figures (docs/benchmarks.md, the network section)."""
+    with netem.proxy_thread(upstream=("127.0.0.1", daphne_port), profile=profile,
+                            seed=seed) as proxy:  # fmt: skip
+        session = Session(browser, f"http://127.0.0.1:{proxy.port}", netcode=netcode)
+        try:
+            session.start()
+            bytes_before, started = session.ws_bytes, time.monotonic()
+            session.play(seconds)
+            elapsed = time.monotonic() - started
+            received = session.ws_bytes - bytes_before
+        finally:
+            session.close()
+        stalls = proxy.up.stalls + proxy.down.stalls
+    t = session.totals
+    minutes = t["ms"] / 60_000 or float("nan")
+    return {
+        "own_input_p50_ms": quantile(t["latencies"], 0.5),
+        "own_input_p90_ms": quantile(t["latencies"], 0.9),
+        "own_input_p99_ms": quantile(t["latencies"], 0.99),
+        "own_input_max_ms": quantile(t["latencies"], 1.0),
+        "presses": len(t["latencies"]),
+        "correction_p99_units": quantile(t["corrections"], 0.99) or 0.0,
+        "corrections": len(t["corrections"]),
+        "remote_freezes_per_min": round(t["freezes"] / minutes, 1),
+        "frozen_frame_share": round(t["frozenFrames"] / t["frames"], 3) if t["frames"] else None,
+        "frames_per_s": round(t["frames"] / (t["ms"] / 1000), 1) if t["ms"] else None,
+        "ws_bytes_per_s": round(received / elapsed),
+        "stalls": stalls,
+        "page_errors": session.errors,
+    }

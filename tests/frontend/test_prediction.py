@@ -1,0 +1,164 @@
+"""The browser's predicting step against the Python rules: a recorded session of random inputs
+is played by the rules, and the page's Predictor (frontend/static/frontend/predict.js, with
+the title's browser/predict.js) started from any of its states, with the inputs the state had
+not applied yet, predicts exactly what the rules did next. Node runs the page's modules."""
+
+import json
+import math
+import random
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+from django.conf import settings
+from django.test import SimpleTestCase
+
+from matches import tick as ticks
+from matches.titles import get_title
+
+ROOT = Path(settings.BASE_DIR)
+DRIVER = ROOT / "tests" / "support" / "predict_driver.mjs"
+NODE = shutil.which("node") or "/usr/bin/node"
+AHEAD = 12  # ticks predicted past each state checked
+
+
+def record(title_name: str, *, players: int, slot: int, inputs_of, ticks_n: int, seed: int):
+    """The rules' states, tick by tick, with ``acks`` as the runner sets them, and the inputs
+    of ``slot`` (each with the tick it was applied at); ``inputs_of(rng, tick, state)`` gives
+    the slot's input for a tick or None."""
+    title = get_title(title_name)
+    state = title.initial_state(players=players, seed=seed, settings=title.validate_settings({}))
+    rng = random.Random(seed)
+    seq = 0
+    acks = [0] * players
+    states = {state["tick"]: {"state": title.snapshot(state), "acks": list(acks), "paused": []}}
+    internal = {state["tick"]: json.loads(json.dumps(state))}
+    inputs = []
+    for _ in range(ticks_n):
+        entries = []
+        payload = inputs_of(rng, state["tick"] + 1, state)
+        if payload is not None:
+            seq += 1
+            entries.append(["i", slot, title.validate_input(payload)])
+            inputs.append({"seq": seq, "input": payload, "tick": state["tick"] + 1})
+            acks[slot] = seq
+        state = ticks.advance(title, state, entries=entries, bots=[])
+        states[state["tick"]] = {"state": title.snapshot(state), "acks": list(acks), "paused": []}
+        internal[state["tick"]] = json.loads(json.dumps(state))
+    return {"slot": slot, "states": states, "inputs": inputs}, internal
+
+
+def predicted(title_name: str, session: dict, checks: list[int]) -> list[list[dict]]:
+    session = {**session, "checks": [
+        {"tick": t, "ahead": list(range(t + 1, t + 1 + AHEAD))} for t in checks]}  # fmt: skip
+    model = ROOT / "matches" / "titles" / title_name / "browser" / "predict.js"
+    with tempfile.NamedTemporaryFile("w", suffix=".json") as f:
+        json.dump(session, f)
+        f.flush()
+        done = subprocess.run([NODE, str(DRIVER), str(model), f.name], capture_output=True,
+                              text=True, timeout=60)  # fmt: skip
+    if done.returncode:
+        raise AssertionError(f"node failed:\n{done.stderr}")
+    return json.loads(done.stdout)
+
+
+class PongPredictionTests(SimpleTestCase):
+    def test_the_predicted_paddle_follows_the_rules_exactly_on_recorded_inputs(self):
+        def inputs_of(rng, tick, state):
+            return {"dir": rng.choice((-1, 0, 1))} if rng.random() < 0.25 else None
+
+        for seed in (1, 2, 3):
+            session, internal = record("pong", players=2, slot=1, inputs_of=inputs_of,
+                                       ticks_n=400, seed=seed)  # fmt: skip
+            checks = list(range(0, 400 - AHEAD, 7))
+            for t, row in zip(checks, predicted("pong", session, checks), strict=True):
+                want = [internal[k]["paddles"][1]["y"] for k in range(t + 1, t + 1 + AHEAD)]
+                self.assertEqual([own["y"] for own in row], want, f"seed {seed}, from tick {t}")
+
+    def test_the_paddle_is_predicted_to_stop_at_the_walls(self):
+        def down_once(rng, tick, state):
+            return {"dir": 1} if tick == 1 else None
+
+        session, internal = record("pong", players=2, slot=0, inputs_of=down_once, ticks_n=60,
+                                   seed=4)  # fmt: skip
+        (row,) = predicted("pong", session, [0])
+        self.assertEqual(row[-1]["y"], internal[AHEAD]["paddles"][0]["y"])
+        (late,) = predicted("pong", session, [40])
+        self.assertEqual(late[-1]["y"], 460.0)  # 500 - 80 / 2
+
+
+class SnakePredictionTests(SimpleTestCase):
+    def test_the_predicted_snake_follows_the_rules_exactly_on_recorded_turns(self):
+        def inputs_of(rng, tick, state):
+            if rng.random() < 0.3:
+                return {"turn": rng.choice(("up", "down", "left", "right"))}
+            return None
+
+        compared = 0
+        for seed in range(1, 9):
+            session, internal = record("snake", players=2, slot=0, inputs_of=inputs_of,
+                                       ticks_n=150, seed=seed)  # fmt: skip
+            last = max(internal)
+            checks = list(range(0, last - 1, 3))
+            for t, row in zip(checks, predicted("snake", session, checks), strict=True):
+                for k, drawn in zip(range(t + 1, t + 1 + AHEAD), row, strict=False):
+                    own = drawn["prev"]  # at a whole tick the drawing blends from it (t = 0)
+                    rules = internal.get(k)
+                    if rules is None or internal[k - 1]["finished"]:
+                        break  # the match ended: nothing moves any more
+                    snake = rules["snakes"][0]
+                    if snake.get("cause") in ("snake", "head"):
+                        break  # killed by the other snake: only the server knows ahead
+                    w = rules["w"]
+                    body = [[c % w, c // w] for c in snake["body"]]
+                    self.assertEqual((own["body"], own["alive"]), (body, snake["alive"]),
+                                     f"seed {seed}, from tick {t} to {k}")  # fmt: skip
+                    compared += 1
+        self.assertGreater(compared, 300)  # windows enough, deaths and ends aside
+
+
+class ArenaPredictionTests(SimpleTestCase):
+    @staticmethod
+    def inputs_of(rng, tick, state):
+        if rng.random() >= 0.2:
+            return None
+        if rng.random() < 0.4:
+            return {"thrust": rng.random() < 0.7, "aim": rng.uniform(-3.1, 3.1)}
+        return {"thrust": rng.random() < 0.7, "turn": rng.choice((-1, 0, 1))}
+
+    def sessions(self, exact: bool):
+        for seed in (1, 2, 3):
+            session, internal = record("arena", players=2, slot=1, inputs_of=self.inputs_of,
+                                       ticks_n=400, seed=seed)  # fmt: skip
+            if exact:  # the rules' own numbers instead of the snapshot's rounded ones
+                for t, entry in session["states"].items():
+                    for ship, rules in zip(entry["state"]["ships"], internal[t]["ships"],
+                                           strict=True):  # fmt: skip
+                        ship.update(x=rules["x"], y=rules["y"], vx=rules["vx"] * 30,
+                                    vy=rules["vy"] * 30, a=rules["a"])  # fmt: skip
+            checks = list(range(0, 400 - AHEAD, 5))
+            yield seed, checks, predicted("arena", session, checks), internal
+
+    def gaps(self, exact: bool) -> tuple[float, float]:
+        """The largest distance (units) and angle (radians) between prediction and rules."""
+        far = turned = 0.0
+        for _seed, checks, rows, internal in self.sessions(exact):
+            for t, row in zip(checks, rows, strict=True):
+                for k, own in zip(range(t + 1, t + 1 + AHEAD), row, strict=True):
+                    ship = internal[k]["ships"][1]
+                    far = max(far, math.hypot(own["x"] - ship["x"], own["y"] - ship["y"]))
+                    turned = max(turned, abs(own["a"] - ship["a"]))
+        return far, turned
+
+    def test_from_the_rules_numbers_the_predicted_ship_follows_the_rules(self):
+        # Only floating point rounding between V8's and Python's sine and cosine is left.
+        far, turned = self.gaps(exact=True)
+        self.assertLess((far, turned), (1e-6, 1e-6))
+
+    def test_from_a_rounded_snapshot_the_predicted_ship_stays_within_the_rounding(self):
+        # 12 ticks ahead of a state rounded to 0.1 units, 0.1 u/s and 0.01 rad; the worst
+        # is a turn toward the aim that ends a tick apart, then thrust along the other angle.
+        far, turned = self.gaps(exact=False)
+        self.assertLess(turned, 0.0051)
+        self.assertLess(far, 3.0)

@@ -1,0 +1,24 @@
+// Runs the browser's Predictor (frontend/static/frontend/predict.js) with a title's predict
+// model on a recorded session (tests/frontend/test_prediction.py writes it) and prints, for
+// each server state given, the own object it predicts at the ticks asked.
+//
+// Time is counted in ticks (clock(now) = now) and the lead is 0, so an input "sent" at
+// tick j - 0.5 is stamped for tick j: the tick the server really applied it at.
+import { readFileSync } from "node:fs";
+import { pathToFileURL } from "node:url";
+
+const [modelPath, sessionPath] = process.argv.slice(2);
+const { predict } = await import(pathToFileURL(modelPath));
+const { Predictor } = await import(pathToFileURL(new URL("../../frontend/static/frontend/predict.js", import.meta.url).pathname));
+const session = JSON.parse(readFileSync(sessionPath, "utf8"));
+
+const out = [];
+for (const check of session.checks) {
+  const predictor = new Predictor(predict, { slot: session.slot, clock: (now) => now, rttTicks: () => 0 });
+  predictor.lead = 0;
+  for (const input of session.inputs) predictor.sent(input.seq, input.input, input.tick - 0.5);
+  const state = session.states[check.tick];
+  predictor.reconcile(state.state, check.tick, state.acks, state.paused);
+  out.push(check.ahead.map((k) => predictor.present(k)));
+}
+process.stdout.write(JSON.stringify(out));
