@@ -274,6 +274,12 @@ GATEWAY_PING_INTERVAL_S = _env_float("GATEWAY_PING_INTERVAL_S", 2.0)
 GATEWAY_SLOW_CLIENT_S = _env_float("GATEWAY_SLOW_CLIENT_S", 10.0)
 # Spectators see a running match this late (0: live), so that watching cannot help a player.
 SPECTATOR_DELAY_S = _env_float("SPECTATOR_DELAY_S", 5.0)
+# Compact state frames (docs/protocol.md): a keyframe at least this often, so that a client
+# that missed a delta recovers without asking.
+STATE_KEYFRAME_EVERY_S = _env_float("STATE_KEYFRAME_EVERY_S", 2.0)
+# A socket's resync requests past one per this many seconds are refused (each one makes the
+# runner send a keyframe to every socket of the match).
+GATEWAY_RESYNC_MIN_S = _env_float("GATEWAY_RESYNC_MIN_S", 0.5)
 # Inputs pending for one match in Redis before more are refused (the runner takes 512 a tick).
 GATEWAY_MAX_PENDING_INPUTS = int(_env_float("GATEWAY_MAX_PENDING_INPUTS", 256))
 # Under Daphne, states are framed once per tick and written straight to each socket, with the

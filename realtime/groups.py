@@ -1,7 +1,8 @@
 """Match groups of the channel layer: their names, their wire format, publishing to them.
 
 States and announcements reach a match's sockets as channel-layer group messages
-(``RedisPubSubChannelLayer``): a PUBLISH of a msgpack-serialized ``{"type", "text"}`` on
+(``RedisPubSubChannelLayer``): a PUBLISH of a msgpack-serialized ``{"type", "text"}`` (a
+state adds its compact frame: ``"c"`` the bytes, ``"kf"`` whether a keyframe) on
 ``<prefix>__group__match.<public id>``. The tick worker publishes each state inside its commit
 script, each Daphne's hub subscribes once per group, and sync code (lobby API, ops, the
 supervisor) announces status changes and results through ``publish``. This module is the one
@@ -35,9 +36,11 @@ def _layer():
     return get_channel_layer()
 
 
-def serialize(event: str, text: str) -> bytes:
+def serialize(event: str, text: str, compact: tuple[bytes, bool] | None = None) -> bytes:
     """A group message as the channel layer puts it on the wire."""
-    return _layer().serialize({"type": event, "text": text})
+    if compact is None:
+        return _layer().serialize({"type": event, "text": text})
+    return _layer().serialize({"type": event, "text": text, "c": compact[0], "kf": compact[1]})
 
 
 def deserialize(data: bytes) -> dict:

@@ -9,6 +9,7 @@ A tick's state message is encoded once by the tick worker and the same text goes
 socket.
 """
 
+import functools
 import json
 import math
 from collections.abc import Callable
@@ -18,6 +19,7 @@ from typing import Any
 import orjson
 
 from matches.models import Match, Participation
+from matches.titles import Title, wire
 
 PROTOCOL_VERSION = 1
 
@@ -95,6 +97,7 @@ SCHEMAS: dict[str, Schema] = {
     "ping": Schema({"t": _number}, {}),
     "pong": Schema({"id": _int(0, MAX_SEQ)}, {}),
     "leave": Schema({}, {}),
+    "resync": Schema({}, {}),  # a compact socket asks for a keyframe (it missed a delta)
 }
 
 
@@ -168,15 +171,49 @@ def error(code: str, reason: str, ref: Any = None) -> str:
     return encode("error", code=code, reason=reason, ref=ref)
 
 
-def state(
+def state_message(
     *, tick: int, snapshot: dict, paused: list[int] | None = None, acks: list[int] | None = None
-) -> str:
+) -> dict:
     message = {"type": "state", "v": PROTOCOL_VERSION, "tick": tick, "state": snapshot}
     if acks is not None:
         message["acks"] = acks  # per slot, the last input seq applied: clients reconcile on it
     if paused:
         message["paused"] = paused  # slots whose players are away; the title waits for them
-    return dumps(message)
+    return message
+
+
+def state(
+    *, tick: int, snapshot: dict, paused: list[int] | None = None, acks: list[int] | None = None
+) -> str:
+    return dumps(state_message(tick=tick, snapshot=snapshot, paused=paused, acks=acks))
+
+
+# The compact encoding (docs/protocol.md): the state message's envelope around the title's
+# schema. Envelope fields that may be missing are generic int lists, one int per slot or less.
+ENCODING_V1 = "v1"
+ENCODING_COMPACT = "compact"
+ENCODINGS = (ENCODING_V1, ENCODING_COMPACT)
+_SLOTS = wire.rows(wire.INT)
+
+
+@functools.cache
+def _state_schema(title_name: str, schema_json: str) -> wire.Schema:
+    return wire.Schema(json.loads(schema_json))
+
+
+def state_schema_of(title_schema: dict) -> dict:
+    """The wire schema of a whole state message of a title (what ``welcome`` carries)."""
+    return wire.struct(
+        ("type", wire.CONST), ("v", wire.CONST), ("tick", wire.TICK), ("state", title_schema),
+        ("paused", _SLOTS, 1), ("acks", _SLOTS, 1),
+    )  # fmt: skip
+
+
+def compact_schema(title: Title) -> wire.Schema | None:
+    """The compiled schema of a title's state messages; None when it has no wire schema."""
+    if title.wire_schema is None:
+        return None
+    return _state_schema(title.name, dumps(state_schema_of(title.wire_schema)))
 
 
 def people(match: Match) -> list[dict]:

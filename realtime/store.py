@@ -16,6 +16,8 @@ hash tag ``{m:<id>}`` (one slot on a Redis Cluster).
                             each JSON [wall time, mean tick ms, mean jitter ms, sockets];
                             expires SPARK_TTL_S after the last flush
     m:{id}:control   string a stop request (admin action, shutdown of a match)
+    m:{id}:keyframe  string a socket asked for a compact keyframe (join, resync): the commit
+                            takes it and the runner's next state is one (short TTL)
     m:{id}:log       stream every applied input and forfeit, by tick (the replay's input)
     m:{id}:dispatched string a short mark: one dispatch per lease gap, not one per beat
     m:{id}:sockets   hash   slot -> channel name of the one socket playing that slot (gateway)
@@ -57,7 +59,8 @@ from realtime import protocol, redisconn
 FINISHED_INDEX = "matches:finished"
 DISPATCH_MARK_MS = 3000
 MATCH_KEY_PARTS = ("meta", "state", "lease", "epoch", "inputs", "stats", "control",
-                   "dispatched", "log", "sockets", "rtt", "spark")  # fmt: skip
+                   "dispatched", "log", "sockets", "rtt", "spark", "keyframe")  # fmt: skip
+KEYFRAME_ASK_TTL_MS = 5000
 # Sparkline history: five minutes of once-a-second samples, kept a while after the match.
 SPARK_SAMPLES = 300
 SPARK_TTL_S = 600
@@ -129,7 +132,8 @@ return 0
 
 # The fenced write of one tick: only the lease holder of the current epoch may write, and
 # the same call renews the lease and publishes the tick's message (one round trip per tick).
-# Returns 1 written, 0 lease lost, -1 stale epoch, -2 stop requested (state not written).
+# Returns 1 written, 0 lease lost, -1 stale epoch, -2 stop requested (state not written), 2
+# written and a keyframe asked for (KEYS[7], taken).
 COMMIT = """
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 if redis.call('GET', KEYS[2]) ~= ARGV[2] then return -1 end
@@ -144,6 +148,7 @@ if ARGV[6] == 'finished' then
 end
 if ARGV[14] ~= '' then redis.call('XADD', KEYS[6], '*', 't', ARGV[15], 'e', ARGV[14]) end
 if ARGV[7] ~= '' then redis.call('PUBLISH', ARGV[7], ARGV[8]) end
+if redis.call('DEL', KEYS[7]) == 1 then return 2 end
 return 1
 """
 
@@ -509,6 +514,6 @@ def drop_match(match_id: int) -> None:
     r.delete(*(key(match_id, part) for part in (
         "meta", "state", "lease", "epoch", "inputs", "stats", "control", "dispatched", "log",
         "sockets", "rtt",  # the gateway's (realtime.gateway.seats)
-        "spark",
+        "spark", "keyframe",
     )))  # fmt: skip
     r.zrem(FINISHED_INDEX, match_id)

@@ -285,10 +285,15 @@ class Title:
     # The bot: ``decide(state, slot)``, a function of the title's ``bot.py`` that the package
     # hands over (``TITLE = rules.Pong(bot=bot.decide)``), so that the rules never import it.
     bot = None
+    # The compact encoding's schema of ``snapshot()`` (matches/titles/wire.py), from the title's
+    # ``wire.py`` like the bot; None: its sockets get v1 JSON only.
+    wire_schema: dict | None = None
 
-    def __init__(self, *, bot=None) -> None:
+    def __init__(self, *, bot=None, wire_schema: dict | None = None) -> None:
         if bot is not None:
             self.bot = bot
+        if wire_schema is not None:
+            self.wire_schema = wire_schema
 
     def bot_input(self, state: dict, slot: int) -> dict | None:
         """The bot's input for ``slot`` (already valid), or None to send nothing."""

@@ -112,10 +112,10 @@ COLUMNS = (
 )
 
 
-def format_table(rows: list[dict]) -> str:
-    """A plain-text table of ``run()`` rows."""
-    header = [label for _, label, _ in COLUMNS]
-    body = [[fmt.format(row[key]) for key, _, fmt in COLUMNS] for row in rows]
+def format_table(rows: list[dict], columns: tuple = COLUMNS) -> str:
+    """A plain-text table of ``run()`` rows (or of others, given their columns)."""
+    header = [label for _, label, _ in columns]
+    body = [[fmt.format(row[key]) for key, _, fmt in columns] for row in rows]
     widths = [max(len(r[i]) for r in [header, *body]) for i in range(len(header))]
     lines = ["  ".join(h.rjust(w) for h, w in zip(header, widths, strict=True))]
     lines.append("  ".join("-" * w for w in widths))

@@ -16,7 +16,7 @@ from enum import StrEnum
 from django.conf import settings
 
 from matches import tick
-from matches.titles import GameError, get_title
+from matches.titles import GameError, get_title, wire
 from realtime import figures, groups, protocol, store
 from realtime.engine.pipeline import Call, Command, call_now
 from realtime.engine.stats import BUCKET_MS, TickStats
@@ -36,8 +36,9 @@ class Outcome(StrEnum):
     MISSING = "missing"  # no state in Redis: the supervisor decides what that means
 
 
-_COMMIT_RESULT = {1: Outcome.CONTINUE, 0: Outcome.LEASE_LOST, -1: Outcome.LEASE_LOST,
-                  -2: Outcome.STOPPED}  # fmt: skip
+_COMMIT_RESULT = {1: Outcome.CONTINUE, 2: Outcome.CONTINUE, 0: Outcome.LEASE_LOST,
+                  -1: Outcome.LEASE_LOST, -2: Outcome.STOPPED}  # fmt: skip
+KEYFRAME_ASKED = 2  # the commit took a socket's request for a compact keyframe
 
 _dumps = protocol.dumps
 
@@ -80,8 +81,12 @@ class MatchRunner:
         self._inputs_call = Command((b"LPOP", self._keys["inputs"], MAX_INPUTS_PER_TICK))
         self._commit_keys = [
             *(self._keys[part] for part in ("lease", "epoch", "state", "control")),
-            store.FINISHED_INDEX, self._keys["log"],
+            store.FINISHED_INDEX, self._keys["log"], store.key(match_id, "keyframe"),
         ]  # fmt: skip
+        # Compact frames, from the first keyframe a socket asks for on (a match nobody watches
+        # compact pays nothing): its schema, and the encoder once asked.
+        self._schema: wire.Schema | None = None
+        self.encoder: wire.Encoder | None = None
         self._channel = ""
 
     # --- lease -------------------------------------------------------------------------------
@@ -110,6 +115,7 @@ class MatchRunner:
         self._flushed = (self.stats.ticks, self.stats.skipped, self.stats.overruns, self.clock())
         self._flushed_hists = _histograms(self.stats)
         self._channel = groups.channel(groups.group_name(self.meta.public_id))
+        self._schema = protocol.compact_schema(self.title)
         log.info("match %s: runner %s took epoch %s at tick %s",
                  self.match_id, self.token, self.epoch, self.state.get("tick"))  # fmt: skip
         return Outcome.CONTINUE
@@ -136,12 +142,15 @@ class MatchRunner:
             title, self.state, entries=entries, bots=self.meta.bots, step=not paused
         )
         finished = self._finished = title.is_finished(state)
-        text = protocol.state(
+        message = protocol.state_message(
             tick=state["tick"],
             snapshot=title.snapshot(state),
             paused=sorted(self.absent) if paused else None,
             acks=self.acks,
         )
+        text = _dumps(message)
+        # The same message once more, compact: published beside the text, never stored.
+        compact = self.encoder.encode(message) if self.encoder is not None else None
         calls = []
         result_json = ""
         if finished:
@@ -150,12 +159,12 @@ class MatchRunner:
             # About once a second, and before the commit that ends the match: whoever
             # finishes it reads these.
             calls.append(self.stats_call())
-        message = groups.serialize(groups.STATE, text)
+        published = groups.serialize(groups.STATE, text, compact)
         calls.append(Call(
             self.scripts.commit,
             self._commit_keys,
             [self.token, self.epoch, self.lease_ms, _dumps(state), state["tick"],
-             "finished" if finished else "running", self._channel, message, text,
+             "finished" if finished else "running", self._channel, published, text,
              result_json, time.time(), self.match_id, _dumps(self.absent),
              _dumps(entries) if entries else "", applied_at],
         ))  # fmt: skip
@@ -164,6 +173,12 @@ class MatchRunner:
     def settle(self, committed: int) -> Outcome:
         """What the tick's commit (the last call of ``step``) replied means for the match."""
         outcome = _COMMIT_RESULT[committed]
+        if committed == KEYFRAME_ASKED and self._schema is not None:
+            if self.encoder is None:
+                # A runner's first compact frame is a keyframe: no delta spans two runners.
+                self.encoder = wire.Encoder(self._schema, keyframe_every=self.title.ticks(
+                    settings.STATE_KEYFRAME_EVERY_S))  # fmt: skip
+            self.encoder.request_keyframe()
         if outcome is Outcome.CONTINUE and self._finished:
             return Outcome.FINISHED
         return outcome

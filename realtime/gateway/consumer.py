@@ -1,14 +1,17 @@
 """The match socket, ``/ws/matches/<public_id>/``: translates frames, holds no game rules.
 
 A session that holds a seat in the match plays its slot; anyone else watches. State messages
-come pre-encoded from the tick runner through the channel layer and are sent verbatim.
-Close codes and every message are in docs/protocol.md.
+come pre-encoded from the tick runner through the channel layer and are sent verbatim: the
+v1 text, or for a socket opened with ``?encoding=compact`` the runner's binary frame (a
+keyframe first, then the deltas that apply on it). Close codes and every message are in
+docs/protocol.md.
 """
 
 import asyncio
 import logging
 import time
 from collections import deque
+from urllib.parse import parse_qs
 
 import orjson
 from channels.db import database_sync_to_async
@@ -19,7 +22,7 @@ from matches.errors import MatchError, MatchNotFound
 from matches.titles import GameError, get_title
 from realtime import protocol, store
 from realtime.gateway import daphne, relay, seats, stats
-from realtime.gateway.hub import hub
+from realtime.gateway.hub import Packed, hub
 from realtime.gateway.ratelimit import TokenBucket
 from realtime.protocol import (
     CLOSE_MATCH_OVER,
@@ -45,6 +48,10 @@ class MatchConsumer(AsyncWebsocketConsumer):
     joined = False
     left = False
     socket = None  # Daphne's protocol object when states can be written directly
+    compact = False  # this socket gets compact frames (docs/protocol.md, "Compact states")
+    need_key = False  # ...and waits for a keyframe: deltas before it cannot apply
+    resync_at = -1e9
+    asked_at = -1e9  # when this socket last asked for a keyframe without a resync
 
     # --- lifecycle ---------------------------------------------------------------------------
     async def connect(self) -> None:
@@ -75,8 +82,11 @@ class MatchConsumer(AsyncWebsocketConsumer):
         # Spectators watch a running match late, so that watching cannot be used to ghost.
         self.delay = settings.SPECTATOR_DELAY_S if seat.role != seats.PLAYER else 0.0
         self.delayed: deque[tuple[float, str]] = deque()
+        encoding, encoding_error = self._encoding(seat)
+        self.compact = self.need_key = encoding == protocol.ENCODING_COMPACT
+        self.resync_min = settings.GATEWAY_RESYNC_MIN_S
         # States the hub delivers before the welcome and snapshot went out wait here.
-        self.early: list[str] | None = []
+        self.early: list[tuple[str, Packed | None]] | None = []
         # Join the group before reading the snapshot, so that no tick falls in between. The
         # process-wide hub, not the channel layer, delivers the group's messages (gateway/hub.py).
         await hub().join(seat.group, self)
@@ -88,27 +98,56 @@ class MatchConsumer(AsyncWebsocketConsumer):
             if previous:
                 await self.channel_layer.send(previous, {"type": "seat.replaced"})
             await database_sync_to_async(seats.seat_presence)(seat=seat, connected=True)
+        if self.compact:
+            self.asked_at = time.monotonic()
+            await relay.ask_keyframe(seat=seat)
         snapshot, tick, redis_status = await relay.snapshot(seat=seat)
+        wire_fields = {"encoding": encoding}
+        if self.compact:
+            wire_fields["wire"] = protocol.state_schema_of(get_title(seat.title).wire_schema)
         await self.send(
             protocol.encode(
                 "welcome", **seat.welcome, tick=tick, server_ms=relay.now_ms(),
-                delay_s=self.delay,
+                delay_s=self.delay, **wire_fields,
             )
         )  # fmt: skip
+        if encoding_error is not None:
+            await self.send(protocol.error("bad_encoding", encoding_error))
         if snapshot is not None and self.delay and redis_status == "running":
             self.delayed.append((time.monotonic() + self.delay, snapshot))
-        elif snapshot is not None:
+        elif snapshot is not None and not (self.compact and redis_status == "running"):
+            # A compact socket of a running match starts from the keyframe it asked for.
             await self.send(snapshot)
         early, self.early = self.early, None
-        for text in early:
-            if tick is None or orjson.loads(text)["tick"] > tick:
-                await self.deliver_state(text)
+        for text, packed in early:
+            # A compact socket needs every frame from its keyframe on, whatever the snapshot.
+            if (
+                (self.compact and packed is not None)
+                or tick is None
+                or (orjson.loads(text)["tick"] > tick)
+            ):
+                await self.deliver_state(text, None, packed)
         if redis_status == "finished":
             # The final tick is written; the database may have recorded it before we joined
             # the group, in which case its `over` went out without us.
             over = await database_sync_to_async(seats.over_now)(seat=seat)
             if over is not None:
                 await self._finish(over)
+
+    def _encoding(self, seat: seats.Seat) -> tuple[str, str | None]:
+        """The encoding this socket asked for (``?encoding=``) and can have, and why not."""
+        asked = parse_qs(self.scope.get("query_string", b"").decode("latin-1")).get("encoding")
+        if not asked or asked[-1] == protocol.ENCODING_V1:
+            return protocol.ENCODING_V1, None
+        if asked[-1] not in protocol.ENCODINGS:
+            return protocol.ENCODING_V1, (
+                f"unknown encoding {asked[-1][:32]!r} (known: {', '.join(protocol.ENCODINGS)}); "
+                "sending v1"
+            )
+        if get_title(seat.title).wire_schema is None or self.delay:
+            # Delayed spectators and titles without a wire schema keep v1 (docs/protocol.md).
+            return protocol.ENCODING_V1, None
+        return protocol.ENCODING_COMPACT, None
 
     async def disconnect(self, code: int) -> None:
         stats.FIGURES.count(f"ws_closed:{code}")
@@ -162,6 +201,18 @@ class MatchConsumer(AsyncWebsocketConsumer):
         if message.get("ack"):
             await self.send(protocol.encode("ack", seq=seq, tick=tick))
 
+    async def on_resync(self, message: dict) -> None:
+        if not self.compact:
+            raise ProtocolError("not_compact", "resync is for sockets opened with "
+                                "?encoding=compact", ref="resync")  # fmt: skip
+        now = time.monotonic()
+        if now - self.resync_at < self.resync_min:
+            raise ProtocolError("resync_too_soon", f"at most one resync per {self.resync_min:g} s",
+                                ref="resync")  # fmt: skip
+        self.resync_at = now
+        self.need_key = True
+        await relay.ask_keyframe(seat=self.seat)
+
     async def on_ping(self, message: dict) -> None:
         await self.send(protocol.encode("pong", t=message["t"], server_ms=relay.now_ms()))
 
@@ -190,15 +241,26 @@ class MatchConsumer(AsyncWebsocketConsumer):
         await daphne.dispatch(self, message)
 
     # --- hub / channel layer → client -------------------------------------------------------
-    async def deliver_state(self, text: str, frame: bytes | None = None) -> None:
+    async def deliver_state(
+        self, text: str, frame: bytes | None = None, packed: Packed | None = None
+    ) -> None:
         """One tick's state, already encoded (and framed, from the hub); called for every
-        local socket."""
+        local socket. ``packed``: the same state's compact frame, when the runner made one."""
         if self.closing:
             return
         if self.early is not None:
-            self.early.append(text)
+            self.early.append((text, packed))
             return
         now = time.monotonic()
+        if self.compact and packed is not None:
+            if self.need_key and not packed.key:
+                return  # a delta against a frame this socket never had
+            self.need_key = False
+            text, frame = None, packed.frame
+        elif self.compact and now - self.asked_at >= 1.0:
+            # The runner sends no compact frames: it started after our ask (a handover).
+            self.asked_at, self.need_key = now, True
+            await relay.ask_keyframe(seat=self.seat)
         if self.probe_sent is not None:
             if now - self.probe_sent > self.slow_after:
                 # Our ping sits unread behind the states we sent: the client stopped reading
@@ -213,7 +275,10 @@ class MatchConsumer(AsyncWebsocketConsumer):
             self.delayed.append((now + self.delay, text))
             await self._release_due(now)
         elif frame is None or self.socket is None or not daphne.write(self.socket, frame):
-            await self.send(text)
+            if text is None:
+                await self.send(bytes_data=packed.data)
+            else:
+                await self.send(text)
         else:
             sent = stats.SENT
             sent.frames += 1

@@ -34,6 +34,7 @@ WRITTEN_FOR = {"daphne": "4.2.3", "autobahn": "26.10.2", "twisted": "26.10.0",
                "channels": "4.3.2"}  # fmt: skip
 
 _TEXT_FIN = 0x81
+_BINARY_FIN = 0x82
 
 
 def installed_versions() -> dict[str, str | None]:
@@ -73,16 +74,21 @@ def enabled() -> bool:
 # --- direct frame writes -----------------------------------------------------------------
 
 
-def text_frame(payload: bytes) -> bytes:
+def text_frame(payload: bytes, opcode: int = _TEXT_FIN) -> bytes:
     """An unmasked, unfragmented RFC 6455 text frame (what a server sends)."""
     size = len(payload)
     if size < 126:
-        head = bytes((_TEXT_FIN, size))
+        head = bytes((opcode, size))
     elif size < 65536:
-        head = struct.pack("!BBH", _TEXT_FIN, 126, size)
+        head = struct.pack("!BBH", opcode, 126, size)
     else:
-        head = struct.pack("!BBQ", _TEXT_FIN, 127, size)
+        head = struct.pack("!BBQ", opcode, 127, size)
     return head + payload
+
+
+def binary_frame(payload: bytes) -> bytes:
+    """The same as a binary frame (compact states)."""
+    return text_frame(payload, _BINARY_FIN)
 
 
 def socket_of(send) -> object | None:

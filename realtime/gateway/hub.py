@@ -4,9 +4,10 @@ the sockets of this Daphne process.
 The tick runner publishes each tick once to the match's group in the channel layer's wire
 format (``realtime.groups``). Through Channels every socket would pay for its own queue,
 msgpack decode, task wake-up and dispatch 30 times a second (docs/benchmarks.md); here the
-message is decoded once per process, its pre-encoded text framed once
-(``realtime.gateway.daphne``) and handed to each local socket. Other group messages (`over`,
-`status`) go to the consumer's handlers as the layer would deliver them.
+message is decoded once per process, its pre-encoded text (and compact frame, when the
+runner made one) framed once (``realtime.gateway.daphne``) and handed to each local socket.
+Other group messages (`over`, `status`) go to the consumer's handlers as the layer would
+deliver them.
 
 At-most-once, like the pub/sub layer: a state lost while Redis reconnects is superseded by
 the next tick. The connection is opened as ``realtime.redisconn`` says (TLS, ACL user,
@@ -18,7 +19,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 import hiredis
 import orjson
@@ -31,8 +32,19 @@ log = logging.getLogger(__name__)
 RECONNECT_DELAYS_S = (0.1, 0.25, 0.5, 1.0, 2.0)
 
 
+class Packed(NamedTuple):
+    """A state's compact frame (docs/protocol.md): its bytes, as a websocket frame, and
+    whether it is a keyframe."""
+
+    data: bytes
+    frame: bytes
+    key: bool
+
+
 class Member(Protocol):
-    async def deliver_state(self, text: str, frame: bytes | None = None) -> None: ...
+    async def deliver_state(
+        self, text: str, frame: bytes | None = None, packed: Packed | None = None
+    ) -> None: ...
 
     async def dispatch(self, message: dict) -> None: ...
 
@@ -183,10 +195,13 @@ class Hub:
                 if self.awaiting:
                     self._input_latency(reply[1], text)
                 frame = daphne.text_frame(text.encode())  # once for every local socket
+                compact = message.get("c")
+                packed = compact and Packed(compact, daphne.binary_frame(compact),
+                                            bool(message.get("kf")))  # fmt: skip
                 # Daphne's send runs to completion without suspending: no task per socket.
                 for member in list(members):
                     try:
-                        await member.deliver_state(text, frame)
+                        await member.deliver_state(text, frame, packed)
                     except Exception:  # one broken socket must not starve the others
                         log.exception("hub: delivering a state failed")
             else:

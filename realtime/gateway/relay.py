@@ -83,6 +83,11 @@ async def snapshot(*, seat: Seat) -> tuple[str | None, int | None, str | None]:
     )
 
 
+async def ask_keyframe(*, seat: Seat) -> None:
+    """Ask the match's runner for a compact keyframe: its next commit takes the request."""
+    await _redis().client.set(store.key(seat.match_id, "keyframe"), 1, px=store.KEYFRAME_ASK_TTL_MS)
+
+
 async def claim_slot(*, seat: Seat, channel: str) -> str | None:
     old = await _redis().claim(
         keys=[store.key(seat.match_id, "sockets")], args=[seat.slot, channel, KEY_TTL_S]

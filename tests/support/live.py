@@ -12,6 +12,8 @@ from http.cookies import SimpleCookie
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
+from matches.titles import wire
+
 
 class Browser:
     """Plain HTTP with a cookie jar that, like a browser on localhost, ignores `Secure`."""
@@ -57,18 +59,28 @@ class Client:
 
     def __init__(self, ws: ClientConnection, welcome: dict) -> None:
         self.ws, self.welcome = ws, welcome
-        self.states: list[tuple[float, dict, str]] = []  # (arrival, message, raw text)
+        self.states: list[tuple[float, dict, str | bytes]] = []  # (arrival, message, raw)
+        # A compact socket decodes binary frames as codec.js does, and asks for a keyframe
+        # after a delta it cannot apply; ``drop_next`` makes it lose that many frames.
+        self.decoder = (wire.Decoder(wire.Schema(welcome["wire"]))
+                        if welcome.get("encoding") == "compact" else None)  # fmt: skip
+        self.frames: list[tuple[bool, int]] = []  # (keyframe, size) of each binary frame
+        self.resyncs = 0
+        self._resync_at = 0.0
+        self.drop_next = 0
         self.errors: list[dict] = []
         self.policy: Callable[[dict], dict | None] | None = None
         self.seq = 0
         self.task: asyncio.Task | None = None
 
     @classmethod
-    async def open(cls, origin: str, public_id: str, *, cookie: str = "", **kwargs) -> "Client":
+    async def open(cls, origin: str, public_id: str, *, cookie: str = "", encoding: str = "",
+                   **kwargs) -> "Client":  # fmt: skip
         headers = {"Origin": kwargs.pop("send_origin", origin)}
         if cookie:
             headers["Cookie"] = cookie
-        ws = await connect(f"ws://{origin.removeprefix('http://')}/ws/matches/{public_id}/",
+        query = f"?encoding={encoding}" if encoding else ""
+        ws = await connect(f"ws://{origin.removeprefix('http://')}/ws/matches/{public_id}/{query}",
                            additional_headers=headers, ping_interval=None, **kwargs)  # fmt: skip
         welcome = json.loads(await ws.recv())
         assert welcome["type"] == "welcome", welcome
@@ -81,7 +93,12 @@ class Client:
     async def run(self) -> None:
         try:
             async for raw in self.ws:
-                message = json.loads(raw)
+                if isinstance(raw, bytes):
+                    message = await self._decode(raw)
+                    if message is None:
+                        continue
+                else:
+                    message = json.loads(raw)
                 kind = message["type"]
                 if kind == "ping":
                     await self.ws.send(json.dumps({"type": "pong", "id": message["id"]}))
@@ -95,6 +112,21 @@ class Client:
                     self.errors.append(message)
         except ConnectionClosed:
             pass
+
+    async def _decode(self, frame: bytes) -> dict | None:
+        self.frames.append((frame[0] == wire.KEYFRAME, len(frame)))
+        if self.drop_next:
+            self.drop_next -= 1
+            return None
+        try:
+            return self.decoder.decode(frame)
+        except wire.WireError:
+            self.decoder.frame = None  # only a keyframe applies now
+            if not self.resyncs or time.monotonic() - self._resync_at > 0.6:
+                self.resyncs += 1
+                self._resync_at = time.monotonic()
+                await self.ws.send(json.dumps({"type": "resync", "v": 1}))
+            return None
 
     async def send_input(self, move: dict) -> None:
         self.seq += 1
@@ -132,11 +164,17 @@ def tracker(slot: int) -> Callable[[dict], dict | None]:
     return policy
 
 
+def signed_in(origin: str, *names: str) -> list[Browser]:
+    """A browser per display name, each with its player made (``POST /api/me``)."""
+    browsers = [Browser(origin) for _ in names]
+    for browser, name in zip(browsers, names, strict=True):
+        browser.post("/api/me", {"display_name": name})
+    return browsers
+
+
 async def pong_players(origin: str) -> tuple[Browser, Client, Client]:
     """ann and bob signed in, in a new Pong match over sockets: ann's browser and both sockets."""
-    ann, bob = Browser(origin), Browser(origin)
-    ann.post("/api/me", {"display_name": "ann"})
-    bob.post("/api/me", {"display_name": "bob"})
+    ann, bob = signed_in(origin, "ann", "bob")
     public_id = ann.post("/api/matches", {"title": "pong"})["match"]["id"]
     bob.post(f"/api/matches/{public_id}/join")
     a = (await Client.open(origin, public_id, cookie=ann.cookie_header)).start()

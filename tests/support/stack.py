@@ -213,3 +213,24 @@ def wait_ready(*services: Service, timeout: float = 30) -> None:
         return names <= {name for reply in replies for name in reply}
 
     wait_for(all_answer, timeout=timeout, interval=0.1, what=f"workers {sorted(names)}")
+
+
+def whole_stack(tag: str, **daphne_env: str) -> list[Service]:
+    """A live test class's processes on a flushed Redis: a tick worker, a default worker and
+    beat (the workers answering), then a Daphne, last. Stopped again if one fails to start."""
+    flush_redis()
+    services: list[Service] = []
+    try:
+        services += [tick_worker(f"ticks-{tag}"), default_worker(f"default-{tag}"),
+                     beat(f"beat-{tag}")]  # fmt: skip
+        wait_ready(*services[:2])
+        services.append(daphne(f"daphne-{tag}", **daphne_env))
+    except BaseException:
+        stop_all(services)
+        raise
+    return services
+
+
+def stop_all(services: list[Service]) -> None:
+    for service in services:
+        service.stop()

@@ -1,12 +1,16 @@
 // The match socket: connect, reconnect with exponential backoff, measure the round trip.
 //
 // The server knows who we are from the session cookie, so a reconnect lands back in the same
-// slot by itself; all we do is open a new socket. Messages are docs/protocol.md's, v1.
+// slot by itself; all we do is open a new socket. Messages are docs/protocol.md's, v1; states
+// come as compact binary frames (`?encoding=compact`), which codec.js turns back into v1 ones.
+
+import { StateDecoder } from "./codec.js";
 
 const PROTOCOL_VERSION = 1;
 const PING_EVERY_MS = 2000;
 const BACKOFF_FIRST_MS = 250;
 const BACKOFF_MAX_MS = 8000;
+const RESYNC_EVERY_MS = 600; // the server refuses a socket's resyncs closer than 0.5 s
 
 // Close codes after which trying again cannot help (docs/protocol.md).
 const FINAL_CLOSES = new Map([
@@ -17,10 +21,13 @@ const FINAL_CLOSES = new Map([
 ]);
 
 export class MatchSocket extends EventTarget {
-  constructor(publicId, { url } = {}) {
+  constructor(publicId, { url, encoding = "compact" } = {}) {
     super();
     const scheme = location.protocol === "https:" ? "wss" : "ws";
-    this.url = url ?? `${scheme}://${location.host}/ws/matches/${encodeURIComponent(publicId)}/`;
+    const path = `/ws/matches/${encodeURIComponent(publicId)}/?encoding=${encoding}`;
+    this.url = url ?? `${scheme}://${location.host}${path}`;
+    this.decoder = null; // set by a compact welcome
+    this._resyncAt = -Infinity;
     this.ws = null;
     this.status = "idle"; // connecting | open | reconnecting | closed
     this.detail = "";
@@ -80,7 +87,9 @@ export class MatchSocket extends EventTarget {
   _open() {
     this._setStatus(this.attempt ? "reconnecting" : "connecting", this.detail);
     const ws = new WebSocket(this.url);
+    ws.binaryType = "arraybuffer";
     this.ws = ws;
+    this.decoder = null;
     ws.addEventListener("open", () => {
       this._setStatus("open");
       this._ping();
@@ -91,16 +100,22 @@ export class MatchSocket extends EventTarget {
     ws.addEventListener("close", (event) => this._closed(ws, event));
   }
 
-  _receive(text) {
+  _receive(data) {
     let message;
-    try {
-      message = JSON.parse(text);
-    } catch {
-      return;
+    if (typeof data !== "string") {
+      message = this._decode(data);
+      if (message === null) return;
+    } else {
+      try {
+        message = JSON.parse(data);
+      } catch {
+        return;
+      }
     }
     switch (message.type) {
       case "welcome":
         this.attempt = 0; // a healthy connection: the next drop starts the backoff afresh
+        this.decoder = message.encoding === "compact" ? new StateDecoder(message.wire) : null;
         break;
       case "ping": // the server checks that we keep reading
         this._send({ type: "pong", v: PROTOCOL_VERSION, id: message.id });
@@ -118,6 +133,22 @@ export class MatchSocket extends EventTarget {
         break;
     }
     this.dispatchEvent(new CustomEvent("message", { detail: message }));
+  }
+
+  // A compact frame → the v1 state message; null (and a resync asked for) when it cannot apply.
+  _decode(buffer) {
+    if (this.decoder === null) return null;
+    try {
+      return this.decoder.decode(buffer);
+    } catch {
+      this.decoder.reset();
+      const now = performance.now();
+      if (now - this._resyncAt >= RESYNC_EVERY_MS) {
+        this._resyncAt = now;
+        this._send({ type: "resync", v: PROTOCOL_VERSION });
+      }
+      return null;
+    }
   }
 
   _ping() {

@@ -3,8 +3,8 @@
 The rules are in rules.py, the bot in bot.py; README.md here describes them.
 """
 
-from . import bot, rules
+from . import bot, rules, wire
 
-TITLE = rules.Arena(bot=bot.decide)
+TITLE = rules.Arena(bot=bot.decide, wire_schema=wire.SCHEMA)
 
 __all__ = ["TITLE"]

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 import orjson
 
+from matches.titles import wire
 from realtime.dev.loadtest import policies, wsclient
 from realtime.engine.stats import percentile
 
@@ -40,9 +41,13 @@ class Window:
     errors: dict[str, int] = field(default_factory=dict)
     closes: dict[str, int] = field(default_factory=dict)
     inputs: int = 0
+    state_bytes: int = 0  # payload bytes of the state messages received (text or compact)
+    state_messages: int = 0
 
     def merge(self, other: "Window") -> None:
         self.states += other.states
+        self.state_bytes += other.state_bytes
+        self.state_messages += other.state_messages
         self.missed += other.missed
         self.inputs += other.inputs
         for i in range(BUCKETS):
@@ -68,6 +73,10 @@ class Window:
             "input_latency_p50_ms": _pct(self.latency, 0.5),
             "input_latency_p99_ms": _pct(self.latency, 0.99),
             "inputs": self.inputs,
+            # Every state goes to every player: a state's bytes times the tick rate.
+            "state_bytes_per_player_s": round(self.state_bytes / self.state_messages * tick_hz)
+            if self.state_messages
+            else 0,
             "errors": dict(self.errors),
             "closes": dict(self.closes),
         }
@@ -126,9 +135,13 @@ class BotClient:
     """Plays one seat over a real websocket, as the title's policy says (its loadtest.py)."""
 
     def __init__(
-        self, *, lobby: Lobby, public_id: str, input_hz: float, seed: int, title: str = "pong"
-    ) -> None:
+        self, *, lobby: Lobby, public_id: str, input_hz: float, seed: int, title: str = "pong",
+        encoding: str = "v1",
+    ) -> None:  # fmt: skip
         self.lobby = lobby
+        self.encoding = encoding
+        self.decoder: wire.Decoder | None = None  # a compact welcome's
+        self.resync_at = -1e9
         self.public_id = public_id
         self.input_hz = input_hz
         self.policy = policies.policy(title)
@@ -150,7 +163,7 @@ class BotClient:
     async def run(self, stop: asyncio.Event) -> None:
         parts = urlsplit(self.lobby.base)
         scheme = "wss" if parts.scheme == "https" else "ws"
-        url = f"{scheme}://{parts.netloc}/ws/matches/{self.public_id}/"
+        url = f"{scheme}://{parts.netloc}/ws/matches/{self.public_id}/?encoding={self.encoding}"
         try:
             self.conn = conn = await wsclient.connect(
                 url, origin=self.lobby.origin, headers={"Cookie": self.lobby.cookie_header()},
@@ -180,14 +193,20 @@ class BotClient:
     def _on_message(self, payload: bytes, binary: bool) -> None:
         now = time.perf_counter()
         try:
-            message = orjson.loads(payload)
+            message = self._decode(payload, now) if binary else orjson.loads(payload)
+            if message is None:
+                return
             kind = message.get("type")
             if kind == "state":
+                self.window.state_messages += 1
+                self.window.state_bytes += len(payload)
                 self._on_state(message, now)
             elif kind == "ping":
                 self.conn.send_text(orjson.dumps({"type": "pong", "v": 1, "id": message["id"]}))
             elif kind == "welcome":
                 self.slot = message.get("slot")
+                if message.get("encoding") == "compact":
+                    self.decoder = wire.Decoder(wire.Schema(message["wire"]))
             elif kind == "error":
                 self._count(self.window.errors, message.get("code", "?"))
             elif kind == "over":
@@ -195,6 +214,24 @@ class BotClient:
                 self.conn.close()
         except (orjson.JSONDecodeError, AttributeError, KeyError, TypeError, IndexError):
             self._count(self.window.errors, "unreadable_message")
+
+    def _decode(self, payload: bytes, now: float) -> dict | None:
+        """A compact frame as codec.js takes it: a delta that cannot apply asks for a
+        keyframe (counted; at most every 0.6 s, the server's limit is 0.5 s)."""
+        if self.decoder is None:
+            self._count(self.window.errors, "binary_before_welcome")
+            return None
+        try:
+            return self.decoder.decode(payload)
+        except wire.WireError:
+            self.window.state_messages += 1
+            self.window.state_bytes += len(payload)
+            self.decoder.frame = None
+            if now - self.resync_at >= 0.6:
+                self.resync_at = now
+                self._count(self.window.errors, "resync")
+                self.conn.send_text(orjson.dumps({"type": "resync", "v": 1}))
+            return None
 
     def _on_state(self, message: dict, now: float) -> None:
         window = self.window

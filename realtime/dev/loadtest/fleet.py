@@ -24,8 +24,9 @@ LOBBY_ERRORS = (OSError, ValueError, KeyError)
 
 class Fleet:
     def __init__(self, *, base_url: str, title: str, players: int, input_hz: float,
-                 settings: dict, index: int) -> None:  # fmt: skip
+                 settings: dict, index: int, encoding: str = "v1") -> None:  # fmt: skip
         self.base_url, self.title, self.players = base_url, title, players
+        self.encoding = encoding
         self.input_hz, self.settings, self.index = input_hz, settings, index
         self.stop = asyncio.Event()
         self.clients: list[BotClient] = []
@@ -105,6 +106,7 @@ class Fleet:
                     input_hz=self.input_hz,
                     seed=hash((public_id, i)),
                     title=self.title,
+                    encoding=self.encoding,
                 )
                 for i, lobby in enumerate(lobbies)
             ]

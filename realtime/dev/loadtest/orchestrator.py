@@ -44,7 +44,7 @@ class LoadTest:
     def __init__(
         self, *, base_url: str, title: str = "pong", players_per_match: int = 2,
         input_hz: float = 10.0, settings: dict | None = None, processes: int = 2,
-        log: Callable[[str], None] = print, nice: int = 0,
+        log: Callable[[str], None] = print, nice: int = 0, encoding: str = "v1",
     ) -> None:  # fmt: skip
         self.tick_hz = get_title(title).tick_hz
         self.players_per_match = players_per_match
@@ -52,7 +52,7 @@ class LoadTest:
         self.matches = 0
         self.workers = fleet.spawn(
             processes, nice=nice, base_url=base_url, title=title, players=players_per_match,
-            input_hz=input_hz, settings=settings or {},
+            input_hz=input_hz, settings=settings or {}, encoding=encoding,
         )  # fmt: skip
 
     def __enter__(self) -> "LoadTest":

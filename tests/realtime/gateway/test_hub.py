@@ -22,11 +22,13 @@ class Member:
     def __init__(self) -> None:
         self.states: list[str] = []
         self.frames: list[bytes | None] = []
+        self.packed: list = []
         self.others: list[dict] = []
 
-    async def deliver_state(self, text: str, frame: bytes | None = None) -> None:
+    async def deliver_state(self, text: str, frame: bytes | None = None, packed=None) -> None:
         self.states.append(text)
         self.frames.append(frame)
+        self.packed.append(packed)
 
     async def dispatch(self, message: dict) -> None:
         self.others.append(message)

@@ -31,8 +31,12 @@ class Command(BaseCommand):
         parser.add_argument("--seconds", type=float, default=10.0)
         parser.add_argument("--warmup", type=float, default=2.0)
         parser.add_argument("--json", dest="json_path", default=None)
+        parser.add_argument("--compact", action="store_true",
+                            help="as if a compact socket watched every match: the runners "
+                            "encode compact frames too (docs/protocol.md)")  # fmt: skip
 
-    def handle(self, *args, matches: int, seconds: float, warmup: float, json_path, **opts):
+    def handle(self, *args, matches: int, seconds: float, warmup: float, json_path,
+               compact: bool = False, **opts):  # fmt: skip
         if matches < 1 or seconds <= 0:
             raise CommandError("--matches must be ≥ 1 and --seconds > 0")
         redis_proc = devredis.ensure(fresh=True)
@@ -49,6 +53,9 @@ class Command(BaseCommand):
                                   tick_hz=title.tick_hz, players=2, bots=(0, 1))  # fmt: skip
                 state = title.initial_state(players=2, seed=i, settings=game_settings)
                 store.init_match(meta=meta, state=state, snapshot=title.snapshot(state))
+                if compact:  # what a compact socket's join does (realtime.gateway.relay)
+                    store.client().set(store.key(match_id, "keyframe"), 1,
+                                       px=store.KEYFRAME_ASK_TTL_MS)  # fmt: skip
                 app.send_task(dispatch.RUN_MATCH, args=[match_id], queue="ticks")
             time.sleep(warmup)
             proc = psutil.Process(worker.pid)

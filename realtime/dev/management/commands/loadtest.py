@@ -12,7 +12,7 @@ from realtime.dev.loadtest.orchestrator import Bar, LoadTest, add_nice_argument
 
 COLUMNS = ("players", "gap_p50_ms", "gap_p99_ms", "gap_max_ms", "gaps_over_1_5_periods",
            "delivered_ratio", "missed_ticks", "input_latency_p50_ms", "input_latency_p99_ms",
-           "load_cpu_percent", "held")  # fmt: skip
+           "state_bytes_per_player_s", "load_cpu_percent", "held")  # fmt: skip
 
 
 def print_table(write, rows: list[dict]) -> None:
@@ -37,6 +37,8 @@ class Command(BaseCommand):
         parser.add_argument("--seconds", type=float, default=10.0, help="measured per step")
         parser.add_argument("--settle", type=float, default=4.0, help="wait before measuring")
         parser.add_argument("--processes", type=int, default=2)
+        parser.add_argument("--encoding", choices=["v1", "compact"], default="v1",
+                            help="how the clients take states (docs/protocol.md)")  # fmt: skip
         add_nice_argument(parser, "--nice", default=0)
         parser.add_argument(
             "--title-settings",
@@ -71,7 +73,7 @@ class Command(BaseCommand):
         with netem.impaired_url(o["url"], o["profile"]) as url, LoadTest(
             base_url=url, title=o["title"], players_per_match=o["players_per_match"],
             input_hz=o["input_hz"], settings=settings, processes=o["processes"],
-            log=self.stdout.write, nice=o["nice"],
+            log=self.stdout.write, nice=o["nice"], encoding=o["encoding"],
         ) as test:  # fmt: skip
             if o["mode"] == "hold":
                 rows = [test.hold(matches=o["matches"], seconds=o["seconds"], settle=o["settle"])]
