@@ -7,6 +7,7 @@ import time
 
 from tests.support import browser as chromium
 from tests.support.browsercase import BrowserCase
+from tests.support.replays import finished_with_replay
 
 TILE = 24  # the module's world units per tile (browser/render.js)
 
@@ -38,7 +39,7 @@ class ZombieSiegeBrowserTests(BrowserCase):
 
     def test_quick_play_draws_the_map_walks_aims_shoots_and_plays_through_a_wave(self):
         zed = self.person("Zed")
-        self.quick_play(zed, "zombie")
+        public_id = self.quick_play(zed, "zombie")
         self.wait_game(zed, "g.role === 'player' && g.slot === 0 && g.state !== null")
         self.wait_game(zed, "g.players.filter(p => p.bot).length === 3")
         self.assertEqual(self.game(zed, "g.state.team.length"), 4)
@@ -81,3 +82,34 @@ class ZombieSiegeBrowserTests(BrowserCase):
         self.assertTrue(state["wave"] >= 2 or state["next"] > 0, state)
         self.assertGreater(sum(state["kills"]), 0)
         self.assertIn("Zed", zed.text_content("#scoreboard"))
+
+        # A spectator opening the match's page watches it (a little late) with the same module.
+        eve = self.person("Eve")
+        eve.goto(f"/m/{public_id}/")
+        self.wait_game(eve, "g.role === 'spectator' && g.state !== null && g.frames > 10")
+        self.assertEqual(self.game(eve, "g.state.team.length"), 4)
+
+    def test_the_replay_viewer_plays_a_finished_match_and_the_leaderboard_lists_its_players(self):
+        match, final = finished_with_replay(
+            "zombie", names=("ann", "bob"), settings={"waves": 1, "difficulty": 1}, seed=3
+        )
+        self.assertTrue(final["finished"])
+        # A finished match (played out here by the bots for two people,
+        # tests/support/replays.py) in the replay viewer and on the leaderboard.
+        page = self.chromium.page()
+        page.goto(f"/m/{match.public_id}/replay/")
+        page.wait_for_function("() => window.__replay && window.__replay.frames > 0")
+        self.assertIn("wave 1/1", page.text_content("#final"))
+        still = page.evaluate("() => document.getElementById('field').toDataURL()")
+        page.click("#play")
+        page.wait_for_function("() => window.__replay.tick > 80", timeout=15_000)
+        moved = page.evaluate("() => document.getElementById('field').toDataURL()")
+        self.assertNotEqual(moved, still)
+        board = page.text_content("#scoreboard")
+        self.assertIn("ann", board)
+        self.assertIn("bob", board)
+        errors = [line for line in self.chromium.console if line.startswith("pageerror")]
+        self.assertEqual(errors, [])
+        page.goto("/leaderboard/zombie/")
+        self.assertIn("ann", page.text_content("main"))
+        self.assertIn("bob", page.text_content("main"))
