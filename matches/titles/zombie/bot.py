@@ -13,7 +13,7 @@ import heapq
 import math
 
 from .. import rng
-from . import rules
+from . import grid, rules
 from .maps import MAPS
 
 DANGER = 2.5  # tiles: a zombie this close is backed away from
@@ -32,9 +32,9 @@ def _toward(map_index: int, x: float, y: float, gx: float, gy: float) -> tuple[f
     goal = int(gy) * tm.w + int(gx)
     if here == goal:
         return gx - x, gy - y
-    dist = rules.distances(map_index, goal)
+    dist = grid.distances(map_index, goal)
     best = min(tm.links[here], key=dist.__getitem__, default=None)
-    if best is None or dist[best] == rules.FAR:
+    if best is None or dist[best] == grid.FAR:
         return gx - x, gy - y
     return best % tm.w + 0.5 - x, best // tm.w + 0.5 - y
 
@@ -71,7 +71,7 @@ def decide(state: dict, slot: int) -> dict | None:
         d = math.hypot(z[1] - x, z[2] - y)
         if d >= rules.RANGE:
             break
-        if d < 1e-9 or rules.ray(tm.solid, tm.w, x, y, (z[1] - x) / d, (z[2] - y) / d, d) >= d:
+        if d < 1e-9 or grid.ray(tm.solid, tm.w, x, y, (z[1] - x) / d, (z[2] - y) / d, d) >= d:
             seen = z
             break
     fire = seen is not None and me["ammo"] > 0
@@ -111,6 +111,6 @@ def _away(tm, x: float, y: float, dx: float, dy: float) -> tuple[float, float]:
     n = math.hypot(dx, dy) or 1.0
     for ux, uy in ((dx, dy), (-dy, dx), (dy, -dx)):
         sx, sy = ux / n * 0.5, uy / n * 0.5
-        if not rules.blocked(tm.solid, tm.w, x + sx, y + sy):
+        if not grid.blocked(tm.solid, tm.w, x + sx, y + sy):
             return sx, sy
     return dx, dy

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from matches import replay
 from matches.titles import InputError, SettingsError, get_title
-from matches.titles.zombie import rules
+from matches.titles.zombie import grid, rules
 from matches.titles.zombie.maps import MAPS, MapError, parse
 from tests.matches.titles.helpers import (
     PROPERTY,
@@ -159,9 +159,9 @@ class MovementAndShotTests(unittest.TestCase):
         for _ in range(40):
             T.step(state)
         p = state["team"][0]
-        self.assertGreaterEqual(p["y"] - rules.R, 1.0)
+        self.assertGreaterEqual(p["y"] - grid.R, 1.0)
         self.assertGreater(p["x"], 5.0)
-        self.assertFalse(rules.blocked(MAPS[0].solid, MAPS[0].w, p["x"], p["y"]))
+        self.assertFalse(grid.blocked(MAPS[0].solid, MAPS[0].w, p["x"], p["y"]))
 
     def test_a_shot_kills_the_first_zombie_on_its_line_and_counts_a_kill(self):
         state = siege(team=[(12.5, 7.5)], zombies=[(17.5, 7.5), (15.5, 7.6)])
@@ -202,8 +202,8 @@ class ZombieTests(unittest.TestCase):
         tm = MAPS[index]
         floor = [i for i, s in enumerate(tm.solid) if not s]
         tiles = [floor[p % len(floor)] for p in picks]
-        field = rules.flow_field(index, tiles)
-        self.assertEqual([field(i) for i in range(tm.w * tm.h)], rules.bfs(tm, tiles))
+        field = grid.flow_field(index, tiles)
+        self.assertEqual([field(i) for i in range(tm.w * tm.h)], grid.bfs(tm, tiles))
 
     def test_a_zombie_walks_around_a_wall_to_the_player(self):
         # Player in the office's top-left room; the zombie outside it, below its wall.
@@ -212,7 +212,7 @@ class ZombieTests(unittest.TestCase):
         for _ in range(400):
             T.step(state)
             z = state["zombies"][0]
-            self.assertFalse(rules.blocked(MAPS[0].solid, MAPS[0].w, z[1], z[2]))
+            self.assertFalse(grid.blocked(MAPS[0].solid, MAPS[0].w, z[1], z[2]))
         z = state["zombies"][0]
         self.assertLess(math.hypot(z[1] - 3.5, z[2] - 3.5), rules.BITE_REACH)
         self.assertLess(state["team"][0]["hp"], 10**6)
