@@ -235,7 +235,13 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # --- Game titles -----------------------------------------------------------------------------
 # The title packages, as dotted paths (like INSTALLED_APPS); docs/titles.md says what one holds.
 ARCADE_TITLES = _env_list(
-    "ARCADE_TITLES", ["matches.titles.pong", "matches.titles.snake", "matches.titles.arena"]
+    "ARCADE_TITLES",
+    [
+        "matches.titles.pong",
+        "matches.titles.snake",
+        "matches.titles.arena",
+        "matches.titles.zombie",
+    ],
 )
 
 # --- Match engine ----------------------------------------------------------------------------

@@ -15,8 +15,8 @@ WITH_DOTS = ["matches.titles.pong", "tests.titles.dots"]
 
 
 class SettingTests(SimpleTestCase):
-    def test_the_default_setting_registers_pong_snake_and_arena_in_that_order(self):
-        self.assertEqual(list(TITLES), ["pong", "snake", "arena"])
+    def test_the_default_setting_registers_pong_snake_arena_and_zombie_in_that_order(self):
+        self.assertEqual(list(TITLES), ["pong", "snake", "arena", "zombie"])
         self.assertEqual(title_package("arena").__name__, "matches.titles.arena")
 
     def test_the_environment_variable_lists_the_packages_separated_by_commas(self):

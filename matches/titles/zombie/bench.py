@@ -1,0 +1,102 @@
+"""The siege benchmark: the cost of a tick at 4 bot players against a full horde, and the
+bytes a player receives each second in the compact encoding (README.md, "Benchmark").
+
+    python -m matches.titles.zombie.bench [--seconds 5] [--zombies 200] [--json out.json]
+
+Wall-clock and thread CPU time are both reported (a busy machine inflates the first).
+Every tick: ``bot_input`` + ``apply_input`` for the four bots, then ``step``. The horde is
+kept at ``--zombies`` by the benchmark (killed ones come back at a random floor tile), so
+the figure is the steady cost at that many zombies, not an average over a wave's rise and
+fall. Developer tooling: nothing imports it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import time
+
+from matches.titles import wire as codec
+
+from . import TITLE, wire
+from .maps import MAPS
+
+
+def _top_up(state: dict, count: int, pick: random.Random) -> None:
+    tm = MAPS[state["settings"]["map"]]
+    floor = [i for i, s in enumerate(tm.solid) if not s]
+    while len(state["zombies"]) < count:
+        t = pick.choice(floor)
+        state["zid"] += 1
+        state["zombies"].append([state["zid"], t % tm.w + 0.5, t // tm.w + 0.5, 3, 0])
+
+
+def run(*, seconds: float, zombies: int, players: int = 4, map_index: int = 0) -> dict:
+    settings = {"max_players": 4, "waves": 30, "horde": 200, "map": map_index, "difficulty": 1}
+    state = TITLE.initial_state(players=players, seed=1, settings=settings)
+    pick = random.Random(1)
+    for p in state["team"]:
+        p["hp"] = 10**9  # the team must outlive the measurement, not the zombies
+    schema = codec.Schema(wire.SCHEMA)
+    encoder = codec.Encoder(schema, keyframe_every=10**9)
+    samples, cpu, frames, texts = [], [], [], []
+    clock, thread = time.perf_counter, time.thread_time
+    end = clock() + seconds
+    while clock() < end:
+        _top_up(state, zombies, pick)
+        t0, c0 = clock(), thread()
+        for slot in range(players):
+            inp = TITLE.bot_input(state, slot)
+            if inp is not None:
+                TITLE.apply_input(state, slot, inp)
+        TITLE.step(state)
+        samples.append(clock() - t0)
+        cpu.append(thread() - c0)
+        snap = TITLE.snapshot(state)
+        frames.append(len(encoder.encode(snap)[0]))
+        texts.append(len(json.dumps(snap, separators=(",", ":"))))
+    samples.sort()
+    cpu.sort()
+    hz = TITLE.tick_hz
+    deltas = frames[1:] or frames
+
+    def pct(q: float, of: list = samples) -> float:
+        return round(of[min(len(of) - 1, round(q * (len(of) - 1)))] * 1e6, 1)
+
+    return {
+        "map": MAPS[map_index].name, "players": players, "zombies": zombies, "ticks": len(samples),
+        "mean_us": round(sum(samples) / len(samples) * 1e6, 1), "p50_us": pct(0.5),
+        "p99_us": pct(0.99), "max_us": round(samples[-1] * 1e6, 1),
+        "cpu_mean_us": round(sum(cpu) / len(cpu) * 1e6, 1), "cpu_p50_us": pct(0.5, cpu),
+        "cpu_p99_us": pct(0.99, cpu),
+        "keyframe_bytes": frames[0], "delta_bytes_mean": round(sum(deltas) / len(deltas), 1),
+        "compact_bytes_per_player_s": round(sum(deltas) / len(deltas) * hz),
+        "json_bytes_per_player_s": round(sum(texts) / len(texts) * hz),
+    }  # fmt: skip
+
+
+COLUMNS = ("map", "players", "zombies", "ticks", "mean_us", "p50_us", "p99_us", "max_us",
+           "cpu_mean_us", "cpu_p50_us", "cpu_p99_us", "keyframe_bytes", "delta_bytes_mean",
+           "compact_bytes_per_player_s", "json_bytes_per_player_s")  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--zombies", type=int, action="append")
+    parser.add_argument("--json", help="write the rows here")
+    args = parser.parse_args()
+    rows = [run(seconds=args.seconds, zombies=n, map_index=m)
+            for m in range(len(MAPS)) for n in args.zombies or [200]]  # fmt: skip
+    widths = [max(len(c), *(len(str(r[c])) for r in rows)) for c in COLUMNS]
+    print("  ".join(c.rjust(w) for c, w in zip(COLUMNS, widths, strict=True)))
+    for r in rows:
+        print("  ".join(str(r[c]).rjust(w) for c, w in zip(COLUMNS, widths, strict=True)))
+    if args.json:
+        with open(args.json, "w") as out:
+            json.dump(rows, out, indent=1)
+
+
+if __name__ == "__main__":
+    main()
