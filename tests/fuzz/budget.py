@@ -19,6 +19,8 @@ FRAMES = int(os.environ.get("FUZZ_FRAMES") or 20_000)
 REQUESTS = int(os.environ.get("FUZZ_REQUESTS") or 600)
 # Each structured frame Hypothesis draws brings this many byte-level mutants with it.
 MUTANTS_PER_FRAME = 15
+# Each request schemathesis draws brings this many cheap variants of it.
+API_VARIANTS = 4
 
 
 def examples(count: int) -> hypothesis_settings:
