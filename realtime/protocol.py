@@ -130,8 +130,10 @@ def parse(text: str | None, *, max_bytes: int) -> dict:
         raise ProtocolError("bad_message", "a message needs a string 'type'")
     schema = SCHEMAS.get(kind)
     if schema is None:
+        # The ref echoes it, UTF-8 safe: orjson refuses a lone surrogate ("\ud800" in JSON).
+        ref = kind[:32].encode("utf-8", "replace").decode()
         raise ProtocolError(
-            "unknown_type", f"unknown message type (known: {', '.join(SCHEMAS)})", ref=kind[:32]
+            "unknown_type", f"unknown message type (known: {', '.join(SCHEMAS)})", ref=ref
         )
     seq = message.get("seq")
     # Only a seq the error frame can carry (orjson encodes 64-bit integers at most).

@@ -1,8 +1,9 @@
 """The fuzzers' budget and their results.
 
 ``make test`` runs each surface with a small fixed budget; ``make fuzz`` sets
-``FUZZ_FRAMES`` and ``FUZZ_REQUESTS`` (the totals over every surface of the kind) and prints
-the table of var/fuzz/results.json: surface, cases, failures, seconds.
+``FUZZ_FRAMES`` and ``FUZZ_REQUESTS`` (the totals over every surface of the kind; and
+``FUZZ_MUTANTS``, the byte-level variants of each drawn frame) and prints the table of
+var/fuzz/results.json: surface, cases, failures, seconds.
 """
 
 import json
@@ -16,9 +17,9 @@ from hypothesis import settings as hypothesis_settings
 
 RESULTS = Path(settings.VAR_DIR) / "fuzz" / "results.json"
 FRAMES = int(os.environ.get("FUZZ_FRAMES") or 20_000)
-REQUESTS = int(os.environ.get("FUZZ_REQUESTS") or 600)
+REQUESTS = int(os.environ.get("FUZZ_REQUESTS") or 1000)
 # Each structured frame Hypothesis draws brings this many byte-level mutants with it.
-MUTANTS_PER_FRAME = 15
+MUTANTS_PER_FRAME = int(os.environ.get("FUZZ_MUTANTS") or 15)
 # Each request schemathesis draws brings this many cheap variants of it.
 API_VARIANTS = 4
 

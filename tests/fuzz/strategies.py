@@ -28,7 +28,8 @@ EDGE_FLOATS = (0.0, -0.0, 0.5, -1.5, 5e-324, 1e-300, 1e300, -1e300, 1.7976931348
                math.pi, -math.pi, TAU, -TAU, math.nextafter(TAU, 10.0), 1e21,
                2.0**53 + 2)  # fmt: skip
 EDGE_TEXT = ("", "\x00", "a\x00b", "\ud800", "\udfff", "\u2028", "\ufeff", "é", "💥" * 3,
-             "__proto__", "constructor", " ", "0", "1e999", "null", "%00", "../..")  # fmt: skip
+             "__proto__", "constructor", " ", "0", "1e999", "null", "%00", "../..", "9" * 30,
+             "-1", "٣")  # fmt: skip
 # Every key any message or input documents, and a few no schema has.
 KEYS = ("type", "v", "seq", "input", "ack", "t", "id", "slot", "dir", "turn", "thrust", "fire",
         "aim", "player", "tick", "state", "__proto__", "")  # fmt: skip
@@ -146,6 +147,10 @@ def frames(draw) -> str | None:
         return dumps({"type": "ping", "t": 1, "pad": filler * (size // len(filler.encode()))})
     text = dumps(draw(messages()), ascii_only=draw(st.booleans()))
     return draw(st.sampled_from((text, text, text, text.replace(" ", ""), " " + text + "\n")))
+
+
+# A seeded generator for the cheap variants: one draw, not one per call (st.randoms is).
+seeds = st.integers(0, 2**32 - 1).map(random.Random)
 
 
 def protocol_cap() -> int:
