@@ -12,6 +12,7 @@ import copy
 import json
 
 import orjson
+from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.test import SimpleTestCase, TransactionTestCase, override_settings
 from hypothesis import given
@@ -33,6 +34,7 @@ from tests.fuzz.strategies import (
     title_input,
 )
 from tests.support.sockets import begin, session_for, socket
+from tests.support.stack import flush_redis
 
 CODES = documented_socket_errors()
 BARRIER = -0.123456789  # the t of the ping that follows each frame on the socket
@@ -182,8 +184,6 @@ class ConsumerFrameTests(TransactionTestCase):
     """A running Pong match (no runner steps it), ann in slot 0 and a spectator."""
 
     def setUp(self):
-        from tests.support.stack import flush_redis
-
         flush_redis()
         self.ann, self.ann_cookie = session_for("ann")
         self.bob, _ = session_for("bob")
@@ -214,8 +214,6 @@ class ConsumerFrameTests(TransactionTestCase):
     async def test_the_real_consumer_answers_a_sample_as_predicted_and_queues_only_accepted_inputs(
         self,
     ):
-        from asgiref.sync import sync_to_async
-
         frames_ = await sync_to_async(self.sample)(max(400, int(budget.FRAMES * SOCKET_SHARE)))
         before = await sync_to_async(self.rows)()
         state_before = store.client().hgetall(store.key(self.match.pk, "state"))

@@ -203,6 +203,15 @@ class OpsFuzzTests(TestCase):
         statuses = self.fuzz("admin match list", list_queries, send)
         self.assertGreater(statuses.get(200, 0), 0)
 
+    def test_settings_with_a_lone_surrogate_show_the_form_again_with_its_error(self):
+        # Found by the fuzzer: the form's page could not encode the surrogate, a 500.
+        form = {"title": "arena", "bots": "4", "settings": '{"hp": 3, "\\udfff": 1}'}
+        before = Match.objects.count()
+        response = self.post(f"{ADMIN}create-with-bots/", form)
+        self.assertEqual(response.status_code, 200)
+        self.assertContains(response, "unknown settings key")
+        self.assertEqual(Match.objects.count(), before)
+
     def test_a_date_past_the_calendar_in_the_list_s_query_is_the_bad_lookup_redirect(self):
         # Found by the fuzzer: an OverflowError in Django's date hierarchy, a 500.
         for query in ("created_at__year=" + "9" * 30, "created_at__year=2026&created_at__month="
