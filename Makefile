@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format deps clean bench bench-net bench-supervisor chaos browser prometheus nginx postgres
+.PHONY: run test lint format deps clean bench bench-net bench-supervisor chaos fuzz browser prometheus nginx postgres
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Python 3.11 is required")'
@@ -65,6 +65,16 @@ chaos: deps nginx postgres
 	rm -f var/chaos/results.json
 	$(BIN)/python manage.py test --noinput tests.chaos tests.realtime.engine.test_engine_live $(CHAOS_TESTS)
 	@cat var/chaos/results.json
+
+# Every input surface fuzzed at volume (tests/fuzz; `make test` runs the same tests on a small
+# budget): FUZZ_FRAMES socket frames and FUZZ_REQUESTS HTTP requests in all, the table printed
+# from var/fuzz/results.json. DATABASE_URL=postgres://... runs the requests on PostgreSQL;
+# FUZZ_TESTS=tests.fuzz.test_frames runs one surface's module.
+fuzz: deps
+	rm -f var/fuzz/results.json
+	FUZZ_FRAMES=$${FUZZ_FRAMES:-1000000} FUZZ_REQUESTS=$${FUZZ_REQUESTS:-100000} \
+	$(BIN)/python manage.py test --noinput $${FUZZ_TESTS:-tests.fuzz}
+	@DEBUG=1 DJANGO_SETTINGS_MODULE=config.settings $(BIN)/python -m tests.fuzz.budget
 
 # The capacity benchmark: the whole stack on its own Redis and database under var/bench/.
 bench: deps

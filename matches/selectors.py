@@ -30,6 +30,8 @@ def has_replay(match: Match) -> bool:
 
 
 def match_get(*, public_id: str) -> Match:
+    if "\x00" in public_id:  # no id holds one, and PostgreSQL raises on it (a page's 500)
+        raise MatchNotFound(f"no match {public_id!r}")
     try:
         return Match.objects.get(public_id=public_id)
     except Match.DoesNotExist:

@@ -67,6 +67,12 @@ def _int(lo: int, hi: int) -> Callable[[Any], int]:
 def _number(value: Any) -> float:
     if not isinstance(value, int | float) or isinstance(value, bool):
         raise ValueError("must be a number")
+    if isinstance(value, int) and not -MAX_SEQ <= value <= MAX_SEQ:
+        # JavaScript writes 1e21 as an integer literal; orjson cannot encode one past 64 bits.
+        try:
+            value = float(value)
+        except OverflowError:
+            raise ValueError("must be finite") from None
     if not math.isfinite(value):
         raise ValueError("must be finite")
     return value
@@ -127,11 +133,15 @@ def parse(text: str | None, *, max_bytes: int) -> dict:
         raise ProtocolError("bad_message", "a message needs a string 'type'")
     schema = SCHEMAS.get(kind)
     if schema is None:
+        # The ref echoes it, UTF-8 safe: orjson refuses a lone surrogate ("\ud800" in JSON).
+        ref = kind[:32].encode("utf-8", "replace").decode()
         raise ProtocolError(
-            "unknown_type", f"unknown message type (known: {', '.join(SCHEMAS)})", ref=kind[:32]
+            "unknown_type", f"unknown message type (known: {', '.join(SCHEMAS)})", ref=ref
         )
     seq = message.get("seq")
-    ref = seq if isinstance(seq, int) and not isinstance(seq, bool) else kind
+    # Only a seq the error frame can carry (orjson encodes 64-bit integers at most).
+    carried = isinstance(seq, int) and not isinstance(seq, bool) and abs(seq) <= MAX_SEQ
+    ref = seq if carried else kind
     if "v" in message and message["v"] != PROTOCOL_VERSION:
         raise ProtocolError("bad_version", f"this server speaks v{PROTOCOL_VERSION}", ref=ref)
     for name in message:

@@ -38,6 +38,7 @@ hash tag ``{m:<id>}`` (one slot on a Redis Cluster).
                             its public id
     login:fail:user:<hash> int  failed log-ins for one username (a hash of it), TTL the window
     login:fail:addr:<addr> int  failed log-ins from one client address, TTL the window
+    signup:addr:<addr>     int  accounts signed up from one client address, TTL the window
 
 The channel layer's own keys (the group channels states are published on) are named in
 ``realtime.groups``.
@@ -99,6 +100,11 @@ def login_failure_keys(username: str, address: str) -> tuple[str, str]:
     """Failure counters of a log-in: the username (hashed: any text fits) and the address."""
     digest = hashlib.sha256(username.casefold().encode()).hexdigest()[:32]
     return f"login:fail:user:{digest}", f"login:fail:addr:{address}"
+
+
+def signup_key(address: str) -> str:
+    """The counter of accounts made from one client address (LOGIN_GATE / LOGIN_FAILED)."""
+    return f"signup:addr:{address}"
 
 
 @cache
@@ -340,22 +346,22 @@ redis.call('ZREM', KEYS[3], ARGV[1])
 """
 
 
-# --- scripts of the log-in limiter (realtime.lobby.accounts) -----------------------------------
+# --- scripts of the log-in and sign-up limiters (realtime.lobby.accounts) ---------------------
 
-# KEYS: username counter, address counter. ARGV: most failures per username, per address.
-# Returns 0 (go on) or the ms until the fuller counter's window ends (refused).
+# KEYS: username counter, address counter (the sign-up: its address counter alone). ARGV: the
+# most per key. Returns 0 (go on) or the ms until the fuller counter's window ends (refused).
 LOGIN_GATE = """
 local wait = 0
-for i = 1, 2 do
+for i = 1, #KEYS do
   local n = tonumber(redis.call('GET', KEYS[i]) or '0')
   if n >= tonumber(ARGV[i]) then wait = math.max(wait, redis.call('PTTL', KEYS[i]), 1) end
 end
 return wait
 """
 
-# A failed log-in: both counters go up; the first failure of a window starts its clock.
+# A failed log-in (a sign-up): its counters go up; the first of a window starts its clock.
 LOGIN_FAILED = """
-for i = 1, 2 do
+for i = 1, #KEYS do
   if redis.call('INCR', KEYS[i]) == 1 then redis.call('PEXPIRE', KEYS[i], ARGV[1]) end
 end
 """

@@ -72,7 +72,10 @@ def check_int(value: Any, name: str, lo: int, hi: int, exc: type[GameError]) -> 
 def check_float(value: Any, name: str, lo: float, hi: float, exc: type[GameError]) -> float:
     if not is_number(value):
         raise exc(f"{name} must be a number, got {_kind(value)}", field=name)
-    value = float(value)
+    try:
+        value = float(value)
+    except OverflowError:  # an integer past the float range (JSON has no limit)
+        raise exc(f"{name} must be a finite number", field=name) from None
     if not math.isfinite(value):
         raise exc(f"{name} must be a finite number", field=name)
     if not lo <= value <= hi:

@@ -4,7 +4,8 @@ Django's auth does the passwords and the session (``login`` cycles the session k
 seen before the log-in is worth nothing after it); ``matches.accounts`` attaches the account
 to the session's player. Log-ins are limited against guessing: failures are counted per
 username and per client address in Redis (``store.LOGIN_GATE``), and past the limit every
-attempt, right or wrong, is refused with 429 until the window ends.
+attempt, right or wrong, is refused with 429 until the window ends. Sign-ups are counted per
+client address (the same scripts): past ``SIGNUP_MAX_PER_ADDRESS`` a window, 429 too.
 """
 
 import math
@@ -33,15 +34,21 @@ def _address(request: HttpRequest) -> str:
     return request.META.get("REMOTE_ADDR") or "unknown"
 
 
-def _gate(username: str, request: HttpRequest) -> tuple[str, str]:
-    keys = store.login_failure_keys(username, _address(request))
+def _limit(keys: list[str], limits: list[int], code: str, what: str) -> None:
+    """429 ``code`` while a counter of ``keys`` is at its limit, with the seconds to wait."""
     gate, _ = _scripts()
-    wait_ms = gate(keys=list(keys), args=[settings.LOGIN_MAX_FAILURES_PER_USERNAME,
-                                          settings.LOGIN_MAX_FAILURES_PER_ADDRESS])  # fmt: skip
+    wait_ms = gate(keys=keys, args=limits)
     if wait_ms:
         seconds = max(1, math.ceil(wait_ms / 1000))
-        reason = f"too many failed log-ins: try again in {seconds} s"
-        raise ApiError(429, "too_many_attempts", reason, headers={"Retry-After": str(seconds)})
+        raise ApiError(429, code, f"{what}: try again in {seconds} s",
+                       headers={"Retry-After": str(seconds)})  # fmt: skip
+
+
+def _gate(username: str, request: HttpRequest) -> tuple[str, str]:
+    keys = store.login_failure_keys(username, _address(request))
+    _limit(list(keys), [settings.LOGIN_MAX_FAILURES_PER_USERNAME,
+                        settings.LOGIN_MAX_FAILURES_PER_ADDRESS],
+           "too_many_attempts", "too many failed log-ins")  # fmt: skip
     return keys
 
 
@@ -71,9 +78,13 @@ def _signed_in(request: HttpRequest, player) -> JsonResponse:
 @api("POST")
 def signup(request: HttpRequest) -> JsonResponse:
     username, password = _credentials(request)
+    key = store.signup_key(_address(request))
+    _limit([key], [settings.SIGNUP_MAX_PER_ADDRESS], "too_many_signups",
+           "too many accounts from this address")  # fmt: skip
     guest = player_for_session(request.session)
     user, player = _account_call(accounts.signup, player=guest, username=username,
                                  password=password)  # fmt: skip
+    _scripts()[1](keys=[key], args=[int(settings.SIGNUP_WINDOW_S * 1000)])  # one more made
     auth.login(request, user, backend="django.contrib.auth.backends.ModelBackend")
     return _signed_in(request, player)
 

@@ -74,6 +74,7 @@ def api(*methods: str) -> Callable:
                 response["Allow"] = ", ".join(methods)
                 return response
             try:
+                _refuse_bad_text(request)
                 return view(request, *args, **kwargs)
             except ApiError as exc:
                 response = _error(exc.status, exc.code, exc.reason)
@@ -95,6 +96,25 @@ def _reject_constant(name: str) -> None:
     raise ValueError(f"{name} is not JSON")
 
 
+def _bad_text(text: str) -> str | None:
+    """Why PostgreSQL's text could not hold ``text`` (SQLite takes a NUL), or None."""
+    if "\x00" in text:
+        return "a NUL character"
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return "a lone surrogate (not UTF-8)"
+    return None
+
+
+def _refuse_bad_text(request: HttpRequest) -> None:
+    # Refused at the door, so that every database answers the same 400 (PostgreSQL: a 500).
+    texts = [request.path, *(t for k, vs in request.GET.lists() for t in (k, *vs))]
+    for text in texts:
+        if bad := _bad_text(text):
+            raise ApiError(400, "bad_request", f"the path or query holds {bad}")
+
+
 def _body(request: HttpRequest) -> dict:
     if not request.body:
         return {}
@@ -104,6 +124,16 @@ def _body(request: HttpRequest) -> dict:
         raise ApiError(400, "bad_json", f"the body is not valid JSON: {exc}") from None
     if not isinstance(data, dict):
         raise ApiError(400, "bad_request", "the body must be a JSON object")
+    pending = [data]  # a loop, not recursion: the parser takes nesting near the stack limit
+    while pending:
+        value = pending.pop()
+        if isinstance(value, dict):
+            pending.extend(value)
+            pending.extend(value.values())
+        elif isinstance(value, list):
+            pending.extend(value)
+        elif isinstance(value, str) and (bad := _bad_text(value)):
+            raise ApiError(400, "bad_request", f"a string in the body holds {bad}")
     return data
 
 

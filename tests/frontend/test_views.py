@@ -82,3 +82,9 @@ class MatchPageTests(TestCase):
 
     def test_an_unknown_match_is_a_404(self):
         self.assertEqual(self.client.get("/m/nosuchmatch/").status_code, 404)
+
+    def test_a_nul_in_the_match_id_is_a_404_on_every_database(self):
+        # PostgreSQL's text cannot hold a NUL: the lookup raised there, a 500.
+        for path in (f"/m/{self.match.public_id}%00/", f"/m/{self.match.public_id}%00/replay/"):
+            with self.subTest(path):
+                self.assertEqual(self.client.get(path).status_code, 404)

@@ -1,10 +1,13 @@
 """Admin views beyond the list actions: the live JSON the change page polls, kicking a
 player, creating a match with bots. Permission checks here; rules in the services."""
 
+import json
+
 import redis
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.forms.fields import InvalidJSONInput
 from django.http import Http404, HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -75,10 +78,19 @@ def kick(model_admin):
     return view
 
 
+class SettingsField(forms.JSONField):
+    def prepare_value(self, value):
+        # ASCII-escaped: a lone surrogate ("\udfff" in the posted JSON) has no UTF-8, and the
+        # page that shows the form again failed to encode (found by tests/fuzz: a 500).
+        if isinstance(value, InvalidJSONInput):
+            return value
+        return json.dumps(value, cls=self.encoder)
+
+
 class CreateWithBotsForm(forms.Form):
     # A callable: the titles are read from ARCADE_TITLES when the form is built, not at import.
     title = forms.ChoiceField(choices=lambda: [(name, t.label) for name, t in TITLES.items()])
-    settings = forms.JSONField(
+    settings = SettingsField(
         required=False, initial=dict, help_text='The title\'s settings, e.g. {"max_players": 4}.'
     )
     bots = forms.IntegerField(min_value=1, max_value=64, initial=2)

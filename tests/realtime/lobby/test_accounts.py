@@ -165,6 +165,28 @@ class LoginLimitTests(ApiCase):
         self.assertEqual(codes, [401, 401, 401, 429])
 
 
+@override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
+                   SIGNUP_MAX_PER_ADDRESS=2)  # fmt: skip
+class SignupLimitTests(ApiCase):
+    def signup(self, username: str, address: str = "127.0.0.1"):
+        client = ApiClient()
+        client.http.defaults["REMOTE_ADDR"] = address
+        return client.post("/api/account/signup", {"username": username, "password": PASSWORD})
+
+    def test_one_address_making_accounts_is_refused_past_the_limit_and_others_are_not(self):
+        self.assertEqual([self.signup(f"user{i}").status_code for i in range(2)], [200, 200])
+        refused = self.signup("user2")
+        self.assert_error(refused, 429, "too_many_signups")
+        self.assertGreaterEqual(int(refused["Retry-After"]), 1)
+        self.assertFalse(get_user_model().objects.filter(username="user2").exists())
+        self.assertEqual(self.signup("user2", address="10.0.0.2").status_code, 200)
+
+    def test_a_refused_sign_up_does_not_count(self):
+        self.signup("taken")
+        self.assertEqual(self.signup("taken").status_code, 409)  # username_taken: not counted
+        self.assertEqual(self.signup("other").status_code, 200)
+
+
 class AccountAdminTests(ApiCase):
     def test_staff_see_accounts_with_their_players_in_the_admin(self):
         self.ann.post("/api/account/signup", {"username": "ann", "password": PASSWORD})
