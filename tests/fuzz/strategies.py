@@ -32,7 +32,7 @@ EDGE_TEXT = ("", "\x00", "a\x00b", "\ud800", "\udfff", "\u2028", "\ufeff", "é",
              "-1", "٣")  # fmt: skip
 # Every key any message or input documents, and a few no schema has.
 KEYS = ("type", "v", "seq", "input", "ack", "t", "id", "slot", "dir", "turn", "thrust", "fire",
-        "aim", "player", "tick", "state", "__proto__", "")  # fmt: skip
+        "aim", "seen", "mx", "my", "player", "tick", "state", "__proto__", "")  # fmt: skip
 
 integers = st.one_of(st.integers(), st.sampled_from(EDGE_INTS))
 floats = st.one_of(st.floats(allow_nan=False, allow_infinity=False), st.sampled_from(EDGE_FLOATS))
@@ -62,6 +62,16 @@ TITLE_INPUTS: dict[str, tuple[dict, dict]] = {
         {
             "thrust": st.booleans(),
             "turn": st.integers(-1, 1),
+            "fire": st.booleans(),
+            "aim": st.one_of(st.none(), st.floats(-TAU, TAU)),
+            "seen": st.one_of(st.none(), st.integers(0, 2**31)),
+        },
+    ),
+    "zombie": (
+        {},
+        {
+            "mx": st.integers(-1, 1),
+            "my": st.integers(-1, 1),
             "fire": st.booleans(),
             "aim": st.one_of(st.none(), st.floats(-TAU, TAU)),
         },
@@ -99,6 +109,7 @@ MESSAGE_FIELDS: dict[str, tuple[dict, dict]] = {
     "ping": ({"t": st.one_of(floats, integers)}, {}),
     "pong": ({"id": st.one_of(st.integers(0, MAX_SEQ), integers)}, {}),
     "leave": ({}, {}),
+    "resync": ({}, {}),
 }
 
 

@@ -96,6 +96,8 @@ class Oracle:
             return ("pong",)
         if kind == "pong":
             return _refusal("unexpected_pong", "no ping with this id is pending", "pong")
+        if kind == "resync":  # the sockets fuzzed here are v1 ones
+            return _refusal("not_compact", "resync is for compact sockets", "resync")
         if role != "player":
             return _refusal("not_a_player", "spectators cannot", message.get("seq", kind))
         if kind == "leave":

@@ -193,8 +193,9 @@ class OpsFuzzTests(TestCase):
                 self.assertEqual(made, 0, form)
             return response
 
-        statuses = self.fuzz("admin create-with-bots", create_forms(), send)
-        self.assertGreater(statuses.get(302, 0), 0)
+        self.fuzz("admin create-with-bots", create_forms(), send)
+        # Few draws are a valid form (1 in 50 or none): one known-good form takes the other path.
+        self.assertEqual(send({"title": "pong", "settings": "{}", "bots": "1"}).status_code, 302)
 
     def test_the_match_list_answers_every_query_string(self):
         def send(query):
