@@ -178,6 +178,8 @@ class Title:
     max_players: int = 2
     default_max_players: int = 2
     pauses_on_disconnect: bool = False
+    # The players win or lose together: a result never names a winner, forfeits included.
+    cooperative: bool = False
     # How finished matches move ratings (matches/ratings.py): "openskill", made for many-player
     # rankings, or "elo", for duels.
     rating_system: str = "openskill"

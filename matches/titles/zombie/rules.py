@@ -77,6 +77,7 @@ class ZombieSiege(Title):
     max_players = 4
     default_max_players = 4
     pauses_on_disconnect = False
+    cooperative = True
     blurb = "Up to four players together against growing waves of zombies in the office."
     help = (
         "WASD or the arrows move, the mouse aims, click or Space shoots (walls stop shots). "

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import unittest
 
+from matches.titles import TITLES
 from realtime.dev import gamebench as bench
 
 
 class BenchTests(unittest.TestCase):
     def test_a_short_run_measures_every_title_at_max_players(self):
         rows = bench.run(0.05)
-        self.assertEqual([r["title"] for r in rows], ["pong", "snake", "arena", "zombie"])
-        self.assertEqual([r["players"] for r in rows], [2, 8, 64, 4])
+        self.assertEqual([r["title"] for r in rows], list(TITLES))
+        self.assertEqual([r["players"] for r in rows], [t.max_players for t in TITLES.values()])
         for row in rows:
             with self.subTest(row["title"]):
                 self.assertGreater(row["ticks"], 0)
