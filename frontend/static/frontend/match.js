@@ -323,7 +323,8 @@ document.getElementById("leave")?.addEventListener("click", async (event) => {
 });
 document.getElementById("start").addEventListener("click", startMatch);
 document.getElementById("copy-link").addEventListener("click", copyLink);
-document.getElementById("join")?.addEventListener("click", async (event) => {
+const joinButton = document.getElementById("join");
+joinButton?.addEventListener("click", async (event) => {
   event.target.disabled = true;
   try {
     await api.join(game.match);
@@ -333,6 +334,8 @@ document.getElementById("join")?.addEventListener("click", async (event) => {
     event.target.disabled = false;
   }
 });
+// Disabled in the page until now: a click before this module ran would do nothing.
+if (joinButton) joinButton.disabled = false;
 
 setupControls();
 hud.connection("connecting", "");
