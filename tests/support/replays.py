@@ -59,12 +59,14 @@ def finished_with_replay(
                                       else settings or {})  # fmt: skip
     match = counting_down(title, names=names, settings=settings, **kwargs)
     Match.objects.filter(pk=match.pk).update(seed=seed)
-    match = services.match_begin(match_id=match.pk)
     people = list(match.participations.order_by("slot"))
+    # Played out before it begins: a live stack's supervisor would take a running match
+    # without a runner for a lost one while a long title (Zombie Siege) is simulated.
     final, log = play_out(
         title, players=len(people), bots=tuple(p.slot for p in people if p.is_bot),
         seed=seed, settings=match.settings,
     )  # fmt: skip
+    match = services.match_begin(match_id=match.pk)
     services.match_finish(
         match_id=match.pk, result=game.result(final), replay_log=log, final_tick=final["tick"]
     )
