@@ -149,16 +149,22 @@ class Client:
 
 
 def tracker(slot: int) -> Callable[[dict], dict | None]:
-    """A scripted player: the paddle follows the ball; a move is sent only when it changes."""
-    current = {"dir": None}
+    """A scripted player: the paddle follows the ball; a move is sent when it changes, and
+    again every 5 states received while the state does not show it (as a browser re-sends
+    after an ``unavailable`` refusal: one lost input must not stall the paddle)."""
+    current = {"dir": None, "since": 0}
 
     def policy(message: dict) -> dict | None:
         state = message["state"]
-        diff = state["ball"]["y"] - state["paddles"][slot]["y"]
+        paddle = state["paddles"][slot]
+        diff = state["ball"]["y"] - paddle["y"]
         wanted = 0 if abs(diff) < 6 else (1 if diff > 0 else -1)
         if wanted == current["dir"]:
-            return None
-        current["dir"] = wanted
+            current["since"] += 1
+            if paddle["dir"] == wanted or current["since"] % 5:
+                return None
+        else:
+            current["dir"], current["since"] = wanted, 0
         return {"dir": wanted}
 
     return policy

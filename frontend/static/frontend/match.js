@@ -57,6 +57,8 @@ const hud = new Hud({ scoreboard: title.scoreboard, you: () => game.slot });
 const socket = new MatchSocket(game.match);
 let controls = null;
 let playersFresh = false; // line-up fetched since the match runs (bots included)
+let resendTimer = null;
+const RESEND_AFTER_MS = 250;
 
 function setupControls() {
   controls?.detach();
@@ -169,6 +171,14 @@ function onMessage(message) {
       break;
     case "error":
       console.warn("server:", message.code, message.reason);
+      // An input the server could not queue (its store was out of reach): the held controls go
+      // again shortly, or the paddle would stay wrong until the next key change.
+      if (message.code === "unavailable" && message.ref != null && !resendTimer) {
+        resendTimer = setTimeout(() => {
+          resendTimer = null;
+          controls?.resend();
+        }, RESEND_AFTER_MS);
+      }
       break;
   }
 }

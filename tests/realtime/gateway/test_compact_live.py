@@ -44,7 +44,13 @@ class CompactLiveTests(TransactionTestCase):
         self.assertEqual(ann.welcome["encoding"], "compact")
         self.assertEqual(bob.welcome["encoding"], "v1")
         ann.policy, bob.policy = tracker(0), tracker(1)
-        await ann.until(lambda: len(ann.frames) > 90, 30, "three seconds of compact frames")
+
+        def both_moved() -> bool:
+            states = [m["state"] for _, m, _ in ann.states]
+            return all(any(s["paddles"][slot]["dir"] for s in states) for slot in (0, 1))
+
+        # The first serve comes at tick 45, maybe nearly level: the paddles follow it later.
+        await ann.until(lambda: len(ann.frames) > 90 and both_moved(), 30, "both paddles moving")
         self.assertTrue(ann.frames[0][0], "the first compact frame is a keyframe")
         await asyncio.sleep(0.3)
         compact = {m["tick"]: m for _, m, raw in ann.states if isinstance(raw, bytes)}
