@@ -166,28 +166,34 @@ return 0
 # A runner's stats flush (once a second per match): its histograms, its increments to its
 # process's figures (KEYS[2]), and a sparkline sample (KEYS[3]) closed with the sockets open
 # now (players in KEYS[4], spectators with an RTT in KEYS[5]), as one script call that rides
-# the tick batches. ARGV: stats JSON, now, rate, sample head ('' for none), cap, TTL, pairs.
+# the tick batches. ARGV: stats JSON, now, rate, sample head ('' for none), cap, TTL, the
+# runner's epoch, pairs. The match's keys are fenced by the epoch (KEYS[6]), as COMMIT is: a
+# cut-off runner's late flush cannot overwrite its successor's figures (returns 0); its
+# process's own counts still count. Not by the lease: the last flush follows its release.
 FLUSH_STATS = """
-redis.call('HSET', KEYS[1], 'json', ARGV[1], 'updated', ARGV[2])
-if ARGV[3] ~= '' then redis.call('HSET', KEYS[1], 'rate', ARGV[3]) end
-if ARGV[4] ~= '' then
-  local sockets = redis.call('HLEN', KEYS[4])
-  for _, field in ipairs(redis.call('HKEYS', KEYS[5])) do
-    if string.sub(field, 1, 10) == 'spectator:' then sockets = sockets + 1 end
+local current = redis.call('GET', KEYS[6]) == ARGV[7]
+if current then
+  redis.call('HSET', KEYS[1], 'json', ARGV[1], 'updated', ARGV[2])
+  if ARGV[3] ~= '' then redis.call('HSET', KEYS[1], 'rate', ARGV[3]) end
+  if ARGV[4] ~= '' then
+    local sockets = redis.call('HLEN', KEYS[4])
+    for _, field in ipairs(redis.call('HKEYS', KEYS[5])) do
+      if string.sub(field, 1, 10) == 'spectator:' then sockets = sockets + 1 end
+    end
+    redis.call('RPUSH', KEYS[3], ARGV[4] .. sockets .. ']')
+    redis.call('LTRIM', KEYS[3], -tonumber(ARGV[5]), -1)
+    redis.call('EXPIRE', KEYS[3], ARGV[6])
   end
-  redis.call('RPUSH', KEYS[3], ARGV[4] .. sockets .. ']')
-  redis.call('LTRIM', KEYS[3], -tonumber(ARGV[5]), -1)
-  redis.call('EXPIRE', KEYS[3], ARGV[6])
 end
-for i = 7, #ARGV, 2 do redis.call('HINCRBY', KEYS[2], ARGV[i], ARGV[i + 1]) end
-return 1
+for i = 8, #ARGV, 2 do redis.call('HINCRBY', KEYS[2], ARGV[i], ARGV[i + 1]) end
+return current and 1 or 0
 """
 
 
 def flush_stats_keys(match_id: int, process: str) -> list[str]:
     """KEYS of FLUSH_STATS for one match's runner."""
     return [key(match_id, "stats"), process_key(process), key(match_id, "spark"),
-            key(match_id, "sockets"), key(match_id, "rtt")]  # fmt: skip
+            key(match_id, "sockets"), key(match_id, "rtt"), key(match_id, "epoch")]  # fmt: skip
 
 
 def spark_head(*, at: float, tick_ms: float, jitter_ms: float) -> str:

@@ -274,5 +274,5 @@ class MatchRunner:
         return Call(
             self.scripts.flush_stats, store.flush_stats_keys(self.match_id, figures.process_name()),
             [stats.to_json(), wall, rate, spark, store.SPARK_SAMPLES, store.SPARK_TTL_S,
-             *_increments(counts), *hists],
+             self.epoch, *_increments(counts), *hists],
         )  # fmt: skip

@@ -4,7 +4,7 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.test import SimpleTestCase, override_settings
 
-from realtime import groups, store
+from realtime import figures, groups, store
 from realtime.engine.match import MatchRunner, Outcome
 from tests.support.matches import queue_input, redis_match
 from tests.support.stack import flush_redis
@@ -15,6 +15,10 @@ def running(match_id: int = 1, **kwargs) -> MatchRunner:
     runner = MatchRunner(match_id)
     assert runner.acquire() is Outcome.CONTINUE
     return runner
+
+
+def figures_process() -> str:
+    return figures.process_name()
 
 
 def last_state(match_id: int) -> dict:
@@ -299,6 +303,22 @@ class SparklineHistoryTests(SimpleTestCase):
         samples = store.load_spark(1)
         self.assertEqual(len(samples), store.SPARK_SAMPLES)
         self.assertEqual(samples[-1][1:3], [0.5, 2.0])  # the newest is kept
+
+    def test_a_cut_off_runners_late_flush_leaves_its_successors_figures_alone(self):
+        r = store.client()
+        self.flush(ticks=30)
+        r.delete(store.key(1, "lease"))  # its lease expired while it was cut off
+        fresh = MatchRunner(1, clock=lambda: self.now)
+        self.assertIs(fresh.acquire(), Outcome.CONTINUE)
+        fresh.flush_stats()
+        figures = r.hgetall(store.key(1, "stats"))
+        samples = store.load_spark(1)
+        self.flush(ticks=90)  # the stale runner's flush arrives late
+        self.assertEqual(r.hgetall(store.key(1, "stats")), figures)
+        self.assertEqual(store.load_spark(1), samples)
+        # Its process still counts the ticks it ran.
+        counts = r.hgetall(store.process_key(figures_process()))
+        self.assertEqual(int(counts[b"c:ticks"]), 120)
 
     def test_dropping_the_match_drops_its_history(self):
         self.flush()
