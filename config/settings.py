@@ -255,6 +255,8 @@ MATCH_WAITING_TIMEOUT_S = _env_float("MATCH_WAITING_TIMEOUT_S", 600.0)
 MATCH_RETENTION_S = _env_float("MATCH_RETENTION_S", 3600.0)
 SUPERVISOR_INTERVAL_S = _env_float("SUPERVISOR_INTERVAL_S", 1.0)
 RECONNECT_GRACE_S = _env_float("RECONNECT_GRACE_S", 30.0)
+# A rematch offer stays open this long after the match ended; then it has expired.
+REMATCH_OFFER_S = _env_float("REMATCH_OFFER_S", 300.0)
 # Quick play: a player nobody was paired with by then plays against bots.
 QUICKPLAY_BOT_AFTER_S = _env_float("QUICKPLAY_BOT_AFTER_S", 3.0)
 # Quick play matches ratings within a window that widens while a player waits (measured in

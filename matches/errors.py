@@ -52,6 +52,10 @@ class RematchDeclined(MatchError):
     code = "rematch_declined"
 
 
+class RematchExpired(MatchError):
+    code = "rematch_expired"
+
+
 class IllegalTransition(MatchError):
     code = "illegal_transition"
 

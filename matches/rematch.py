@@ -1,15 +1,26 @@
 """Rematch: the same players again in a new match, once every human of the finished one said
-yes. One "no" closes the offer. Answers are kept on the participations; the new match on the
-old one (``Match.rematch``), made in the transaction of the last "yes"."""
+yes. One "no" closes the offer, and so does time: REMATCH_OFFER_S after the match ended it has
+expired. Answers are kept on the participations; the new match on the old one
+(``Match.rematch``), made in the transaction of the last "yes"."""
 
+import datetime
+
+from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
 from matches import services
-from matches.errors import MatchClosed, NotAParticipant, NotOver, RematchDeclined
+from matches.errors import MatchClosed, NotAParticipant, NotOver, RematchDeclined, RematchExpired
 from matches.models import Match, Participation, Player
 
 Answer = Participation.Rematch
-OPEN, DECLINED, MADE = "open", "declined", "made"
+OPEN, DECLINED, MADE, EXPIRED = "open", "declined", "made", "expired"
+
+
+def _expired(match: Match) -> bool:
+    if match.ended_at is None:
+        return False
+    return timezone.now() - match.ended_at > datetime.timedelta(seconds=settings.REMATCH_OFFER_S)
 
 
 def _humans(match: Match) -> list[Participation]:
@@ -23,6 +34,8 @@ def rematch_state(*, match: Match) -> dict:
         status = MADE
     elif any(p.rematch == Answer.NO for p in humans):
         status = DECLINED
+    elif _expired(match):
+        status = EXPIRED
     else:
         status = OPEN
     return {
@@ -49,6 +62,9 @@ def rematch_answer(*, match_id: int, player: Player, accept: bool) -> Match:
     if accept and any(p.rematch == Answer.NO for p in humans):
         no = next(p.name for p in humans if p.rematch == Answer.NO)
         raise RematchDeclined(f"{no} declined the rematch")
+    if accept and _expired(match):
+        raise RematchExpired(f"the rematch offer of {match.public_id} expired "
+                             f"{settings.REMATCH_OFFER_S:g} s after the match ended")  # fmt: skip
     seat.rematch = Answer.YES if accept else Answer.NO
     seat.save(update_fields=["rematch"])
     if accept and all(p.rematch == Answer.YES for p in humans):

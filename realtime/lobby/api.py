@@ -29,6 +29,7 @@ from matches.errors import (
     NotOver,
     NotTheHost,
     RematchDeclined,
+    RematchExpired,
     TooFewPlayers,
 )
 from matches.identity import player_ensure, player_for_session
@@ -44,6 +45,7 @@ _STATUS_BY_ERROR: list[tuple[type[MatchError], int]] = [
     (TooFewPlayers, 409),
     (NotOver, 409),
     (RematchDeclined, 409),
+    (RematchExpired, 409),
     (MatchFull, 409),
     (AlreadyJoined, 409),
     (MatchClosed, 409),

@@ -27,6 +27,12 @@ export function offerRematch(matchId, mySlot) {
       status.textContent = no.slot === mySlot ? "You declined the rematch." : `${no.name} declined the rematch.`;
       return;
     }
+    if (offer.status === "expired") {
+      over = true;
+      button.hidden = decline.hidden = true;
+      status.textContent = "The rematch offer has expired.";
+      return;
+    }
     const asking = offer.answers.filter((a) => a.answer === "yes" && a.slot !== mySlot);
     const waiting = offer.answers.filter((a) => a.answer === null && a.slot !== mySlot);
     button.hidden = mine === "yes";

@@ -1,5 +1,10 @@
 """GET|POST /api/matches/<id>/rematch: everyone asked, one no closes it, the last yes makes it."""
 
+import datetime
+
+from django.conf import settings
+from django.utils import timezone
+
 from matches import services
 from matches.models import Match, Player
 from tests.realtime.lobby.test_api import ApiCase, ApiClient
@@ -50,6 +55,18 @@ class RematchTests(ApiCase):
         made = self.answer(self.ann, True, old).json()["rematch"]
         new = Match.objects.get(public_id=made["match"])
         self.assertEqual((new.fill_with_bots, new.status), (True, Match.Status.COUNTDOWN))
+
+    def test_an_offer_expires_after_rematch_offer_s_and_a_late_yes_is_refused(self):
+        self.answer(self.ann, True)
+        Match.objects.filter(pk=self.old.pk).update(
+            ended_at=timezone.now() - datetime.timedelta(seconds=settings.REMATCH_OFFER_S + 1)
+        )
+        seen = self.bob.get(f"/api/matches/{self.old.public_id}/rematch").json()["rematch"]
+        self.assertEqual((seen["status"], seen["match"]), ("expired", None))
+        self.assert_error(self.answer(self.bob, True), 409, "rematch_expired")
+        self.assertEqual(Match.objects.count(), 1)
+        # A no is still taken (it closes nothing more), and the offer then reads declined.
+        self.assertEqual(self.answer(self.bob, False).json()["rematch"]["status"], "declined")
 
     def test_rematch_declined(self):
         self.answer(self.ann, True)
