@@ -19,7 +19,8 @@ hash tag ``{m:<id>}`` (one slot on a Redis Cluster).
     m:{id}:keyframe  string a socket asked for a compact keyframe (join, resync): the commit
                             takes it and the runner's next state is one (short TTL)
     m:{id}:log       stream every applied input and forfeit, by tick (the replay's input)
-    m:{id}:dispatched string a short mark: one dispatch per lease gap, not one per beat
+    m:{id}:dispatched string a short mark: one dispatch per lease gap, not one per beat;
+                            the runner that takes the lease clears it
     m:{id}:sockets   hash   slot -> channel name of the one socket playing that slot (gateway)
     m:{id}:rtt       hash   slot (or "spectator:<channel>") -> last round-trip time, ms (gateway)
     matches:finished zset   match id -> time its final state was written (for retention)
@@ -128,9 +129,12 @@ def new_token() -> str:
 
 # --- scripts of the tick worker --------------------------------------------------------------
 
-# Take the lease if it is free; each acquisition moves the fencing epoch forward.
+# Take the lease if it is free; each acquisition moves the fencing epoch forward, and clears
+# the dispatch mark (KEYS[3]): that dispatch was taken, so the next lease gap, however soon,
+# is dispatched at once.
 ACQUIRE = """
 if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
+  redis.call('DEL', KEYS[3])
   return redis.call('INCR', KEYS[2])
 end
 return 0

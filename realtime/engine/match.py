@@ -77,7 +77,8 @@ class MatchRunner:
         self._finished = False
         self.lease_ms = int(settings.MATCH_LEASE_TTL_S * 1000)
         self._keys = {part: store.key(match_id, part) for part in (
-            "lease", "epoch", "state", "control", "inputs", "stats", "log")}  # fmt: skip
+            "lease", "epoch", "state", "control", "inputs", "stats", "log",
+            "dispatched")}  # fmt: skip
         # The same every tick: built once.
         self._inputs_call = Command((b"LPOP", self._keys["inputs"], MAX_INPUTS_PER_TICK))
         self._commit_keys = [
@@ -100,7 +101,8 @@ class MatchRunner:
         if saved["status"] == "finished":
             return Outcome.FINISHED
         epoch = self.scripts.acquire(
-            keys=[self._keys["lease"], self._keys["epoch"]], args=[self.token, self.lease_ms]
+            keys=[self._keys["lease"], self._keys["epoch"], self._keys["dispatched"]],
+            args=[self.token, self.lease_ms],
         )
         if not epoch:
             return Outcome.BUSY

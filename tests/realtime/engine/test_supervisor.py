@@ -62,6 +62,15 @@ class SupervisorTests(TestCase):
         self.assertEqual(supervisor.supervise_once()["dispatched"], 0)  # one per lease gap
         self.assertEqual(queued_matches(), [match.pk])
 
+    def test_a_match_whose_runner_died_just_after_taking_it_is_dispatched_again_at_once(self):
+        match = self._running()  # begun and dispatched: its mark is fresh
+        store.client().delete("ticks")
+        runner = MatchRunner(match.pk)
+        self.assertIs(runner.acquire(), Outcome.CONTINUE)
+        store.client().delete(store.key(match.pk, "lease"))  # its worker died a moment later
+        self.assertEqual(supervisor.supervise_once()["dispatched"], 1)
+        self.assertEqual(queued_matches(), [match.pk])
+
     def test_a_running_match_with_a_live_lease_is_left_alone(self):
         match = self._running()
         store.client().delete("ticks", store.key(match.pk, "dispatched"))
