@@ -117,12 +117,12 @@ def restart(*, keep_data: bool, down_s: float = 0.0) -> subprocess.Popen:
     return start(port=port)
 
 
-def stop(proc: subprocess.Popen | None) -> None:
+def stop(proc: subprocess.Popen | None, *, timeout: float = 5) -> None:
     if proc is None or proc.poll() is not None:
         return
     proc.terminate()
     try:
-        proc.wait(timeout=5)
+        proc.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()

@@ -15,7 +15,8 @@ from django.core.management import BaseCommand, call_command
 
 from realtime.dev import devredis
 
-STOP_TIMEOUT_S = 4  # then the stragglers are killed: Ctrl-C is done within 5 s
+STOP_TIMEOUT_S = 3.5  # then the stragglers are killed; Redis goes last, by STOP_ALL_S
+STOP_ALL_S = 4.5  # everything, Redis included: Ctrl-C is done within 5 s
 COLOURS = ("36", "33", "35", "32", "34")  # ANSI cyan, yellow, magenta, green, blue
 
 
@@ -133,10 +134,11 @@ class Command(BaseCommand):
                         stopping = True
                 time.sleep(0.2)
         finally:
+            deadline = time.monotonic() + STOP_ALL_S
             self._stop_all(procs)
-            for reader in readers:
-                reader.join(timeout=0.5)  # their last lines before ours
-            devredis.stop(redis_proc)
+            for reader in readers:  # their last lines before ours
+                reader.join(timeout=max(0.0, min(0.5, deadline - 0.5 - time.monotonic())))
+            devredis.stop(redis_proc, timeout=max(0.1, deadline - time.monotonic()))
             self.stdout.write("stopped")
 
     def _stop_all(self, procs: dict[str, subprocess.Popen]) -> None:
