@@ -36,6 +36,8 @@ class PredictionBrowserTests(BrowserCase):
                 presses = []
                 for key in ("ArrowDown", "ArrowUp", "ArrowDown", "ArrowUp"):
                     page.evaluate("() => window.__game.probe.reset()")
+                    # A press counts from where the paddle is drawn: a frame after the reset.
+                    self.wait_game(page, "g.probe.frames >= 2", timeout=10)
                     y = self.game(page, f"g.state.paddles[{self.game(page, 'g.slot')}].y")
                     page.keyboard.down(key)
                     time.sleep(0.25)
