@@ -18,6 +18,7 @@ import random
 import time
 
 from matches.titles import wire as codec
+from matches.titles import wirecodec
 
 from . import TITLE, wire
 from .maps import MAPS
@@ -39,7 +40,7 @@ def run(*, seconds: float, zombies: int, players: int = 4, map_index: int = 0) -
     for p in state["team"]:
         p["hp"] = 10**9  # the team must outlive the measurement, not the zombies
     schema = codec.Schema(wire.SCHEMA)
-    encoder = codec.Encoder(schema, keyframe_every=10**9)
+    encoder = wirecodec.Encoder(schema, keyframe_every=10**9)
     samples, cpu, frames, texts = [], [], [], []
     clock, thread = time.perf_counter, time.thread_time
     end = clock() + seconds

@@ -14,7 +14,7 @@ from typing import Any
 
 from .. import rng
 from ..base import Field, InputError, Title, check_bool, check_float, check_int, check_object
-from .grid import FAR, flow_field, ray, slide
+from .grid import CLEAR, FAR, flow_field, ray, slide
 from .maps import MAPS, NAMES
 
 TICK_HZ = 20
@@ -235,9 +235,10 @@ class ZombieSiege(Title):
         zombies = state["zombies"]
         if not zombies or not up:
             return
-        solid, w, links = tm.solid, tm.w, tm.links
-        dist = flow_field(state["settings"]["map"], [int(p["y"]) * w + int(p["x"]) for p in up])
-        plan: dict[int, tuple] = {}  # tile -> (steps to a player, the next tile's centre)
+        solid, w = tm.solid, tm.w
+        clear = CLEAR[state["settings"]["map"]]
+        flow = flow_field(state["settings"]["map"], [int(p["y"]) * w + int(p["x"]) for p in up])
+        plan, plan_step = flow.plan, flow.step  # tile -> (steps to a player, next tile's centre)
         difficulty = state["settings"]["difficulty"]
         speed = ZOMBIE_SPEED[difficulty - 1]
         damage = ZOMBIE_DAMAGE[difficulty - 1]
@@ -247,15 +248,7 @@ class ZombieSiege(Title):
         for z in zombies:
             x, y = z[1], z[2]
             t = int(y) * w + int(x)
-            step = plan.get(t)
-            if step is None:
-                d = dist(t)
-                if 1 < d < FAR:
-                    best = min(links[t], key=dist)
-                    step = plan[t] = (d, best % w + 0.5, best // w + 0.5)
-                else:
-                    step = plan[t] = (d, 0.0, 0.0)
-            d, gx, gy = step
+            d, gx, gy = plan.get(t) or plan_step(t)
             if d == FAR:
                 continue  # no way to a player from here
             if d <= 1:  # beside a player: straight at the nearest one
@@ -283,7 +276,10 @@ class ZombieSiege(Title):
             if z[4] > 0:
                 z[4] -= 1
             k = speed / n if n > speed else 1.0
-            z[1], z[2] = slide(solid, w, x, y, dx * k, dy * k)
+            if clear[t]:  # no wall within reach: what slide would do, without its tests
+                z[1], z[2] = x + dx * k, y + dy * k
+            else:
+                z[1], z[2] = slide(solid, w, x, y, dx * k, dy * k)
 
     def _revive(self, state: dict, team: list) -> None:
         for i, p in enumerate(team):
