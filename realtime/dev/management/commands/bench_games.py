@@ -1,4 +1,5 @@
-"""``manage.py bench_games``: the cost of a tick of each title at max players, all bots."""
+"""``manage.py bench_games``: the cost of a tick of each title at max players, all bots, and
+the rows a title declares in its package's bench.py (``CASES``)."""
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -9,7 +10,8 @@ from realtime.dev import gamebench as bench
 class Command(BaseCommand):
     help = (
         "Measure the rules' cost per tick (bot inputs + step) of each title at its max "
-        "players (or at --players), every slot a bot, and print it against the tick budget."
+        "players (or at --players), every slot a bot, then the cases the title's bench.py "
+        "declares (CASES), and print it against the tick budget."
     )
 
     def add_arguments(self, parser):
@@ -28,7 +30,13 @@ class Command(BaseCommand):
             type=int,
             metavar="N",
             help="bot players per match instead of the title's max (repeatable: one row per "
-            "count; each must fit every title measured, e.g. --title arena --players 64)",
+            "count; each must fit every title measured, e.g. --title arena --players 64; "
+            "no declared cases then)",
+        )
+        parser.add_argument(
+            "--no-cases",
+            action="store_true",
+            help="only the default row per title, not the cases its bench.py declares",
         )
 
     def handle(self, *args, **options):
@@ -38,7 +46,7 @@ class Command(BaseCommand):
         names = options["title"] or list(TITLES)
         counts = options["players"]
         if counts is None:
-            rows = bench.run(seconds, names)
+            rows = bench.run(seconds, names, with_cases=not options["no_cases"])
         else:
             for name in names:
                 title = TITLES[name]
