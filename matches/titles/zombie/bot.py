@@ -58,13 +58,14 @@ def decide(state: dict, slot: int) -> dict | None:
     index = state["settings"]["map"]
     tm = MAPS[index]
     zombies = state["zombies"]
-    # The few nearest, by squared distance then id (ids are unique: tuples never tie).
-    near = [
-        z
-        for _, _, z in heapq.nsmallest(
-            SIGHT_CANDIDATES, [((z[1] - x) ** 2 + (z[2] - y) ** 2, z[0], z) for z in zombies]
-        )
-    ]
+    # The few nearest, by squared distance then id (ids are unique: tuples never tie); only
+    # the zombies as near as the few nearest distances make a tuple.
+    d2 = [(z[1] - x) ** 2 + (z[2] - y) ** 2 for z in zombies]
+    near = []
+    if d2:
+        reach = heapq.nsmallest(SIGHT_CANDIDATES, d2)[-1]
+        near = [z for _, _, z in sorted([(d, z[0], z) for d, z in zip(d2, zombies, strict=True)
+                                         if d <= reach])[:SIGHT_CANDIDATES]]  # fmt: skip
     closest = math.hypot(near[0][1] - x, near[0][2] - y) if near else math.inf
     seen = None
     for z in near:
