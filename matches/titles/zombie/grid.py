@@ -100,10 +100,35 @@ def bfs(tm, sources: list[int]) -> list[int]:
     return dist
 
 
-@functools.lru_cache(maxsize=4096)
+# (map, tile) -> its distances: at most every floor tile of every map (~1 100, ~8 KB each).
+_DISTANCES: dict[tuple[int, int], tuple[int, ...]] = {}
+
+
 def distances(map_index: int, tile: int) -> tuple[int, ...]:
     """``bfs`` from one tile: the map never changes, so it is memoized per (map, tile)."""
-    return tuple(bfs(MAPS[map_index], [tile]))
+    got = _DISTANCES.get((map_index, tile))
+    if got is None:
+        got = _DISTANCES[(map_index, tile)] = tuple(bfs(MAPS[map_index], [tile]))
+    return got
+
+
+def memoized() -> int:
+    """How many distance maps are memoized (a tick that added one ran a BFS)."""
+    return len(_DISTANCES)
+
+
+def prefetch(map_index: int, tiles: list[int]) -> bool:
+    """Run the BFS of the first tile linked to one of ``tiles`` that has none memoized yet,
+    so that a player stepping there finds it: called on a tick that ran no BFS, it spreads
+    the searches over the ticks instead of piling them on the ticks players change tiles
+    (the slowest ticks). Whether it ran one."""
+    links = MAPS[map_index].links
+    for t in tiles:
+        for n in links[t]:
+            if (map_index, n) not in _DISTANCES:
+                distances(map_index, n)
+                return True
+    return False
 
 
 class Flow:
@@ -134,9 +159,19 @@ class Flow:
         d = min([f[tile] for f in fields])
         if 1 < d < FAR:
             # The field is a BFS over symmetric links: the nearest neighbour is one step
-            # closer, so the first link at d - 1 is the one ``min`` picks, without the others.
+            # closer, so the first link at d - 1 is the one ``min`` picks; only the players
+            # d away can have one (explicit loops: this runs for every tile a zombie enters).
             closer = d - 1
-            best = next(n for n in self.links[tile] if any(f[n] == closer for f in fields))
+            near = [f for f in fields if f[tile] == d]
+            if len(near) == 1:
+                f = near[0]
+                for best in self.links[tile]:
+                    if f[best] == closer:
+                        break
+            else:
+                for best in self.links[tile]:
+                    if closer in [f[best] for f in near]:
+                        break
             got = (d, best % self.w + 0.5, best // self.w + 0.5)
         else:
             got = (d, 0.0, 0.0)
