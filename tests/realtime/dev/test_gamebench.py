@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import io
+import json
+import os
+import tempfile
 import unittest
 
 from django.core.management import call_command
@@ -82,10 +85,14 @@ class CommandTests(SimpleTestCase):
         self.assertIn("office, 200 zombies held", out.getvalue())
         self.assertIn("warehouse, 200 zombies held", out.getvalue())
         out = io.StringIO()
-        call_command("bench_games", "--seconds", "0.02", "--title", "zombie", "--no-cases",
-                     stdout=out)  # fmt: skip
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "rows.json")
+            call_command("bench_games", "--seconds", "0.02", "--title", "zombie", "--no-cases",
+                         "--json", path, stdout=out)  # fmt: skip
+            with open(path) as saved:
+                rows = json.load(saved)
         self.assertNotIn("held", out.getvalue())
-        self.assertIn("zombie", out.getvalue())
+        self.assertEqual([(r["title"], r["case"]) for r in rows], [("zombie", "")])
 
 
 if __name__ == "__main__":

@@ -1,6 +1,8 @@
 """``manage.py bench_games``: the cost of a tick of each title at max players, all bots, and
 the rows a title declares in its package's bench.py (``CASES``)."""
 
+import json
+
 from django.core.management.base import BaseCommand, CommandError
 
 from matches.titles import TITLES
@@ -33,6 +35,7 @@ class Command(BaseCommand):
             "count; each must fit every title measured, e.g. --title arena --players 64; "
             "no declared cases then)",
         )
+        parser.add_argument("--json", metavar="PATH", help="also write the rows here, as JSON")
         parser.add_argument(
             "--no-cases",
             action="store_true",
@@ -59,6 +62,9 @@ class Command(BaseCommand):
                         )
             rows = [bench.bench_title(TITLES[name], seconds, n) for name in names for n in counts]
         self.stdout.write(bench.format_table(rows))
+        if options["json"]:
+            with open(options["json"], "w") as out:
+                json.dump(rows, out, indent=1)
         worst = max(rows, key=lambda r: r["p99_us"] / r["budget_us"])
         share = worst["p99_us"] / worst["budget_us"] * 100
         self.stdout.write(
