@@ -77,7 +77,7 @@ def ray(solid: tuple, w: int, x: float, y: float, ca: float, sa: float, reach: f
             return d
 
 
-FAR = 1 << 20  # the distance of a wall tile
+FAR = 255  # the distance of a wall tile (distance maps are bytes: a map's paths are shorter)
 
 
 def bfs(tm, sources: list[int]) -> list[int]:
@@ -97,18 +97,20 @@ def bfs(tm, sources: list[int]) -> list[int]:
                     dist[n] = d
                     nxt.append(n)
         frontier = nxt
+        if d >= FAR:
+            raise ValueError(f"map {tm.name}: a path of {FAR} steps or more")
     return dist
 
 
-# (map, tile) -> its distances: at most every floor tile of every map (~1 100, ~8 KB each).
-_DISTANCES: dict[tuple[int, int], tuple[int, ...]] = {}
+# (map, tile) -> its distances: at most every floor tile of every map (~1 100, < 1 KB each).
+_DISTANCES: dict[tuple[int, int], bytes] = {}
 
 
-def distances(map_index: int, tile: int) -> tuple[int, ...]:
+def distances(map_index: int, tile: int) -> bytes:
     """``bfs`` from one tile: the map never changes, so it is memoized per (map, tile)."""
     got = _DISTANCES.get((map_index, tile))
     if got is None:
-        got = _DISTANCES[(map_index, tile)] = tuple(bfs(MAPS[map_index], [tile]))
+        got = _DISTANCES[(map_index, tile)] = bytes(bfs(MAPS[map_index], [tile]))
     return got
 
 
