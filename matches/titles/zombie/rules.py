@@ -268,6 +268,17 @@ class ZombieSiege(Title):
             if d == FAR:
                 continue  # no way to a player from here
             if d <= 1:  # beside a player: straight at the nearest one
+                if z[4] > 0:
+                    # Cooling down (most of a horde at the team): only whether a player is
+                    # within reach matters, not which is nearest.
+                    for px, py, _ in spots:
+                        if (px - x) * (px - x) + (py - y) * (py - y) <= _BITE2:
+                            break
+                    else:
+                        px = None
+                    if px is not None:
+                        z[4] -= 1
+                        continue
                 near = 1e18
                 for px, py, p in spots:
                     e = (px - x) * (px - x) + (py - y) * (py - y)
