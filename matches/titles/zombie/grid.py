@@ -114,25 +114,6 @@ def distances(map_index: int, tile: int) -> bytes:
     return got
 
 
-def memoized() -> int:
-    """How many distance maps are memoized (a tick that added one ran a BFS)."""
-    return len(_DISTANCES)
-
-
-def prefetch(map_index: int, tiles: list[int]) -> bool:
-    """Run the BFS of the first tile linked to one of ``tiles`` that has none memoized yet,
-    so that a player stepping there finds it: called on a tick that ran no BFS, it spreads
-    the searches over the ticks instead of piling them on the ticks players change tiles
-    (the slowest ticks). Whether it ran one."""
-    links = MAPS[map_index].links
-    for t in tiles:
-        for n in links[t]:
-            if (map_index, n) not in _DISTANCES:
-                distances(map_index, n)
-                return True
-    return False
-
-
 class Flow:
     """The one flow field of the players standing on ``sources`` (tiles): ``flow(tile)`` is
     the steps from ``tile`` to the nearest of them, exactly what one BFS from all of them

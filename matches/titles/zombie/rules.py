@@ -14,7 +14,6 @@ from typing import Any
 
 from .. import rng
 from ..base import Field, InputError, Title, check_bool, check_float, check_int, check_object
-from . import grid
 from .grid import CLEAR, FAR, flow_field, ray, slide
 from .maps import MAPS, NAMES
 
@@ -168,7 +167,6 @@ class ZombieSiege(Title):
             return state
         state["tick"] += 1
         state["events"] = []
-        searched = grid.memoized()
         tm = tile_map(state)
         solid, w = tm.solid, tm.w
         team = state["team"]
@@ -188,8 +186,6 @@ class ZombieSiege(Title):
         self._zombies(state, tm, up)
         self._revive(state, team)
         self._waves(state, tm)
-        if grid.memoized() == searched and up:  # no BFS this tick: one for the next ones
-            grid.prefetch(state["settings"]["map"], [int(p["y"]) * w + int(p["x"]) for p in up])
         if not any(p["active"] and not p["down"] for p in team):
             self._finish(state, "all_down")
         elif state["wave"] >= state["settings"]["waves"] and not (

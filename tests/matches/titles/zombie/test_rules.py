@@ -221,20 +221,6 @@ class ZombieTests(unittest.TestCase):
                 self.assertEqual((gx, gy), (best % tm.w + 0.5, best // tm.w + 0.5))
         self.assertIs(grid.flow_field(index, tiles[::-1] * 2), field)  # kept per set of tiles
 
-    def test_prefetch_searches_one_linked_tile_ahead_of_the_players(self):
-        tm = MAPS[1]
-        floor = [i for i, s in enumerate(tm.solid) if not s]
-        tile = floor[len(floor) // 2]
-        grid.distances(1, tile)
-        ran = 0
-        while grid.prefetch(1, [tile]):  # one BFS a call, until every link has its own
-            ran += 1
-            self.assertLessEqual(ran, len(tm.links[tile]))
-        before = grid.memoized()
-        for n in tm.links[tile]:
-            self.assertEqual(list(grid.distances(1, n)), grid.bfs(tm, [n]))
-        self.assertEqual(grid.memoized(), before)  # every neighbour was searched already
-
     def test_clear_tiles_have_no_wall_within_a_zombie_step(self):
         for index, tm in enumerate(MAPS):
             for t, clear in enumerate(grid.CLEAR[index]):
