@@ -26,7 +26,6 @@ import time
 from django.conf import settings
 
 from matches.titles import TITLES, BenchCase, Title, title_part, wirecodec
-from realtime import protocol
 
 SERIALIZE_EVERY = 10  # measure serialization on every n-th tick only
 
@@ -57,6 +56,8 @@ def bench_title(
     prepare = case.prepare if case is not None else None
     seed = 0
     state = title.initial_state(players=players, seed=seed, settings=match_settings)
+    from realtime import protocol  # imports the models: after django.setup() (see __main__)
+
     schema = protocol.compact_schema(title)
     encoder = None
     if schema is not None:
@@ -190,5 +191,8 @@ def format_table(rows: list[dict], columns: tuple = COLUMNS) -> str:
 if __name__ == "__main__":
     import os
 
+    import django
+
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")  # as manage.py does
+    django.setup()
     print(format_table(run(float(sys.argv[1]) if len(sys.argv) > 1 else 2.0)))
