@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 import json
 import os
+import subprocess
+import sys
 import tempfile
 import unittest
 
@@ -97,6 +99,14 @@ class CommandTests(SimpleTestCase):
                 rows = json.load(saved)
         self.assertNotIn("held", out.getvalue())
         self.assertEqual([(r["title"], r["case"]) for r in rows], [("zombie", "")])
+
+    def test_the_module_runs_outside_manage_py(self):
+        done = subprocess.run(
+            [sys.executable, "-m", "realtime.dev.gamebench", "0.01"],
+            env={**os.environ, "DEBUG": "1"}, capture_output=True, text=True, timeout=300,
+        )  # fmt: skip
+        self.assertEqual(done.returncode, 0, done.stderr)
+        self.assertIn("office, 200 zombies held", done.stdout)
 
 
 if __name__ == "__main__":
