@@ -16,7 +16,7 @@ from types import ModuleType
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-from .base import GameError, InputError, LoadPolicy, SettingsError, Title
+from .base import BenchCase, GameError, InputError, LoadPolicy, SettingsError, Title
 
 
 class Registry(Mapping[str, Title]):
@@ -92,6 +92,7 @@ def _load(paths: tuple[str, ...]) -> dict[str, tuple[Title, ModuleType]]:
 
 __all__ = [
     "TITLES",
+    "BenchCase",
     "GameError",
     "InputError",
     "LoadPolicy",

@@ -11,6 +11,7 @@ the same states, tick for tick, across JSON round trips of the state.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -332,6 +333,20 @@ class LoadPolicy:
     def measured(self, sent: dict) -> Any:
         """The part of an input whose arrival ``shows`` detects."""
         raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class BenchCase:
+    """A row a title asks ``manage.py bench_games`` for beside the default one (every title
+    at its max players): the package's ``bench.CASES``, so the row needs no edit outside the
+    title's folder. ``players`` bots play with ``settings`` (validated like a lobby's);
+    ``prepare(state)``, when given, runs before every measured tick, outside the timing
+    (Zombie Siege holds its horde at 200 with it)."""
+
+    label: str
+    players: int
+    settings: dict | None = None
+    prepare: Callable[[dict], None] | None = None
 
 
 def ranked_winner(ranking: list[int], key) -> int | None:

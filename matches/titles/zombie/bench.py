@@ -1,50 +1,73 @@
 """The siege benchmark: the cost of a tick at 4 bot players against a full horde, and the
 bytes a player receives each second in the compact encoding (README.md, "Benchmark").
 
-    python -m matches.titles.zombie.bench [--seconds 5] [--zombies 200] [--json out.json]
+    python -m matches.titles.zombie.bench [--seconds 5 | --ticks 4000] [--zombies 200]
+        [--json out.json]
 
 Wall-clock and thread CPU time are both reported (a busy machine inflates the first).
 Every tick: ``bot_input`` + ``apply_input`` for the four bots, then ``step``. The horde is
-kept at ``--zombies`` by the benchmark (killed ones come back at a random floor tile), so
-the figure is the steady cost at that many zombies, not an average over a wave's rise and
-fall. Developer tooling: nothing imports it.
+kept at ``--zombies`` by the benchmark (killed ones come back at a floor tile the zombie
+counter picks), so the figure is the steady cost at that many zombies, not an average over
+a wave's rise and fall. ``--ticks`` runs a fixed number of ticks instead of a time: the same
+work each run (the first ~200 ticks, the scattered horde closing in, cost more, and a timed
+run on a busy machine counts fewer ticks after them). ``CASES`` gives ``manage.py
+bench_games`` the same siege (4 players, 200 zombies held, on each map) as rows of its own.
+Developer tooling: no production code imports it.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
-import random
 import time
 
 from matches.titles import wire as codec
+from matches.titles import wirecodec
 
+from .. import rng
+from ..base import BenchCase
 from . import TITLE, wire
 from .maps import MAPS
 
-
-def _top_up(state: dict, count: int, pick: random.Random) -> None:
-    tm = MAPS[state["settings"]["map"]]
-    floor = [i for i, s in enumerate(tm.solid) if not s]
-    while len(state["zombies"]) < count:
-        t = pick.choice(floor)
-        state["zid"] += 1
-        state["zombies"].append([state["zid"], t % tm.w + 0.5, t // tm.w + 0.5, 3, 0])
+SIEGE = {"max_players": 4, "waves": 30, "horde": 200, "difficulty": 1}
 
 
-def run(*, seconds: float, zombies: int, players: int = 4, map_index: int = 0) -> dict:
-    settings = {"max_players": 4, "waves": 30, "horde": 200, "map": map_index, "difficulty": 1}
-    state = TITLE.initial_state(players=players, seed=1, settings=settings)
-    pick = random.Random(1)
+@functools.cache
+def _floor(map_index: int) -> tuple[int, ...]:
+    return tuple(i for i, s in enumerate(MAPS[map_index].solid) if not s)
+
+
+def hold(state: dict, count: int) -> None:
+    """Top the horde up to ``count`` zombies (3 hp each, on floor tiles the zombie counter
+    picks) and keep the team standing: the measurement outlives neither otherwise."""
+    w = MAPS[state["settings"]["map"]].w
+    floor = _floor(state["settings"]["map"])
     for p in state["team"]:
-        p["hp"] = 10**9  # the team must outlive the measurement, not the zombies
+        p["hp"] = max(p["hp"], 10**9)
+    while len(state["zombies"]) < count:
+        state["zid"] += 1
+        t = floor[rng.hash_u64(0xBE7C, state["zid"]) % len(floor)]
+        state["zombies"].append([state["zid"], t % w + 0.5, t // w + 0.5, 3, 0])
+
+
+CASES = [
+    BenchCase(f"{MAPS[m].name}, 200 zombies held", 4, {**SIEGE, "map": m},
+              functools.partial(hold, count=200))
+    for m in range(len(MAPS))
+]  # fmt: skip
+
+
+def run(*, seconds: float, zombies: int, players: int = 4, map_index: int = 0,
+        ticks: int | None = None) -> dict:  # fmt: skip
+    state = TITLE.initial_state(players=players, seed=1, settings={**SIEGE, "map": map_index})
     schema = codec.Schema(wire.SCHEMA)
-    encoder = codec.Encoder(schema, keyframe_every=10**9)
+    encoder = wirecodec.Encoder(schema, keyframe_every=10**9)
     samples, cpu, frames, texts = [], [], [], []
     clock, thread = time.perf_counter, time.thread_time
     end = clock() + seconds
-    while clock() < end:
-        _top_up(state, zombies, pick)
+    while len(samples) < ticks if ticks else clock() < end:
+        hold(state, zombies)
         t0, c0 = clock(), thread()
         for slot in range(players):
             inp = TITLE.bot_input(state, slot)
@@ -84,10 +107,13 @@ COLUMNS = ("map", "players", "zombies", "ticks", "mean_us", "p50_us", "p99_us", 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--ticks", type=int, help="run this many ticks per row instead")
     parser.add_argument("--zombies", type=int, action="append")
     parser.add_argument("--json", help="write the rows here")
     args = parser.parse_args()
-    rows = [run(seconds=args.seconds, zombies=n, map_index=m)
+    if args.ticks is not None and args.ticks < 1:
+        parser.error("--ticks must be at least 1")
+    rows = [run(seconds=args.seconds, zombies=n, map_index=m, ticks=args.ticks)
             for m in range(len(MAPS)) for n in args.zombies or [200]]  # fmt: skip
     widths = [max(len(c), *(len(str(r[c])) for r in rows)) for c in COLUMNS]
     print("  ".join(c.rjust(w) for c, w in zip(COLUMNS, widths, strict=True)))

@@ -9,7 +9,6 @@ memoized per (map, tile) by the rules.
 
 from __future__ import annotations
 
-import heapq
 import math
 
 from .. import rng
@@ -39,6 +38,20 @@ def _toward(map_index: int, x: float, y: float, gx: float, gy: float) -> tuple[f
     return best % tm.w + 0.5 - x, best // tm.w + 0.5 - y
 
 
+def nearest(zombies: list, x: float, y: float, count: int) -> list:
+    """The ``count`` zombies nearest to (x, y) by ``(z[1] - x) ** 2 + (z[2] - y) ** 2``, then id
+    (ids are unique: no ties). ``**`` is libm's pow, within an ulp or so of the product but not
+    always equal to it, and three times slower: the products pick the few within a hair of the
+    ``count`` nearest (a relative 1e-9 covers any rounding), pow orders those as it always did."""
+    if not zombies:
+        return []
+    cheap = [(a := z[1] - x) * a + (b := z[2] - y) * b for z in zombies]
+    reach = sorted(cheap)[min(count, len(cheap)) - 1] * (1.0 + 1e-9)
+    few = sorted([((z[1] - x) ** 2 + (z[2] - y) ** 2, z[0], z)
+                  for c, z in zip(cheap, zombies, strict=True) if c <= reach])  # fmt: skip
+    return [z for _, _, z in few[:count]]
+
+
 def _keys(dx: float, dy: float) -> tuple[int, int]:
     """The held keys that walk along (dx, dy): an axis only while it is off by more than
     STEER tiles, so the bot tracks a tile's centre through doors."""
@@ -58,13 +71,7 @@ def decide(state: dict, slot: int) -> dict | None:
     index = state["settings"]["map"]
     tm = MAPS[index]
     zombies = state["zombies"]
-    # The few nearest, by squared distance then id (ids are unique: tuples never tie).
-    near = [
-        z
-        for _, _, z in heapq.nsmallest(
-            SIGHT_CANDIDATES, [((z[1] - x) ** 2 + (z[2] - y) ** 2, z[0], z) for z in zombies]
-        )
-    ]
+    near = nearest(zombies, x, y, SIGHT_CANDIDATES)
     closest = math.hypot(near[0][1] - x, near[0][2] - y) if near else math.inf
     seen = None
     for z in near:

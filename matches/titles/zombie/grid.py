@@ -18,6 +18,21 @@ def blocked(solid: tuple, w: int, x: float, y: float) -> bool:
     return solid[top + left] or solid[top + right] or solid[bottom + left] or solid[bottom + right]
 
 
+def clear_tiles(tm) -> tuple[bool, ...]:
+    """For each tile, whether it and its 8 neighbours are all floor: a circle in such a tile
+    moving at most ``1 - R`` cannot touch a wall, so ``slide`` would move it by (dx, dy)."""
+    w, solid = tm.w, tm.solid
+    return tuple(
+        not solid[i]
+        and 0 < i % w < w - 1
+        and not any(solid[i + dy * w + dx] for dy in (-1, 0, 1) for dx in (-1, 0, 1))
+        for i in range(tm.w * tm.h)
+    )
+
+
+CLEAR = tuple(clear_tiles(tm) for tm in MAPS)  # per map index
+
+
 def slide(solid: tuple, w: int, x: float, y: float, dx: float, dy: float) -> tuple[float, float]:
     """Move by (dx, dy) one axis at a time; an axis that would enter a wall is not moved. A
     straight move blocked by a corner while the way is open from the tile's centre line
@@ -62,7 +77,7 @@ def ray(solid: tuple, w: int, x: float, y: float, ca: float, sa: float, reach: f
             return d
 
 
-FAR = 1 << 20  # the distance of a wall tile
+FAR = 255  # the distance of a wall tile (distance maps are bytes: a map's paths are shorter)
 
 
 def bfs(tm, sources: list[int]) -> list[int]:
@@ -82,20 +97,78 @@ def bfs(tm, sources: list[int]) -> list[int]:
                     dist[n] = d
                     nxt.append(n)
         frontier = nxt
+        if d >= FAR:
+            raise ValueError(f"map {tm.name}: a path of {FAR} steps or more")
     return dist
 
 
-@functools.lru_cache(maxsize=4096)
-def distances(map_index: int, tile: int) -> tuple[int, ...]:
+# (map, tile) -> its distances: at most every floor tile of every map (~1 100, < 1 KB each).
+_DISTANCES: dict[tuple[int, int], bytes] = {}
+
+
+def distances(map_index: int, tile: int) -> bytes:
     """``bfs`` from one tile: the map never changes, so it is memoized per (map, tile)."""
-    return tuple(bfs(MAPS[map_index], [tile]))
+    got = _DISTANCES.get((map_index, tile))
+    if got is None:
+        got = _DISTANCES[(map_index, tile)] = bytes(bfs(MAPS[map_index], [tile]))
+    return got
 
 
-def flow_field(map_index: int, tiles: list[int]):
-    """The tick's one flow field from the players standing on ``tiles``: ``dist(tile)``, the
-    steps to the nearest of them, exactly what one BFS from all of them gives (the minimum of
-    each player's memoized distances, read only where the zombies are)."""
-    fields = [distances(map_index, t) for t in dict.fromkeys(tiles)]
-    if len(fields) == 1:
-        return fields[0].__getitem__
-    return lambda i: min([f[i] for f in fields])
+class Flow:
+    """The one flow field of the players standing on ``sources`` (tiles): ``flow(tile)`` is
+    the steps from ``tile`` to the nearest of them, exactly what one BFS from all of them
+    gives (the minimum of each player's memoized distances, read only where asked), and
+    ``step(tile)`` is ``(steps, x, y)``: the centre of the first of the tile's links one step
+    closer, the neighbour ``min(links[tile], key=flow)`` picks. Both are pure functions of the
+    map and the sources, so the steps asked for are kept in ``plan`` for the next ticks the
+    players stand on the same tiles."""
+
+    __slots__ = ("fields", "links", "plan", "w")
+
+    def __init__(self, map_index: int, sources: tuple[int, ...]) -> None:
+        tm = MAPS[map_index]
+        self.fields = tuple(distances(map_index, t) for t in sources)
+        self.links, self.w = tm.links, tm.w
+        self.plan: dict[int, tuple[int, float, float]] = {}
+
+    def __call__(self, tile: int) -> int:
+        return min([f[tile] for f in self.fields])
+
+    def step(self, tile: int) -> tuple[int, float, float]:
+        got = self.plan.get(tile)
+        if got is not None:
+            return got
+        fields = self.fields
+        d = min([f[tile] for f in fields])
+        if 1 < d < FAR:
+            # The field is a BFS over symmetric links: the nearest neighbour is one step
+            # closer, so the first link at d - 1 is the one ``min`` picks; only the players
+            # d away can have one (explicit loops: this runs for every tile a zombie enters).
+            closer = d - 1
+            near = [f for f in fields if f[tile] == d]
+            if len(near) == 1:
+                f = near[0]
+                for best in self.links[tile]:
+                    if f[best] == closer:
+                        break
+            else:
+                for best in self.links[tile]:
+                    if closer in [f[best] for f in near]:
+                        break
+            got = (d, best % self.w + 0.5, best // self.w + 0.5)
+        else:
+            got = (d, 0.0, 0.0)
+        self.plan[tile] = got
+        return got
+
+
+@functools.lru_cache(maxsize=64)
+def _flow(map_index: int, sources: tuple[int, ...]) -> Flow:
+    return Flow(map_index, sources)
+
+
+def flow_field(map_index: int, tiles: list[int]) -> Flow:
+    """The tick's flow field from the players standing on ``tiles`` (any order, repeats):
+    memoized per set of tiles, so a tick whose players stand where they stood on a recent
+    tick reads the steps the zombies took then."""
+    return _flow(map_index, tuple(sorted(set(tiles))))

@@ -1,4 +1,7 @@
-"""``manage.py bench_games``: the cost of a tick of each title at max players, all bots."""
+"""``manage.py bench_games``: the cost of a tick of each title at max players, all bots, and
+the rows a title declares in its package's bench.py (``CASES``)."""
+
+import json
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -9,7 +12,8 @@ from realtime.dev import gamebench as bench
 class Command(BaseCommand):
     help = (
         "Measure the rules' cost per tick (bot inputs + step) of each title at its max "
-        "players (or at --players), every slot a bot, and print it against the tick budget."
+        "players (or at --players), every slot a bot, then the cases the title's bench.py "
+        "declares (CASES), and print it against the tick budget."
     )
 
     def add_arguments(self, parser):
@@ -28,7 +32,14 @@ class Command(BaseCommand):
             type=int,
             metavar="N",
             help="bot players per match instead of the title's max (repeatable: one row per "
-            "count; each must fit every title measured, e.g. --title arena --players 64)",
+            "count; each must fit every title measured, e.g. --title arena --players 64; "
+            "no declared cases then)",
+        )
+        parser.add_argument("--json", metavar="PATH", help="also write the rows here, as JSON")
+        parser.add_argument(
+            "--no-cases",
+            action="store_true",
+            help="only the default row per title, not the cases its bench.py declares",
         )
 
     def handle(self, *args, **options):
@@ -38,7 +49,7 @@ class Command(BaseCommand):
         names = options["title"] or list(TITLES)
         counts = options["players"]
         if counts is None:
-            rows = bench.run(seconds, names)
+            rows = bench.run(seconds, names, with_cases=not options["no_cases"])
         else:
             for name in names:
                 title = TITLES[name]
@@ -51,6 +62,9 @@ class Command(BaseCommand):
                         )
             rows = [bench.bench_title(TITLES[name], seconds, n) for name in names for n in counts]
         self.stdout.write(bench.format_table(rows))
+        if options["json"]:
+            with open(options["json"], "w") as out:
+                json.dump(rows, out, indent=1)
         worst = max(rows, key=lambda r: r["p99_us"] / r["budget_us"])
         share = worst["p99_us"] / worst["budget_us"] * 100
         self.stdout.write(

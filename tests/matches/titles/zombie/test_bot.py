@@ -2,15 +2,50 @@
 
 from __future__ import annotations
 
+import heapq
 import math
 import unittest
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from matches.titles.zombie import bot, rules
-from tests.matches.titles.helpers import feed, run_bots
+from tests.matches.titles.helpers import PROPERTY, feed, run_bots
 from tests.matches.titles.zombie.test_rules import T, siege
 
 
+def nearest_by_definition(zombies, x, y, count):
+    return [z for _, _, z in heapq.nsmallest(
+        count, [((z[1] - x) ** 2 + (z[2] - y) ** 2, z[0], z) for z in zombies])]  # fmt: skip
+
+
+COORD = st.one_of(st.floats(1.0, 39.0), st.integers(10, 390).map(lambda k: k / 10))
+
+
 class ZombieBotTests(unittest.TestCase):
+    @PROPERTY
+    @given(st.lists(st.tuples(COORD, COORD), max_size=40), COORD, COORD,
+           st.integers(1, 6), st.booleans())  # fmt: skip
+    def test_nearest_is_the_few_smallest_pow_distances_then_ids(self, spots, x, y, count, mirror):
+        zombies = [[i + 1, zx, zy, 1, 0] for i, (zx, zy) in enumerate(spots)]
+        if mirror:  # the same distances on the other side: ties broken by id only
+            zombies += [[len(zombies) + i + 1, 2 * x - z[1], 2 * y - z[2], 1, 0]
+                        for i, z in enumerate(list(zombies))]  # fmt: skip
+        self.assertEqual(bot.nearest(zombies, x, y, count),
+                         nearest_by_definition(zombies, x, y, count))  # fmt: skip
+
+    def test_nearest_where_product_and_pow_disagree(self):
+        # Differences whose pow square is not their product (about 1 in 1 000): the order
+        # follows pow, as the bot always did.
+        found = [v for v in (k * 0.001 + 0.000123 for k in range(1, 20_000)) if v**2 != v * v]
+        self.assertTrue(found)
+        for v in found[:200]:
+            zombies = [[1, 5.0 + v, 5.0, 1, 0], [2, 5.0, 5.0 + v, 1, 0], [3, 5.0 - v, 5.0, 1, 0],
+                       [4, 9.0, 9.0, 1, 0], [5, 5.0 + v * (1 + 1e-16), 5.0, 1, 0]]  # fmt: skip
+            for count in (1, 2, 3, 4):
+                self.assertEqual(bot.nearest(zombies, 5.0, 5.0, count),
+                                 nearest_by_definition(zombies, 5.0, 5.0, count))  # fmt: skip
+
     def test_the_bot_aims_at_and_shoots_the_nearest_zombie_it_can_see(self):
         # The zombie below is nearer but behind the desk wall at (12, 9).
         state = siege(team=[(12.5, 7.5)], zombies=[(20.5, 7.5), (12.5, 10.5), (8.5, 7.5)])

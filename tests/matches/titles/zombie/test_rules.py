@@ -205,6 +205,46 @@ class ZombieTests(unittest.TestCase):
         field = grid.flow_field(index, tiles)
         self.assertEqual([field(i) for i in range(tm.w * tm.h)], grid.bfs(tm, tiles))
 
+    @PROPERTY
+    @given(st.lists(st.integers(0, 10**6), min_size=1, max_size=4), st.integers(0, 1))
+    def test_a_flow_step_is_the_nearest_link_min_picks(self, picks, index):
+        tm = MAPS[index]
+        floor = [i for i, s in enumerate(tm.solid) if not s]
+        tiles = [floor[p % len(floor)] for p in picks]
+        field = grid.flow_field(index, tiles)
+        one = grid.bfs(tm, tiles)
+        for t in floor:
+            d, gx, gy = field.step(t)
+            self.assertEqual(d, one[t])
+            if d > 1:  # the rule as written: the first of the links nearest to a player
+                best = min(tm.links[t], key=one.__getitem__)
+                self.assertEqual((gx, gy), (best % tm.w + 0.5, best // tm.w + 0.5))
+        self.assertIs(grid.flow_field(index, tiles[::-1] * 2), field)  # kept per set of tiles
+
+    def test_clear_tiles_have_no_wall_within_a_zombie_step(self):
+        for index, tm in enumerate(MAPS):
+            for t, clear in enumerate(grid.CLEAR[index]):
+                if not clear:
+                    continue
+                x, y = t % tm.w, t // tm.w
+                # Every point of the tile moved by up to a zombie's fastest step.
+                reach = max(rules.ZOMBIE_SPEED)
+                for fx in (0.0, 0.5, 0.999999):
+                    for fy in (0.0, 0.5, 0.999999):
+                        for dx in (-reach, 0.0, reach):
+                            for dy in (-reach, 0.0, reach):
+                                self.assertFalse(
+                                    grid.blocked(tm.solid, tm.w, x + fx + dx, y + fy + dy)
+                                )
+            self.assertTrue(any(grid.CLEAR[index]))
+
+    @PROPERTY
+    @given(st.one_of(st.floats(-5.0, 50.0), st.integers(-50, 500).map(lambda k: k / 10 + 0.05),
+                     st.integers(-50, 500).map(lambda k: k / 20)))  # fmt: skip
+    def test_r1_is_round_to_one_decimal(self, x):
+        for v in (x, math.nextafter(x, math.inf), math.nextafter(x, -math.inf)):
+            self.assertEqual(repr(rules.r1(v)), repr(round(v, 1) + 0.0))
+
     def test_a_zombie_walks_around_a_wall_to_the_player(self):
         # Player in the office's top-left room; the zombie outside it, below its wall.
         state = siege(team=[(3.5, 3.5)], zombies=[(3.5, 7.5)])
