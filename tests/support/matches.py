@@ -1,6 +1,9 @@
 """Matches for tests: in the database through the services, or straight into Redis."""
 
+import datetime
 import json
+
+from django.utils import timezone
 
 from matches import services
 from matches.models import Match
@@ -25,14 +28,17 @@ def redis_match(
     return meta
 
 
-def counting_down(title: str = "pong", *, names=("ann", "bob"), **kwargs) -> Match:
-    """A full match whose countdown has already elapsed."""
+def counting_down(title: str = "pong", *, names=("ann", "bob"), held: bool = False,
+                  **kwargs) -> Match:  # fmt: skip
+    """A full match whose countdown has already elapsed; ``held``: one that ends in an hour
+    (a live stack's supervisor leaves it to the test to begin)."""
     match = services.match_create(title=title, **kwargs)
     for name in names:
         services.match_join(match_id=match.pk, player=services.player_create(display_name=name))
     if match.max_players > len(names):
-        services.match_start(match_id=match.pk, countdown_s=0)
-    Match.objects.filter(pk=match.pk).update(starts_at=match.created_at)
+        services.match_start(match_id=match.pk, countdown_s=3600 if held else 0)
+    starts_at = timezone.now() + datetime.timedelta(hours=1) if held else match.created_at
+    Match.objects.filter(pk=match.pk).update(starts_at=starts_at)
     return Match.objects.get(pk=match.pk)
 
 

@@ -57,11 +57,12 @@ def finished_with_replay(
     game = get_title(title)
     settings = game.validate_settings({"score_to": 3} if settings is None and title == "pong"
                                       else settings or {})  # fmt: skip
-    match = counting_down(title, names=names, settings=settings, **kwargs)
+    # Held in its countdown, and played out before it begins: a live stack's supervisor would
+    # begin an elapsed countdown, or take a running match without a runner for a lost one,
+    # while a long title (Zombie Siege) is simulated.
+    match = counting_down(title, names=names, settings=settings, held=True, **kwargs)
     Match.objects.filter(pk=match.pk).update(seed=seed)
     people = list(match.participations.order_by("slot"))
-    # Played out before it begins: a live stack's supervisor would take a running match
-    # without a runner for a lost one while a long title (Zombie Siege) is simulated.
     final, log = play_out(
         title, players=len(people), bots=tuple(p.slot for p in people if p.is_bot),
         seed=seed, settings=match.settings,
