@@ -65,7 +65,9 @@ class FixedReportTests(SimpleTestCase):
         self.assertIn("redis n/a", text)
 
     def test_the_peer_row_is_printed_beside_ours_and_kept(self):
-        text, result = self.report([sample(300, (26.2, 21.6, 11.4))], PEER)
+        rows = [sample(300, (26.2, 21.6, 11.4)), sample(300, (30.0, 25.0, 12.0)),
+                sample(300, (20.0, 20.0, 10.0))]  # fmt: skip
+        text, result = self.report(rows, PEER)
         self.assertIn("| 300 | 150 | 33.3 ms | 38.0 ms | 0.9991 |", text)
         self.assertIn("300 players: ours 59.2 µs per update, the peer's 21.5", text)
         self.assertEqual(result["peer"], PEER)
