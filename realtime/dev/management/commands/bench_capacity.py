@@ -257,7 +257,7 @@ class Command(BaseCommand):
             if None in values:
                 spread[name] = None
                 continue
-            spread[name] = {"min": min(values), "median": statistics.median(values),
+            spread[name] = {"min": min(values), "median": round(statistics.median(values), 1),
                             "max": max(values)}  # fmt: skip
         result = {
             "fixed_matches": o["fixed_matches"], "seconds": o["seconds"], "settle": o["settle"],
@@ -284,7 +284,7 @@ class Command(BaseCommand):
             if r["cpu_us_per_update"]["total"] is not None:
                 totals.setdefault(r["players"], []).append(r["cpu_us_per_update"]["total"])
         # The fixed load's samples are one load: their median.
-        ours = {players: statistics.median(values) for players, values in totals.items()}
+        ours = {players: round(statistics.median(values), 1) for players, values in totals.items()}
         for r in peer["rows"]:
             if r["players"] in ours:
                 self.stdout.write(f"{r['players']} players: ours {ours[r['players']]} µs per "
