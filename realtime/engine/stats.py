@@ -31,7 +31,10 @@ def _percentile(nonzero: tuple[list[int], list[int]], q: float) -> float:
     cumulative = list(accumulate(counts))
     if not cumulative:
         return 0.0
-    at = bisect_left(cumulative, q * cumulative[-1])
+    rank = q * cumulative[-1]
+    if rank <= 0:
+        return BUCKET_MS  # as the walk over every bucket answered: the first one reaches 0
+    at = bisect_left(cumulative, rank)
     if at >= len(indices):
         return BUCKETS * BUCKET_MS
     return round((indices[at] + 1) * BUCKET_MS, 3)
