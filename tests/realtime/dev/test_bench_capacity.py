@@ -55,6 +55,9 @@ class FixedReportTests(SimpleTestCase):
                          {"min": 58.8, "median": 59.2, "max": 63.7})  # fmt: skip
         self.assertEqual(len(result["samples"]), 3)
         self.assertIn("daphne 25.5-27.4 (median 26.2)", text)
+        # 26.2 / 11.4, 25.5 / 11.2, 27.4 / 12.4: 2.30, 2.28, 2.21
+        self.assertEqual(result["per_redis"]["daphne"], 2.28)
+        self.assertIn("daphne 2.28", text)
         self.assertIsNone(result["peer"])
 
     def test_a_process_without_figures_says_so(self):
@@ -62,6 +65,7 @@ class FixedReportTests(SimpleTestCase):
         row["cpu_us_per_update"].update(redis=None, total=None)
         text, result = self.report([row])
         self.assertIsNone(result["cpu_us_per_update"]["redis"])
+        self.assertIsNone(result["per_redis"]["tick_worker"])
         self.assertIn("redis n/a", text)
 
     def test_the_peer_row_is_printed_beside_ours_and_kept(self):
