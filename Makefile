@@ -77,11 +77,13 @@ fuzz: deps
 	@DEBUG=1 DJANGO_SETTINGS_MODULE=config.settings $(BIN)/python -m tests.fuzz.budget
 
 # The capacity benchmark: the whole stack on its own Redis and database under var/bench/.
+#   make bench ARGS="--fixed-matches 150"   CPU per delivered update at a fixed load (no ramp)
+#   make bench ARGS=--with-peer              then the Colyseus peer, same load (needs node)
 bench: deps
 	mkdir -p var/bench
 	DATABASE_URL=$${BENCH_DATABASE_URL:-sqlite:///$(CURDIR)/var/bench/db.sqlite3} \
 	PRIVATE_REDIS_PORT=$${BENCH_REDIS_PORT:-6393} DEBUG=1 \
-	$(BIN)/python manage.py bench_capacity
+	$(BIN)/python manage.py bench_capacity $(ARGS)
 
 # The supervisor pass with 10,000 running matches (rows and Redis state) on a Redis of its own.
 # The client under a real network: Chromium through each impairment profile (docs/benchmarks.md).

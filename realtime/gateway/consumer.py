@@ -250,6 +250,40 @@ class MatchConsumer(AsyncWebsocketConsumer):
         await daphne.dispatch(self, message)
 
     # --- hub / channel layer → client -------------------------------------------------------
+    def deliver_now(self, text: str, frame: bytes | None, packed: Packed | None) -> bool:
+        """``deliver_state``'s common case (a frame written straight to an idle socket, no
+        ping due) without a coroutine per socket and tick; False, having changed nothing,
+        when the state needs ``deliver_state`` (a ping, a keyframe ask, a delay, a send)."""
+        if self.closing:
+            return True
+        if self.early is not None:
+            self.early.append((text, packed))
+            return True
+        if self.delay or self.socket is None:
+            return False
+        if self.compact:
+            if packed is None:
+                return False
+            if self.need_key and not packed.key:
+                return True  # a delta against a frame this socket never had
+            frame = packed.frame
+        if frame is None:
+            return False
+        now = time.monotonic()
+        if self.probe_sent is not None:
+            if now - self.probe_sent > self.slow_after:
+                return False
+        elif now - self.last_probe >= self.ping_every:
+            return False
+        if not daphne.write(self.socket, frame):
+            return False
+        if self.compact:
+            self.need_key = False
+        sent = stats.SENT
+        sent.frames += 1
+        sent.bytes += len(frame)
+        return True
+
     async def deliver_state(
         self, text: str, frame: bytes | None = None, packed: Packed | None = None
     ) -> None:

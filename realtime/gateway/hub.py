@@ -47,6 +47,8 @@ class Packed(NamedTuple):
 
 
 class Member(Protocol):
+    def deliver_now(self, text: str, frame: bytes, packed: Packed | None) -> bool: ...
+
     async def deliver_state(
         self, text: str, frame: bytes | None = None, packed: Packed | None = None
     ) -> None: ...
@@ -229,10 +231,12 @@ class Hub:
                 compact = message.get("c")
                 packed = compact and Packed(compact, daphne.binary_frame(compact),
                                             bool(message.get("kf")))  # fmt: skip
-                # Daphne's send runs to completion without suspending: no task per socket.
+                # Daphne's send runs to completion without suspending: no task per socket,
+                # and no coroutine either when the frame goes straight out (deliver_now).
                 for member in list(members):
                     try:
-                        await member.deliver_state(text, frame, packed)
+                        if not member.deliver_now(text, frame, packed):
+                            await member.deliver_state(text, frame, packed)
                     except Exception:  # one broken socket must not starve the others
                         log.exception("hub: delivering a state failed")
             else:

@@ -26,6 +26,9 @@ class Member:
         self.packed: list = []
         self.others: list[dict] = []
 
+    def deliver_now(self, text: str, frame: bytes, packed) -> bool:
+        return False  # always the coroutine: it records what it got
+
     async def deliver_state(self, text: str, frame: bytes | None = None, packed=None) -> None:
         self.states.append(text)
         self.frames.append(frame)

@@ -2,17 +2,28 @@
 until the bar breaks. Prints the capacity and writes var/bench/capacity.json, the capacity
 section of docs/benchmarks.md and its chart (docs/benchmarks/capacity.svg).
 
-``--chart-only`` redraws the chart from the table in docs/benchmarks.md and runs nothing."""
+``--chart-only`` redraws the chart from the table in docs/benchmarks.md and runs nothing.
+
+``--fixed-matches N`` holds N Pong matches instead of ramping and measures ``--samples``
+windows of server CPU per delivered update per process (var/bench/fixed.json): CPU time moves
+far less with the machine's other load than capacity does, so cuts are measured this way.
+
+``--with-peer`` then runs the Colyseus peer (``--peer-dir``, outside the repository) with the
+same matches, step and seconds (``LOOP=fixed``) and prints its row beside ours."""
 
 import json
 import os
 import platform
+import shutil
+import socket
+import statistics
+import subprocess
 import time
 from pathlib import Path
 
 import psutil
 from django.conf import settings
-from django.core.management import BaseCommand
+from django.core.management import BaseCommand, CommandError
 
 from matches import services
 from matches.models import Match
@@ -24,6 +35,8 @@ from realtime.engine.stats import TickStats, percentile
 DOC = Path(settings.BASE_DIR) / "docs" / "benchmarks.md"
 CHART = DOC.parent / "benchmarks" / "capacity.svg"
 START, END = "<!-- capacity:start -->", "<!-- capacity:end -->"
+# The peer to beat (issue #20): Colyseus Pong, kept outside the repository with its packages.
+PEER_DIR = "/work/shared/peers/colyseus"
 # The chart's line in the section, relative to docs/benchmarks.md.
 CHART_LINE = (f"![p99 update gap and server CPU per update against players, the bar drawn]"
               f"({CHART.relative_to(DOC.parent)})")  # fmt: skip
@@ -37,6 +50,11 @@ def _cpu(proc: psutil.Process | None) -> float:
     except psutil.Error:
         return 0.0
     return t.user + t.system + getattr(t, "children_user", 0) + getattr(t, "children_system", 0)
+
+
+def _machine() -> str:
+    return (f"{os.cpu_count()} CPU, {platform.machine()}, Python {platform.python_version()}, "
+            f"{platform.platform()}")  # fmt: skip
 
 
 def _running_stats() -> TickStats:
@@ -81,6 +99,22 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=8077)
         parser.add_argument("--no-doc", action="store_true", help="do not touch docs/")
         parser.add_argument(
+            "--fixed-matches", type=int, default=0,
+            help="hold this many Pong matches and measure CPU per update (no ramp, no doc)",
+        )  # fmt: skip
+        parser.add_argument("--samples", type=int, default=3, help="windows with --fixed-matches")
+        parser.add_argument("--json", type=Path, default=None, help="where the JSON goes")
+        parser.add_argument(
+            "--with-peer", action="store_true",
+            help="then run the Colyseus peer's run.sh (LOOP=fixed) the same way (needs node)",
+        )  # fmt: skip
+        parser.add_argument(
+            "--peer-dir",
+            type=Path,
+            default=Path(PEER_DIR),
+            help="the peer's folder (README, run.sh), outside the repository",
+        )
+        parser.add_argument(
             "--chart-only", action="store_true",
             help="redraw docs/benchmarks/capacity.svg from the table in docs/benchmarks.md",
         )  # fmt: skip
@@ -89,17 +123,29 @@ class Command(BaseCommand):
         if o["chart_only"]:
             self._chart(self._doc_rows(), CHART)
             return
+        if o["fixed_matches"] < 0 or o["samples"] < 1 or o["step"] < 1 or o["seconds"] <= 0:
+            raise CommandError("--fixed-matches ≥ 0, --samples ≥ 1, --step ≥ 1, --seconds > 0")
         out = Path(settings.VAR_DIR) / "bench"
         out.mkdir(parents=True, exist_ok=True)
+        peer_problem = self._peer_problem(o["peer_dir"]) if o["with_peer"] else None
+        if peer_problem:
+            self.stdout.write(f"PEER: {peer_problem}; only our stack is measured")
         with benchstack.running_stack(port=o["port"], out=out) as (procs, redis_proc):
             watched = {
                 "daphne": psutil.Process(procs["daphne"].pid),
                 "tick_worker": psutil.Process(procs["tick-worker"].pid),
                 "redis": self._redis_process(redis_proc),
             }
-            arena = self._arena(o, watched)
-            rows = self._ramp(o, watched)
-        self._report(rows, arena, o)
+            if o["fixed_matches"]:
+                rows = self._fixed(o, watched)
+            else:
+                arena = self._arena(o, watched)
+                rows = self._ramp(o, watched)
+        peer = self._peer(o, out) if o["with_peer"] and not peer_problem else None
+        if o["fixed_matches"]:
+            self._report_fixed(rows, peer, o, out)
+        else:
+            self._report(rows, arena, o, peer)
 
     def _redis_process(self, redis_proc) -> psutil.Process | None:
         if redis_proc is not None:
@@ -145,6 +191,115 @@ class Command(BaseCommand):
                     break
         return rows
 
+    def _fixed(self, o, watched) -> list[dict]:
+        """The same load held for ``--samples`` windows: the spread between them is the noise."""
+        rows = []
+        with LoadTest(base_url=f"http://127.0.0.1:{o['port']}", processes=o["processes"],
+                      settings={"score_to": 21}, log=self.stdout.write,
+                      nice=o["load_nice"]) as test:  # fmt: skip
+            while test.matches < o["fixed_matches"]:
+                test.add(min(o["step"], o["fixed_matches"] - test.matches))
+            time.sleep(o["settle"])
+            for _ in range(o["samples"]):
+                rows.append(self._measure(test, o["seconds"], watched))
+        return rows
+
+    def _peer_problem(self, peer_dir: Path) -> str | None:
+        if shutil.which("node") is None:
+            return "node is not on PATH: the Colyseus peer cannot run"
+        if not (peer_dir / "run.sh").is_file():
+            return f"no peer at {peer_dir} (no run.sh there: give --peer-dir)"
+        return None
+
+    def _peer(self, o, out: Path) -> dict | None:
+        """The peer's run.sh with our load's shape; its result (rows as ramp.js writes them)."""
+        fixed = o["fixed_matches"]
+        result_path = (out / "peer.json").resolve()
+        result_path.unlink(missing_ok=True)
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        env = {
+            **os.environ, "LOOP": "fixed", "PORT": str(port), "OUT": str(result_path),
+            "START": str(fixed or o["step"]), "STEP": str(o["step"]),
+            "MAX_PLAYERS": str(2 * (fixed or o["max_matches"])),
+            "SETTLE": str(o["settle"]), "MEASURE_S": str(o["seconds"]),
+            "PROCS": str(o["processes"]), "LOAD_NICE": str(o["load_nice"]), "LABEL": "make-bench",
+        }  # fmt: skip
+        self.stdout.write(f"\nPeer: {o['peer_dir'] / 'run.sh'} (LOOP=fixed, port {port})")
+        log = out / "peer.log"
+        with open(log, "wb") as f:
+            code = subprocess.call(["bash", str(o["peer_dir"] / "run.sh")], env=env,
+                                   stdout=f, stderr=subprocess.STDOUT)  # fmt: skip
+        if code or not result_path.exists():
+            self.stdout.write(f"PEER: run.sh failed (exit {code}); see {log}")
+            return None
+        return json.loads(result_path.read_text())
+
+    def _peer_table(self, peer: dict) -> str:
+        head = ("| players | matches | gap p50 | gap p99 | delivered | input p99 | tick jitter p99 "
+                "| µs/update server | server CPU | load CPU | held |")  # fmt: skip
+        lines = [head, "|" + "---|" * 11]
+        for r in peer["rows"]:
+            lines.append(
+                f"| {r['players']} | {r['matches']} | {r['gap_p50_ms']} ms | {r['gap_p99_ms']} ms"
+                f" | {r['delivered']:.4f} | {r['input_p99_ms']} ms | {r['tick_jitter_p99_ms']} ms"
+                f" | {r['us_per_patch']} | {r['server_cpu_pct']} % | {r['load_cpu_pct']}"
+                f" | {'yes' if r['held'] else 'no'} |"
+            )
+        return "\n".join(lines)
+
+    def _report_fixed(self, rows: list[dict], peer: dict | None, o, out: Path) -> None:
+        names = list(rows[0]["cpu_us_per_update"])
+        spread = {}
+        for name in names:
+            values = [r["cpu_us_per_update"][name] for r in rows]
+            if None in values:
+                spread[name] = None
+                continue
+            spread[name] = {"min": min(values), "median": round(statistics.median(values), 1),
+                            "max": max(values)}  # fmt: skip
+        # Redis runs the same commands per update whatever the Python side does: each
+        # process's cost over Redis's in the same window cancels much of the machine's drift.
+        per_redis = {}
+        for name in ("daphne", "tick_worker"):
+            us = [r["cpu_us_per_update"] for r in rows]
+            ratios = [u[name] / u["redis"] for u in us if u.get("redis") and u[name]]
+            per_redis[name] = round(statistics.median(ratios), 2) if ratios else None
+        result = {
+            "fixed_matches": o["fixed_matches"], "seconds": o["seconds"], "settle": o["settle"],
+            "samples": rows, "cpu_us_per_update": spread, "per_redis": per_redis, "peer": peer,
+            "load_nice": o["load_nice"], "machine": _machine(),
+        }  # fmt: skip
+        path = o["json"] or out / "fixed.json"
+        path.write_text(json.dumps(result, indent=2) + "\n")
+        self.stdout.write("\n" + self._table(rows))
+        ranges = "  ".join(
+            f"{name} {v['min']}-{v['max']} (median {v['median']})" if v else f"{name} n/a"
+            for name, v in spread.items()
+        )
+        self.stdout.write(f"\nµs of server CPU per delivered update at {o['fixed_matches']} "
+                          f"matches ({o['samples']} x {o['seconds']} s): {ranges}")  # fmt: skip
+        self.stdout.write("over Redis's in the same window (the machine's drift mostly cancels): "
+                          + "  ".join(f"{n} {v}" for n, v in per_redis.items()))  # fmt: skip
+        if peer is not None:
+            self._print_peer(peer, rows)
+        self.stdout.write(f"wrote {path}")
+
+    def _print_peer(self, peer: dict, rows: list[dict]) -> None:
+        self.stdout.write("\nColyseus peer (LOOP=fixed), same load:\n\n" + self._peer_table(peer))
+        totals: dict[int, list[float]] = {}
+        for r in rows:
+            if r["cpu_us_per_update"]["total"] is not None:
+                totals.setdefault(r["players"], []).append(r["cpu_us_per_update"]["total"])
+        # The fixed load's samples are one load: their median.
+        ours = {players: round(statistics.median(values), 1) for players, values in totals.items()}
+        for r in peer["rows"]:
+            if r["players"] in ours:
+                self.stdout.write(f"{r['players']} players: ours {ours[r['players']]} µs per "
+                                  f"update, the peer's {r['us_per_patch']}")  # fmt: skip
+        self.stdout.write(f"PEER CAPACITY: {peer['capacity_players']} players")
+
     def _measure(self, test: LoadTest, seconds: float, watched: dict) -> dict:
         cpu0 = {name: _cpu(p) for name, p in watched.items()}
         ticks0 = _running_stats()
@@ -160,6 +315,10 @@ class Command(BaseCommand):
             if row["states"] and watched[name] is not None else None
             for name in watched
         }  # fmt: skip
+        per = row["cpu_us_per_update"]
+        row["cpu_us_per_update"]["total"] = (
+            round(sum(per.values()), 1) if None not in per.values() else None
+        )
         row["held"] = Bar().holds(row)
         self.stdout.write(f"{row['players']:>5} players  gap p99 {row['gap_p99_ms']} ms  "
                           f"delivered {row['delivered_ratio']}  held {row['held']}  "
@@ -167,7 +326,7 @@ class Command(BaseCommand):
                           f"tick jitter p99 {row['tick_jitter_p99_ms']} ms")  # fmt: skip
         return row
 
-    def _report(self, rows: list[dict], arena: dict | None, o) -> None:
+    def _report(self, rows: list[dict], arena: dict | None, o, peer: dict | None) -> None:
         held = [r for r in rows if r["held"]]
         best = held[-1] if held else None
         result = {
@@ -181,8 +340,8 @@ class Command(BaseCommand):
             "steps": rows,
             "arena": arena,
             "load_nice": o["load_nice"],
-            "machine": f"{os.cpu_count()} CPU, {platform.machine()}, Python "
-            f"{platform.python_version()}, {platform.platform()}",
+            "machine": _machine(),
+            "peer": peer,
         }
         path = Path(settings.VAR_DIR) / "bench" / "capacity.json"
         path.write_text(json.dumps(result, indent=2) + "\n")
@@ -200,6 +359,8 @@ class Command(BaseCommand):
                 f"{'held' if arena['held'] else 'NOT held'} (p99 gap {arena['gap_p99_ms']} ms, "
                 f"delivered {arena['delivered_ratio']})"
             )
+        if peer is not None:
+            self._print_peer(peer, rows)
         if any(max(r["load_cpu_percent"]) > 90 for r in rows + ([arena] if arena else [])):
             self.stdout.write("WARNING: a load process saturated a core; use more --processes")
         self._chart(rows, Path(settings.VAR_DIR) / "bench" / "capacity.svg")
