@@ -2,8 +2,9 @@
 
     python -m tests.chaos.stampede <spec.json>
 
-The spec: ``{"base": "ws://host:port", "origin": ..., "players": [{"match", "cookie",
-"slot", "name", "host"}, ...]}`` (``host``: the local address a player's sockets come from).
+The spec: ``{"base": "ws://host:port", "origin": ..., "arrivals_per_s": r, "players":
+[{"match", "cookie", "slot", "name", "host"}, ...]}`` (``host``: the local address a player's
+sockets come from; the players first arrive at r a second, the stampede is the return).
 Each player holds its seat the way the browser does (frontend/static/frontend/net.js: the
 socket opened again after a loss with exponential backoff and full jitter, none after a final
 close) on the load tool's websocket client, which holds a thousand sockets in one process
@@ -47,8 +48,10 @@ class Player:
         self.final: int | None = None  # a close after which it stopped
         self.conn: wsclient.Connection | None = None
 
-    async def run(self, stop: asyncio.Event) -> None:
+    async def run(self, stop: asyncio.Event, *, start_in: float) -> None:
         url = f"{self.fleet.base}/ws/matches/{self.match}/?encoding=compact"
+        with contextlib.suppress(TimeoutError):  # players arrive over time, not all at once
+            await asyncio.wait_for(stop.wait(), start_in)
         while not stop.is_set():
             self.attempts += 1
             self.states, self.welcomed = 0, False
@@ -119,6 +122,7 @@ class Player:
 class Fleet:
     def __init__(self, spec: dict) -> None:
         self.base, self.origin = spec["base"], spec["origin"]
+        self.arrivals_per_s = float(spec.get("arrivals_per_s", 1e9))
         self.players = [Player(p, self, i) for i, p in enumerate(spec["players"])]
         self.seated = 0
         self.last_seated_at: dict[int, float] = {}
@@ -149,7 +153,8 @@ class Fleet:
 
     async def serve(self) -> None:
         stop = asyncio.Event()
-        tasks = [asyncio.ensure_future(p.run(stop)) for p in self.players]
+        tasks = [asyncio.ensure_future(p.run(stop, start_in=i / self.arrivals_per_s))
+                 for i, p in enumerate(self.players)]  # fmt: skip
         loop = asyncio.get_running_loop()
         reader = asyncio.StreamReader()
         await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
