@@ -10,9 +10,9 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 # Django must be set up before the consumers (and the models they import) load.
 django_asgi_app = get_asgi_application()
 
-from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+from channels.sessions import SessionMiddlewareStack  # noqa: E402
 
 from realtime import figures  # noqa: E402
 from realtime.gateway import daphne  # noqa: E402
@@ -26,8 +26,11 @@ application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
         # Daphne lets a null Origin through; the validator refuses foreign and missing origins.
+        # The session alone says who a socket is (matches/identity.py): no auth middleware,
+        # whose user lookup cost every socket one more trip to the database thread (a
+        # thousand of them after a restart: docs/operations.md, "Reconnect stampede").
         "websocket": AllowedHostsOriginValidator(
-            AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
+            SessionMiddlewareStack(URLRouter(websocket_urlpatterns))
         ),
     }
 )

@@ -288,6 +288,9 @@ STATE_KEYFRAME_EVERY_S = _env_float("STATE_KEYFRAME_EVERY_S", 2.0)
 # A socket's resync requests past one per this many seconds are refused (each one makes the
 # runner send a keyframe to every socket of the match).
 GATEWAY_RESYNC_MIN_S = _env_float("GATEWAY_RESYNC_MIN_S", 0.5)
+# Threads for the sockets' database work (who a socket is, presence): Channels' default is one
+# per process, which a restarted Daphne's thousand handshakes queue behind one at a time.
+GATEWAY_DB_THREADS = _env_int("GATEWAY_DB_THREADS", 4, minimum=1)
 # Inputs pending for one match in Redis before more are refused (the runner takes 512 a tick).
 GATEWAY_MAX_PENDING_INPUTS = int(_env_float("GATEWAY_MAX_PENDING_INPUTS", 256))
 # Under Daphne, states are framed once per tick and written straight to each socket, with the

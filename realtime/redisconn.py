@@ -138,13 +138,31 @@ def sync_client(name: str, *, blocking: bool = False, **options) -> redis.Redis:
     return redis.Redis(connection_pool=pool)
 
 
-def async_client(name: str, **options) -> aioredis.Redis:
+class _AsyncSentinelBlockingPool(aiosentinel.SentinelConnectionPool,
+                                 aioredis.BlockingConnectionPool):  # fmt: skip
+    """The asyncio twin of ``_SentinelBlockingPool``."""
+
+
+def async_client(name: str, *, blocking: bool = False, **options) -> aioredis.Redis:
+    """A redis.asyncio client; `blocking` pools wait for a free connection (options: its
+    size, `max_connections`, and `timeout`) where a plain one fails at once with "Too many
+    connections" past redis-py's default of 100 (a thousand sockets arriving together)."""
+    pool_options = {k: options.pop(k) for k in ("max_connections", "timeout") if k in options}
     if sentinel_mode():
         manager = aiosentinel.Sentinel(settings.REDIS_SENTINELS,
                                        sentinel_kwargs=_sentinel_kwargs())  # fmt: skip
+        if blocking:
+            options["connection_pool_class"] = _AsyncSentinelBlockingPool
         return manager.master_for(settings.REDIS_SENTINEL_MASTER, **_master_kwargs(name),
-                                  **options)  # fmt: skip
-    return aioredis.Redis.from_url(settings.REDIS_URL, **client_kwargs(name), **options)
+                                  **options, **pool_options)  # fmt: skip
+    if not blocking:
+        return aioredis.Redis.from_url(settings.REDIS_URL, **client_kwargs(name), **options,
+                                       **pool_options)  # fmt: skip
+    pool = aioredis.BlockingConnectionPool.from_url(settings.REDIS_URL, **client_kwargs(name),
+                                                    **options, **pool_options)  # fmt: skip
+    client = aioredis.Redis(connection_pool=pool)
+    client.auto_close_connection_pool = True  # as from_url's: closing the client closes the pool
+    return client
 
 
 # --- Celery's broker: kombu's transports, with RESP2 and the keep-alive ----------------------

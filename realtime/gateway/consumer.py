@@ -8,6 +8,7 @@ docs/protocol.md.
 """
 
 import asyncio
+import concurrent.futures
 import logging
 import time
 from collections import deque
@@ -38,6 +39,19 @@ from realtime.protocol import (
 log = logging.getLogger(__name__)
 UNAVAILABLE = ("unavailable", "the server cannot reach its store right now; try again")
 
+# The sockets' database calls run on a few threads of their own, not Channels' one thread per
+# process: after a restart a thousand handshakes wait on the database (SQLite's lock,
+# PostgreSQL's round trips) side by side instead of in one queue. Each call is a whole unit
+# (its own transaction), so none needs the thread of another.
+_DB = concurrent.futures.ThreadPoolExecutor(
+    max_workers=settings.GATEWAY_DB_THREADS, thread_name_prefix="gateway-db"
+)
+
+
+def _db(func):
+    return database_sync_to_async(func, thread_sensitive=False, executor=_DB)
+
+
 try:  # what Daphne (autobahn) raises for a send to a socket whose client is closing it
     from autobahn.exception import Disconnected as SocketGone
 except ImportError:  # pragma: no cover - another ASGI server: the spec's OSError subclass
@@ -58,14 +72,23 @@ class MatchConsumer(AsyncWebsocketConsumer):
     # --- lifecycle ---------------------------------------------------------------------------
     async def connect(self) -> None:
         public_id = self.scope["url_route"]["kwargs"]["public_id"]
+        # After a restart every socket of a Daphne comes back at once and the handshakes wait
+        # their turn at the database thread; one whose client gave up meanwhile is dropped
+        # unanswered, so the queue does not grow with work for nobody (docs/operations.md,
+        # "Reconnect stampede").
+        pending = daphne.socket_of(self.base_send)
         try:
-            seat = await database_sync_to_async(seats.admit)(
-                public_id=public_id, session=self.scope["session"]
+            seat = await _db(_admit_unless_gone)(
+                pending, public_id=public_id, session=self.scope["session"]
             )
         except MatchNotFound as exc:
             # Accept first: a refused handshake cannot say why, an error frame can.
             await self.accept()
             await self._fail(exc.code, exc.reason, CLOSE_UNKNOWN_MATCH)
+            return
+        if seat is None or daphne.gone(pending):
+            stats.FIGURES.count("handshakes_abandoned")
+            await self.close()
             return
         self.seat = seat
         if seat.over_text is not None:
@@ -99,7 +122,7 @@ class MatchConsumer(AsyncWebsocketConsumer):
             previous = await relay.claim_slot(seat=seat, channel=self.channel_name)
             if previous:
                 await self.channel_layer.send(previous, {"type": "seat.replaced"})
-            await database_sync_to_async(seats.seat_presence)(seat=seat, connected=True)
+            await _db(seats.seat_presence)(seat=seat, connected=True)
         if self.compact:
             self.asked_at = time.monotonic()
             await relay.ask_keyframe(seat=seat)
@@ -132,7 +155,7 @@ class MatchConsumer(AsyncWebsocketConsumer):
         if redis_status == "finished":
             # The final tick is written; the database may have recorded it before we joined
             # the group, in which case its `over` went out without us.
-            over = await database_sync_to_async(seats.over_now)(seat=seat)
+            over = await _db(seats.over_now)(seat=seat)
             if over is not None:
                 await self._finish(over)
 
@@ -163,7 +186,7 @@ class MatchConsumer(AsyncWebsocketConsumer):
             and not self.left
             and await relay.release_slot(seat=seat, channel=self.channel_name)
         ):
-            await database_sync_to_async(seats.seat_presence)(seat=seat, connected=False)
+            await _db(seats.seat_presence)(seat=seat, connected=False)
         await relay.forget_rtt(seat=seat, channel=self.channel_name)
 
     # --- client → server ---------------------------------------------------------------------
@@ -237,9 +260,7 @@ class MatchConsumer(AsyncWebsocketConsumer):
         if seat.role != seats.PLAYER:
             raise ProtocolError("not_a_player", "spectators have no seat to leave", ref="leave")
         try:
-            await database_sync_to_async(seats.player_leave)(
-                match_id=seat.match_id, player=seat.player
-            )
+            await _db(seats.player_leave)(match_id=seat.match_id, player=seat.player)
         except MatchError as exc:
             raise ProtocolError(exc.code, exc.reason, ref="leave") from None
         self.left = True
@@ -381,3 +402,10 @@ class MatchConsumer(AsyncWebsocketConsumer):
     async def _close(self, code: int) -> None:
         self.closing = True
         await self.close(code=code)
+
+
+def _admit_unless_gone(pending, *, public_id: str, session) -> seats.Seat | None:
+    """``seats.admit``, on the database thread, unless the client left while it waited."""
+    if daphne.gone(pending):
+        return None
+    return seats.admit(public_id=public_id, session=session)

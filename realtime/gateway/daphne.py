@@ -113,6 +113,16 @@ def socket_of(send) -> object | None:
     return None
 
 
+def gone(protocol) -> bool:
+    """The connection behind a socket not yet accepted is closed (its client, or nginx for
+    it, gave up waiting for the handshake's answer); False when unknown (no ``protocol``).
+    Reading Twisted's flags from the database thread is safe: they are plain attributes."""
+    if protocol is None:
+        return False
+    transport = protocol.transport
+    return transport is None or not transport.connected or bool(transport.disconnecting)
+
+
 def write(protocol, frame: bytes) -> bool:
     """Write a pre-built frame if the connection is open and idle in autobahn's eyes.
 

@@ -21,9 +21,14 @@ KEY_TTL_S = 24 * 3600  # gateway keys outlive any match; drop_match may remove t
 
 class _Redis:
     def __init__(self) -> None:
+        # A pool that waits for a free connection rather than failing past its size: every
+        # socket of a restarted Daphne comes back at once (tests/chaos/
+        # test_reconnect_stampede.py). Sized for a Daphne's sockets, not redis-py's 100: under
+        # a stampede the loop lags and each call holds its connection for as long.
         self.client = redisconn.async_client(
-            "gateway", socket_connect_timeout=2, socket_timeout=settings.REDIS_DEAD_AFTER_S
-        )
+            "gateway", socket_connect_timeout=2, socket_timeout=settings.REDIS_DEAD_AFTER_S,
+            blocking=True, max_connections=1000, timeout=10,
+        )  # fmt: skip
         self.push_input = self.client.register_script(store.PUSH_INPUT)
         self.pipe = Pipe()
         self.claim = self.client.register_script(store.CLAIM_SLOT)

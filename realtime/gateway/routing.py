@@ -1,4 +1,4 @@
-"""Websocket URL routes (wrapped by the origin validator and auth stack in config/asgi.py)."""
+"""Websocket URL routes (wrapped by the origin validator and session stack in config/asgi.py)."""
 
 from django.urls import re_path
 

@@ -34,6 +34,8 @@ COUNTERS = {  # field -> (series, help)
     "tick_overruns": ("arcade_tick_overruns", "Ticks not done by the next deadline."),
     "ws_frames_sent": ("arcade_ws_frames_sent", "Websocket messages sent by this Daphne."),
     "ws_bytes_sent": ("arcade_ws_bytes_sent", "Bytes of the websocket messages sent."),
+    "handshakes_abandoned": ("arcade_handshakes_abandoned", "Websocket handshakes dropped "
+                             "unanswered: the client left while they waited (a stampede)."),
     "states_held_back": ("arcade_states_held_back", "States a Daphne did not relay: not newer "
                          "than the last it relayed for their match (a resume after a failover)."),
 }  # fmt: skip

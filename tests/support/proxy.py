@@ -20,11 +20,14 @@ def _one(pattern: str, replacement: str, text: str) -> str:
     return new
 
 
-def render(*, upstreams: list[str], directory: Path) -> str:
+def render(*, upstreams: list[str], directory: Path, listen: str | None = None) -> str:
     """deploy/nginx.conf with ``upstreams`` (host:port each) for compose's one resolved
     `web:8000` (keeping its parameters: max_fails, fail_timeout…), no resolver, and its
-    scratch files under ``directory``."""
+    scratch files under ``directory``; listening on ``listen`` (host:port) instead of port 80
+    if given, for a test outside a network namespace of its own."""
     text = SHIPPED.read_text()
+    if listen is not None:
+        text = _one(r"^(\s*)listen 80;$", rf"\1listen {listen};", text)
     # `resolve` needs nginx >= 1.27.3 and a DNS; these hosts have fixed addresses.
     text = _one(r"^\s*resolver [^;]*;\n", "", text)
     line = re.search(r"^(\s*)server web:8000 resolve ([^;]*);$", text, flags=re.MULTILINE)
@@ -37,13 +40,14 @@ def render(*, upstreams: list[str], directory: Path) -> str:
     return _one(r"^http \{\n", "http {\n" + scratch, text)
 
 
-def prepare(name: str, *, upstreams: list[str]) -> tuple[list[str], Path]:
+def prepare(name: str, *, upstreams: list[str],
+            listen: str | None = None) -> tuple[list[str], Path]:  # fmt: skip
     """The rendered file in a directory of its own (the caller removes it), checked with
     `nginx -t`: the command that runs nginx in the foreground from it, and the directory."""
     directory = Path(tempfile.mkdtemp(prefix=f"arcade-{name}-"))
     directory.chmod(0o755)  # the worker processes run as nobody
     conf = directory / "nginx.conf"
-    conf.write_text(render(upstreams=upstreams, directory=directory))
+    conf.write_text(render(upstreams=upstreams, directory=directory, listen=listen))
     argv = [NGINX, "-p", str(directory), "-c", str(conf), "-e", "stderr",
             "-g", f"daemon off; pid {directory / 'nginx.pid'};"]  # fmt: skip
     checked = subprocess.run([*argv, "-t"], capture_output=True, text=True, timeout=20)
@@ -52,9 +56,10 @@ def prepare(name: str, *, upstreams: list[str]) -> tuple[list[str], Path]:
     return argv, directory
 
 
-def nginx(name: str, *, upstreams: list[str], netns: str | None = None) -> stack.Service:
+def nginx(name: str, *, upstreams: list[str], netns: str | None = None,
+          listen: str | None = None) -> stack.Service:  # fmt: skip
     """nginx from the rendered file; ``.directory`` holds it (the caller removes it)."""
-    argv, directory = prepare(name, upstreams=upstreams)
+    argv, directory = prepare(name, upstreams=upstreams, listen=listen)
     service = stack.Service(name, argv, netns=netns)
     service.directory = directory
     return service

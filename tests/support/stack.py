@@ -146,14 +146,18 @@ def daphne(name: str = "daphne", *, port: int | None = None, host: str = "127.0.
 
 def wait_healthy(service: Service, origin: str, *, what: str, timeout: float = 30) -> None:
     """Wait until ``origin``/healthz answers 200 (``service`` serves it, maybe through a
-    proxy); fails at once if ``service`` exits."""
+    proxy); fails at once if ``service`` exits. ``service.answered_at``: the monotonic time
+    the request that was answered went out (the server answered no later)."""
     import urllib.request
 
     def answers() -> bool:
         if service.proc.poll() is not None:
             raise AssertionError(f"{service.name} exited:\n{service.log()[-3000:]}")
+        asked_at = time.monotonic()
         try:
             with urllib.request.urlopen(f"{origin}/healthz", timeout=1) as response:
+                if response.status == 200:
+                    service.answered_at = asked_at
                 return response.status == 200
         except OSError:
             return False

@@ -165,9 +165,13 @@ export class MatchSocket extends EventTarget {
       this._setStatus("closed", final ?? this.detail);
       return;
     }
-    // Full jitter keeps a crowd of clients that lost the same server from returning at once.
+    // Full jitter (from zero to the ceiling, not around it) spreads a crowd of clients that
+    // lost the same server over the whole window: a restarted Daphne, and nginx's limit in
+    // front of it, see a ramp, not a wall (docs/operations.md, "Reconnect stampede"). Daphne
+    // shutting down sends no close frame (1006 here), and an nginx refusal (429) or a gone
+    // upstream (502) fails the handshake (1006 too): none of them is final.
     const ceiling = Math.min(BACKOFF_MAX_MS, BACKOFF_FIRST_MS * 2 ** this.attempt);
-    const delay = ceiling / 2 + Math.random() * (ceiling / 2);
+    const delay = Math.random() * ceiling;
     this.attempt += 1;
     this.retryAt = performance.now() + delay;
     this._setStatus("reconnecting", `retry in ${(delay / 1000).toFixed(1)} s`);

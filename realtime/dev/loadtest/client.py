@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 import orjson
 
 from matches.titles import wire, wirecodec
-from realtime.dev.loadtest import policies, wsclient
+from realtime.dev.loadtest import backoff, policies, wsclient
 from realtime.engine.stats import percentile
 
 BUCKET_MS = 0.5
@@ -43,6 +43,7 @@ class Window:
     inputs: int = 0
     state_bytes: int = 0  # payload bytes of the state messages received (text or compact)
     state_messages: int = 0
+    reconnects: int = 0  # sockets opened again after a loss or a refused handshake
 
     def merge(self, other: "Window") -> None:
         self.states += other.states
@@ -50,6 +51,7 @@ class Window:
         self.state_messages += other.state_messages
         self.missed += other.missed
         self.inputs += other.inputs
+        self.reconnects += other.reconnects
         for i in range(BUCKETS):
             self.gaps[i] += other.gaps[i]
             self.latency[i] += other.latency[i]
@@ -73,6 +75,7 @@ class Window:
             "input_latency_p50_ms": _pct(self.latency, 0.5),
             "input_latency_p99_ms": _pct(self.latency, 0.99),
             "inputs": self.inputs,
+            "reconnects": self.reconnects,
             # Every state goes to every player: a state's bytes times the tick rate.
             "state_bytes_per_player_s": round(self.state_bytes / self.state_messages * tick_hz)
             if self.state_messages
@@ -155,24 +158,43 @@ class BotClient:
         self.conn: wsclient.Connection | None = None
         self.closed = asyncio.Event()
         self.over = False
+        self.backoff = backoff.Backoff(self.rng)
 
     def take_window(self) -> Window:
         window, self.window = self.window, Window()
         return window
 
     async def run(self, stop: asyncio.Event) -> None:
+        """Play until the match is over, a close says trying again cannot help, or ``stop``;
+        a lost socket (or a refused handshake) is opened again after the browser's backoff,
+        and each attempt after the first is counted in ``reconnects``."""
         parts = urlsplit(self.lobby.base)
         scheme = "wss" if parts.scheme == "https" else "ws"
         url = f"{scheme}://{parts.netloc}/ws/matches/{self.public_id}/?encoding={self.encoding}"
+        try:
+            while not await self._play_socket(url, stop):
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), self.backoff.next_delay())
+                if stop.is_set():
+                    break
+                self.window.reconnects += 1
+        finally:
+            self.closed.set()
+
+    async def _play_socket(self, url: str, stop: asyncio.Event) -> bool:
+        """One socket, until it closes; True when no other should follow."""
+        self.decoder, self.pending = None, None
         try:
             self.conn = conn = await wsclient.connect(
                 url, origin=self.lobby.origin, headers={"Cookie": self.lobby.cookie_header()},
                 on_message=self._on_message,
             )  # fmt: skip
-        except (OSError, TimeoutError, wsclient.HandshakeError) as exc:
+        except wsclient.HandshakeError as exc:
+            self._count(self.window.errors, f"handshake_{exc.status or 'refused'}")
+            return False
+        except (OSError, TimeoutError) as exc:
             self._count(self.window.errors, type(exc).__name__)
-            self.closed.set()
-            return
+            return False
         sender = asyncio.create_task(self._send_inputs(stop))
         stopping = asyncio.create_task(stop.wait())
         try:
@@ -181,14 +203,16 @@ class BotClient:
                 conn.close()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(asyncio.shield(conn.closed), 2.0)
-            elif not self.over and not stop.is_set():
-                code = conn.close_code
-                self._count(self.window.closes, str(code) if code is not None else "none")
+                return True
+            if self.over or stop.is_set():
+                return True
+            code = conn.close_code
+            self._count(self.window.closes, str(code) if code is not None else "none")
+            return backoff.is_final(code)
         finally:
             sender.cancel()
             stopping.cancel()
             conn.abort()
-            self.closed.set()
 
     def _on_message(self, payload: bytes, binary: bool) -> None:
         now = time.perf_counter()
@@ -204,6 +228,7 @@ class BotClient:
             elif kind == "ping":
                 self.conn.send_text(orjson.dumps({"type": "pong", "v": 1, "id": message["id"]}))
             elif kind == "welcome":
+                self.backoff.reset()  # a healthy socket: the next loss starts afresh
                 self.slot = message.get("slot")
                 if message.get("encoding") == "compact":
                     self.decoder = wirecodec.Decoder(wire.Schema(message["wire"]))

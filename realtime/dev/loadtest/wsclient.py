@@ -25,7 +25,12 @@ OP_CONT, OP_TEXT, OP_BINARY, OP_CLOSE, OP_PING, OP_PONG = 0x0, 0x1, 0x2, 0x8, 0x
 
 
 class HandshakeError(Exception):
-    """The server did not switch protocols (its status line is the message)."""
+    """The server did not switch protocols (its status line is the message; ``status`` the
+    HTTP status, 0 when the answer was not one): 429 or 503 is nginx's limit refusing it."""
+
+    def __init__(self, message: str, status: int = 0) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 class ProtocolViolation(Exception):
@@ -116,7 +121,8 @@ class Connection(asyncio.Protocol):
         del self.buffer[: end + 4]
         status = head[0].split(" ", 2)
         if len(status) < 2 or status[1] != "101":
-            raise HandshakeError(head[0])
+            code = int(status[1]) if len(status) >= 2 and status[1].isdigit() else 0
+            raise HandshakeError(head[0], code)
         headers = {}
         for line in head[1:]:
             name, _, value = line.partition(":")
@@ -199,9 +205,11 @@ class Connection(asyncio.Protocol):
 
 async def connect(
     url: str, *, origin: str, headers: dict[str, str], on_message: Callable[[bytes, bool], None],
-    timeout: float = 10.0,
+    timeout: float = 10.0, local_host: str | None = None,
 ) -> Connection:  # fmt: skip
-    """Open a websocket to ws:// or wss:// `url` and return it once the server switched."""
+    """Open a websocket to ws:// or wss:// `url` and return it once the server switched;
+    from the address ``local_host`` if given (players behind different addresses, as a
+    per-address limit in front sees them: every 127.0.0.0/8 address is the loopback's)."""
     parts = urlsplit(url)
     secure = parts.scheme == "wss"
     host = parts.hostname or "127.0.0.1"
@@ -211,6 +219,7 @@ async def connect(
         loop.create_connection(
             lambda: Connection(on_message), host, port,
             ssl=ssl.create_default_context() if secure else None,
+            local_addr=(local_host, 0) if local_host else None,
         ),
         timeout,
     )  # fmt: skip

@@ -122,8 +122,26 @@ class WsClientTests(SimpleTestCase):
         async def scenario(url):
             await wsclient.connect(url, origin="http://o", headers={}, on_message=Received())
 
-        with self.assertRaisesRegex(wsclient.HandshakeError, "403"):
+        with self.assertRaisesRegex(wsclient.HandshakeError, "403") as refused:
             asyncio.run(with_server(handler, scenario, process_request=refuse))
+        self.assertEqual(refused.exception.status, 403)
+
+    def test_a_socket_can_come_from_a_chosen_local_address(self):
+        seen = []
+
+        async def handler(ws):
+            seen.append(ws.remote_address[0])
+            await ws.wait_closed()
+
+        async def scenario(url):
+            conn = await wsclient.connect(
+                url, origin="http://o", headers={}, on_message=Received(), local_host="127.0.0.9"
+            )
+            conn.close()
+            await conn.closed
+
+        asyncio.run(with_server(handler, scenario))
+        self.assertEqual(seen, ["127.0.0.9"])
 
     def test_masking_is_its_own_inverse_for_any_length(self):
         key = b"\x01\x80\xff\x10"
