@@ -54,6 +54,7 @@ class MatchConsumer(AsyncWebsocketConsumer):
     need_key = False  # ...and waits for a keyframe: deltas before it cannot apply
     resync_at = -1e9
     asked_at = -1e9  # when this socket last asked for a keyframe without a resync
+    finishing: asyncio.Task | None = None  # a delayed spectator's last seconds, then `over`
 
     # --- lifecycle ---------------------------------------------------------------------------
     async def connect(self) -> None:
@@ -153,6 +154,8 @@ class MatchConsumer(AsyncWebsocketConsumer):
 
     async def disconnect(self, code: int) -> None:
         stats.FIGURES.count(f"ws_closed:{code}")
+        if self.finishing is not None:
+            self.finishing.cancel()
         seat = self.seat
         if seat is None or not self.joined:
             return
@@ -309,12 +312,25 @@ class MatchConsumer(AsyncWebsocketConsumer):
     async def match_over(self, event: dict) -> None:
         if self.closing:
             return
-        # A delayed spectator sees the last seconds first; the result must not spoil them.
+        if self.delayed:
+            # A delayed spectator sees the last seconds first; the result must not spoil them.
+            # Not awaited here: the hub's one reader serves every match of this Daphne, and
+            # sitting out a spectator's delay in it (5 s) had it take its silent Redis
+            # connection for dead and replace it, losing what was published meanwhile:
+            # other matches' `over`, whose players then waited forever (make soak).
+            if self.finishing is None:
+                self.finishing = asyncio.get_running_loop().create_task(
+                    self._finish_late(event["text"])
+                )
+            return
+        await self._finish(event["text"])
+
+    async def _finish_late(self, over: str) -> None:
         while self.delayed and not self.closing:
             await asyncio.sleep(max(0.0, self.delayed[0][0] - time.monotonic()))
             await self._release_due(time.monotonic())
         if not self.closing:
-            await self._finish(event["text"])
+            await self._finish(over)
 
     async def seat_replaced(self, event: dict) -> None:
         if not self.closing:
