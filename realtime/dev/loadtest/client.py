@@ -155,6 +155,7 @@ class BotClient:
         self.conn: wsclient.Connection | None = None
         self.closed = asyncio.Event()
         self.over = False
+        self.over_message: dict | None = None  # the server's last word: status and result
 
     def take_window(self) -> Window:
         window, self.window = self.window, Window()
@@ -210,8 +211,9 @@ class BotClient:
             elif kind == "error":
                 self._count(self.window.errors, message.get("code", "?"))
             elif kind == "over":
-                self.over = True
-                self.conn.close()
+                self.over, self.over_message = True, message
+                if self.conn is not None:  # else it came with the handshake: the server closes
+                    self.conn.close()
         except (orjson.JSONDecodeError, AttributeError, KeyError, TypeError, IndexError):
             self._count(self.window.errors, "unreadable_message")
 
