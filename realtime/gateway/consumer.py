@@ -55,6 +55,7 @@ class MatchConsumer(AsyncWebsocketConsumer):
     resync_at = -1e9
     asked_at = -1e9  # when this socket last asked for a keyframe without a resync
     finishing: asyncio.Task | None = None  # a delayed spectator's last seconds, then `over`
+    rechecking: asyncio.Task | None = None  # has the match ended while the hub was away?
 
     # --- lifecycle ---------------------------------------------------------------------------
     async def connect(self) -> None:
@@ -154,8 +155,9 @@ class MatchConsumer(AsyncWebsocketConsumer):
 
     async def disconnect(self, code: int) -> None:
         stats.FIGURES.count(f"ws_closed:{code}")
-        if self.finishing is not None:
-            self.finishing.cancel()
+        for task in (self.finishing, self.rechecking):
+            if task is not None:
+                task.cancel()
         seat = self.seat
         if seat is None or not self.joined:
             return
@@ -324,6 +326,21 @@ class MatchConsumer(AsyncWebsocketConsumer):
                 )
             return
         await self._finish(event["text"])
+
+    async def hub_rejoined(self, event: dict) -> None:
+        """The hub's Redis connection was replaced and anything published meanwhile lost: an
+        `over` among it would leave this socket open on a finished match for good. Asked of
+        the database in a task (the hub's reader serves every socket here)."""
+        if not self.closing and self.rechecking is None and self.finishing is None:
+            self.rechecking = asyncio.get_running_loop().create_task(self._over_meanwhile())
+
+    async def _over_meanwhile(self) -> None:
+        try:
+            over = await database_sync_to_async(seats.over_now)(seat=self.seat)
+        finally:
+            self.rechecking = None
+        if over is not None:
+            await self.match_over({"text": over})
 
     async def _finish_late(self, over: str) -> None:
         while self.delayed and not self.closing:

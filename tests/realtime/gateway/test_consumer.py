@@ -145,6 +145,22 @@ class RelayTests(GatewayCase):
         self.assertEqual(seen[-1]["code"], 4410)
         await comm.disconnect()
 
+    async def test_an_over_published_while_the_hub_reconnected_is_not_lost(self):
+        comm, _ = await self.connect(self.ann_cookie)
+
+        def abort_unannounced():
+            services.match_abort(match_id=self.match.pk, reason="staff")  # its `over` lost
+
+        await database_sync_to_async(abort_unannounced)()
+        self.assertTrue(await comm.receive_nothing(0.3))
+        reconnects = hub().reconnects
+        hub()._writer.transport.abort()  # the hub's Redis connection lost: it subscribes again
+        seen = await receive_until_close(comm, timeout=10)
+        self.assertEqual(hub().reconnects, reconnects + 1)
+        self.assertEqual((seen[-2]["type"], seen[-2]["status"]), ("over", "aborted"))
+        self.assertEqual(seen[-1]["code"], 4410)
+        await comm.disconnect()
+
     async def test_an_abort_is_relayed_as_over_and_closes_4410(self):
         from realtime import groups
 
