@@ -56,7 +56,7 @@ MODELS = {"matches": Match, "participations": Participation, "replays": Replay,
 @dataclass
 class Options:
     minutes: float = 30.0
-    players: int = 200
+    players: int = 100
     spectators: int = 20
     processes: int = 2
     port: int = 8078
