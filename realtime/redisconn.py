@@ -138,7 +138,16 @@ def sync_client(name: str, *, blocking: bool = False, **options) -> redis.Redis:
     return redis.Redis(connection_pool=pool)
 
 
-def async_client(name: str, **options) -> aioredis.Redis:
+def async_client(name: str, *, blocking: bool = False, **options) -> aioredis.Redis:
+    """A redis.asyncio client; a `blocking` pool waits for a free connection (options: its
+    size, `max_connections`, and `timeout`) where redis-py's own refuses past 100 at once."""
+    pool_options = {k: options.pop(k) for k in ("max_connections", "timeout") if k in options}
+    if blocking and not sentinel_mode():
+        pool = aioredis.BlockingConnectionPool.from_url(
+            settings.REDIS_URL, **client_kwargs(name), **options, **pool_options
+        )
+        return aioredis.Redis(connection_pool=pool)
+    options.update({k: v for k, v in pool_options.items() if k == "max_connections"})
     if sentinel_mode():
         manager = aiosentinel.Sentinel(settings.REDIS_SENTINELS,
                                        sentinel_kwargs=_sentinel_kwargs())  # fmt: skip

@@ -21,9 +21,13 @@ KEY_TTL_S = 24 * 3600  # gateway keys outlive any match; drop_match may remove t
 
 class _Redis:
     def __init__(self) -> None:
+        # A blocking pool: when every socket of a Daphne closes at once (a load test ending,
+        # a proxy restarting), 200 release_slot calls found redis-py's pool of 100 taken and
+        # failed, leaving their slots held and their disconnects with a traceback (make soak).
         self.client = redisconn.async_client(
-            "gateway", socket_connect_timeout=2, socket_timeout=settings.REDIS_DEAD_AFTER_S
-        )
+            "gateway", blocking=True, max_connections=100, timeout=10,
+            socket_connect_timeout=2, socket_timeout=settings.REDIS_DEAD_AFTER_S,
+        )  # fmt: skip
         self.push_input = self.client.register_script(store.PUSH_INPUT)
         self.pipe = Pipe()
         self.claim = self.client.register_script(store.CLAIM_SLOT)
