@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format deps clean bench bench-net bench-supervisor chaos fuzz browser prometheus nginx postgres
+.PHONY: run test lint format deps clean bench soak bench-net bench-supervisor chaos fuzz browser prometheus nginx postgres
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Python 3.11 is required")'
@@ -87,6 +87,17 @@ bench: deps
 	DATABASE_URL=$${BENCH_DATABASE_URL:-sqlite:///$(CURDIR)/var/bench/db.sqlite3} \
 	PRIVATE_REDIS_PORT=$${BENCH_REDIS_PORT:-6393} DEBUG=1 \
 	$(BIN)/python manage.py bench_capacity $(ARGS)
+
+# The soak: the whole stack for MINUTES (30) under the whole match lifecycle, sampled every
+# minute, checked at the end; var/soak/results.json, the chart in docs/benchmarks/soak.svg.
+# A fresh database each run: the checks count every result and rating in it.
+MINUTES ?= 30
+soak: deps
+	mkdir -p var/soak
+	rm -f var/soak/db.sqlite3
+	DATABASE_URL=$${SOAK_DATABASE_URL:-sqlite:///$(CURDIR)/var/soak/db.sqlite3} \
+	PRIVATE_REDIS_PORT=$${SOAK_REDIS_PORT:-6395} DEBUG=1 \
+	$(BIN)/python manage.py soak --minutes $(MINUTES) --doc $(ARGS)
 
 # The supervisor pass with 10,000 running matches (rows and Redis state) on a Redis of its own.
 # The client under a real network: Chromium through each impairment profile (docs/benchmarks.md).

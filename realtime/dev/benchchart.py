@@ -193,3 +193,97 @@ def rows_from_table(markdown: str) -> list[dict]:
                                   for name, label, _ in PROCESSES},
         })  # fmt: skip
     return rows
+
+
+# Colours of the soak chart's series, in order (one per process, then the latency figures).
+SERIES_COLOURS = ("#1f77b4", "#9467bd", "#2ca02c", "#ff7f0e", "#d62728", "#8c564b", "#e377c2")
+
+
+class _SpanPanel(_Panel):
+    """A panel whose y axis runs from ``ymin`` (which may be negative) to ``ymax``."""
+
+    def __init__(self, *args, ymin: float, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.ymin = ymin
+
+    def y(self, value: float) -> float:
+        return round(TOP + PANEL_H * (1 - (value - self.ymin) / (self.ymax - self.ymin)), 1)
+
+
+def timeseries_svg(panels: list[dict], *, xlabel: str, caption: str = "") -> str:
+    """Side-by-side panels of lines over time, as a self-contained SVG. Each panel is
+    ``{"title", "ylabel", "series": {label: [(x, y), ...]}, "bar": y or None,
+    "bar_label"}``; the x axis (minutes, say) is shared."""
+    xs = [x for p in panels for points in p["series"].values() for x, _ in points]
+    if not xs:
+        raise ValueError("no points to draw")
+    xstep = _nice_step(max(max(xs), 1e-9))
+    xmax = xstep * math.ceil(max(xs) / xstep) or xstep
+    width = LEFT + len(panels) * (PANEL_W + GAP_BETWEEN) - GAP_BETWEEN + 30
+    legend_rows = max(len(p["series"]) for p in panels)
+    height = TOP + PANEL_H + 50 + 16 * legend_rows
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" role="img" font-family="sans-serif" font-size="12">',
+        f"<title>{escape(' / '.join(p['title'] for p in panels))}</title>",
+        f"<desc>{escape(caption)}</desc>" if caption else "",
+        "<style>.grid{stroke:#e6e6e6}.axis{stroke:#555}.title{font-weight:bold;font-size:13px}"
+        ".tick{fill:#555;font-size:11px}.bar{stroke:#d62728;stroke-dasharray:6 4;stroke-width:1.5}"
+        ".series{fill:none;stroke-width:1.8}</style>",
+        f'<rect width="{width}" height="{height}" fill="#fff"/>',
+    ]
+    for index, p in enumerate(panels):
+        ys = [y for points in p["series"].values() for _, y in points]
+        top = max([*ys, (p.get("bar") or 0) * 1.2, 0.0])
+        lo = min([*ys, 0.0])
+        step = _nice_step(max(top - lo, 1e-9) * 1.1)
+        ymin, ymax = step * math.floor(lo / step), step * math.ceil(top * 1.05 / step) or step
+        panel = _SpanPanel(LEFT + index * (PANEL_W + GAP_BETWEEN), xmax, ymax, ymin=ymin,
+                           xlabel=xlabel, ylabel=p["ylabel"], title=p["title"])  # fmt: skip
+        out += _span_frame(panel, xstep, step)
+        if p.get("bar") is not None:
+            y = panel.y(p["bar"])
+            right = panel.x0 + PANEL_W
+            out.append(f'<line class="bar" x1="{panel.x0}" y1="{y}" x2="{right}" y2="{y}"/>'
+                       f'<text x="{panel.x0 + 4}" y="{y - 5}" fill="#d62728">'
+                       f"{escape(p.get('bar_label', ''))}</text>")  # fmt: skip
+        legend_y = TOP + PANEL_H + 58
+        for i, (label, points) in enumerate(p["series"].items()):
+            colour = SERIES_COLOURS[i % len(SERIES_COLOURS)]
+            if points:
+                line = " ".join(f"{panel.x(x)},{panel.y(y)}" for x, y in points)
+                out.append(f'<polyline class="series" stroke="{colour}" points="{line}">'
+                           f"<title>{escape(label)}</title></polyline>")  # fmt: skip
+            y = legend_y + 16 * i
+            out.append(f'<line x1="{panel.x0}" y1="{y - 4}" x2="{panel.x0 + 14}" y2="{y - 4}" '
+                       f'stroke="{colour}" stroke-width="2"/>'
+                       f'<text x="{panel.x0 + 18}" y="{y}">{escape(label)}</text>')  # fmt: skip
+    out.append("</svg>")
+    return "\n".join(line for line in out if line) + "\n"
+
+
+def _span_frame(panel: _SpanPanel, xstep: float, ystep: float) -> list[str]:
+    """Axes, grid and labels of a panel whose y axis starts at ``panel.ymin``."""
+    bottom, right = TOP + PANEL_H, panel.x0 + PANEL_W
+    out = [f'<text class="title" x="{panel.x0}" y="{TOP - 18}">{escape(panel.title)}</text>']
+    count = round((panel.ymax - panel.ymin) / ystep)
+    for i in range(count + 1):
+        value = round(panel.ymin + i * ystep, 9)
+        y = panel.y(value)
+        out.append(f'<line class="grid" x1="{panel.x0}" y1="{y}" x2="{right}" y2="{y}"/>'
+                   f'<text class="tick" x="{panel.x0 - 6}" y="{y + 4}" '
+                   f'text-anchor="end">{_fmt(value)}</text>')  # fmt: skip
+    for value in _ticks(panel.xmax, xstep):
+        x = panel.x(value)
+        out.append(f'<line class="axis" x1="{x}" y1="{bottom}" x2="{x}" y2="{bottom + 4}"/>'
+                   f'<text class="tick" x="{x}" y="{bottom + 17}" '
+                   f'text-anchor="middle">{_fmt(value)}</text>')  # fmt: skip
+    out.append(f'<line class="axis" x1="{panel.x0}" y1="{bottom}" x2="{right}" y2="{bottom}"/>')
+    out.append(f'<line class="axis" x1="{panel.x0}" y1="{TOP}" x2="{panel.x0}" y2="{bottom}"/>')
+    out.append(f'<text class="label xlabel" x="{panel.x0 + PANEL_W / 2}" y="{bottom + 36}" '
+               f'text-anchor="middle">{escape(panel.xlabel)}</text>')  # fmt: skip
+    middle = TOP + PANEL_H / 2
+    out.append(f'<text class="label ylabel" x="{panel.x0 - 46}" y="{middle}" '
+               f'text-anchor="middle" transform="rotate(-90 {panel.x0 - 46} {middle})">'
+               f"{escape(panel.ylabel)}</text>")  # fmt: skip
+    return out

@@ -68,6 +68,8 @@ class MatchConsumer(AsyncWebsocketConsumer):
     need_key = False  # ...and waits for a keyframe: deltas before it cannot apply
     resync_at = -1e9
     asked_at = -1e9  # when this socket last asked for a keyframe without a resync
+    finishing: asyncio.Task | None = None  # a delayed spectator's last seconds, then `over`
+    rechecking: asyncio.Task | None = None  # has the match ended while the hub was away?
 
     # --- lifecycle ---------------------------------------------------------------------------
     async def connect(self) -> None:
@@ -176,6 +178,9 @@ class MatchConsumer(AsyncWebsocketConsumer):
 
     async def disconnect(self, code: int) -> None:
         stats.FIGURES.count(f"ws_closed:{code}")
+        for task in (self.finishing, self.rechecking):
+            if task is not None:
+                task.cancel()
         seat = self.seat
         if seat is None or not self.joined:
             return
@@ -364,12 +369,40 @@ class MatchConsumer(AsyncWebsocketConsumer):
     async def match_over(self, event: dict) -> None:
         if self.closing:
             return
-        # A delayed spectator sees the last seconds first; the result must not spoil them.
+        if self.delayed:
+            # A delayed spectator sees the last seconds first; the result must not spoil them.
+            # Not awaited here: the hub's one reader serves every match of this Daphne, and
+            # sitting out a spectator's delay in it (5 s) had it take its silent Redis
+            # connection for dead and replace it, losing what was published meanwhile:
+            # other matches' `over`, whose players then waited forever (make soak).
+            if self.finishing is None:
+                self.finishing = asyncio.get_running_loop().create_task(
+                    self._finish_late(event["text"])
+                )
+            return
+        await self._finish(event["text"])
+
+    async def hub_rejoined(self, event: dict) -> None:
+        """The hub's Redis connection was replaced and anything published meanwhile lost: an
+        `over` among it would leave this socket open on a finished match for good. Asked of
+        the database in a task (the hub's reader serves every socket here)."""
+        if not self.closing and self.rechecking is None and self.finishing is None:
+            self.rechecking = asyncio.get_running_loop().create_task(self._over_meanwhile())
+
+    async def _over_meanwhile(self) -> None:
+        try:
+            over = await database_sync_to_async(seats.over_now)(seat=self.seat)
+        finally:
+            self.rechecking = None
+        if over is not None:
+            await self.match_over({"text": over})
+
+    async def _finish_late(self, over: str) -> None:
         while self.delayed and not self.closing:
             await asyncio.sleep(max(0.0, self.delayed[0][0] - time.monotonic()))
             await self._release_due(time.monotonic())
         if not self.closing:
-            await self._finish(event["text"])
+            await self._finish(over)
 
     async def seat_replaced(self, event: dict) -> None:
         if not self.closing:

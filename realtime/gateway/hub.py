@@ -10,14 +10,15 @@ Other group messages (`over`, `status`) go to the consumer's handlers as the lay
 deliver them.
 
 At-most-once, like the pub/sub layer: a state lost while Redis reconnects is superseded by
-the next tick. Never twice nor backwards: per match the hub relays only states newer than the
-last it relayed, or of that tick from the same runner (epoch), so that a runner resumed on a
-promoted replica a few ticks behind, re-publishing tick numbers the sockets already have,
-reaches none of them (docs/operations.md, Sentinel failover); the states it holds back are
-counted (``states_held_back``). The connection is opened as ``realtime.redisconn``
-says (TLS, ACL user, Sentinel, RESP2) and watched by its ``Liveness``: one that falls silent
-(half-open) is replaced within REDIS_DEAD_AFTER_S, logged and counted
-(``redis_reconnects:hub``).
+the next tick; once subscribed again each socket is sent ``hub.rejoined``, so that one whose
+match ended meanwhile (its ``over`` lost) learns it. Never twice nor backwards: per match the
+hub relays only states newer than the last it relayed, or of that tick from the same runner
+(epoch), so that a runner resumed on a promoted replica a few ticks behind, re-publishing
+tick numbers the sockets already have, reaches none of them (docs/operations.md, Sentinel
+failover); the states it holds back are counted (``states_held_back``). The connection is
+opened as ``realtime.redisconn`` says (TLS, ACL user, Sentinel, RESP2) and watched by its
+``Liveness``: one that falls silent (half-open) is replaced within REDIS_DEAD_AFTER_S, logged
+and counted (``redis_reconnects:hub``).
 """
 
 import asyncio
@@ -35,6 +36,9 @@ from realtime.gateway import daphne, stats
 log = logging.getLogger(__name__)
 
 RECONNECT_DELAYS_S = (0.1, 0.25, 0.5, 1.0, 2.0)
+# What a member is sent once its group is subscribed again after a lost connection: a state
+# missed meanwhile is superseded by the next tick, an `over` is not (the consumer asks).
+REJOINED = "hub.rejoined"
 
 
 class Packed(NamedTuple):
@@ -73,6 +77,9 @@ class Hub:
         self.reconnects = 0  # connections lost or found dead and replaced (tests)
         # channel -> (tick, runner's epoch) of the last state relayed to its sockets
         self.relayed: dict[bytes, tuple[int, int | None]] = {}
+        # Channels subscribed again after a lost connection, until Redis confirms: then their
+        # sockets are told (REJOINED), for what was published meanwhile is gone.
+        self._rejoining: set[bytes] = set()
 
     async def join(self, group: str, member: Member) -> None:
         """Add a socket to a group; returns once Redis confirmed the subscription, so that a
@@ -146,6 +153,8 @@ class Hub:
                 for channel in list(self.members):
                     self._confirmed.setdefault(channel, asyncio.Event())
                     self._command(b"SUBSCRIBE", channel)
+                    if attempt:
+                        self._rejoining.add(channel)
                 self._connected.set()
                 if attempt:
                     self.reconnects += 1
@@ -247,6 +256,11 @@ class Hub:
             event = self._confirmed.get(reply[1])
             if event is not None:
                 event.set()
+            if reply[1] in self._rejoining:
+                self._rejoining.discard(reply[1])
+                for member in list(self.members.get(reply[1], ())):
+                    with contextlib.suppress(Exception):
+                        await member.dispatch({"type": REJOINED})
 
 
 _hubs: dict[asyncio.AbstractEventLoop, Hub] = {}

@@ -159,6 +159,7 @@ class BotClient:
         self.closed = asyncio.Event()
         self.over = False
         self.backoff = backoff.Backoff(self.rng)
+        self.over_message: dict | None = None  # the server's last word: status and result
 
     def take_window(self) -> Window:
         window, self.window = self.window, Window()
@@ -235,8 +236,9 @@ class BotClient:
             elif kind == "error":
                 self._count(self.window.errors, message.get("code", "?"))
             elif kind == "over":
-                self.over = True
-                self.conn.close()
+                self.over, self.over_message = True, message
+                if self.conn is not None:  # else it came with the handshake: the server closes
+                    self.conn.close()
         except (orjson.JSONDecodeError, AttributeError, KeyError, TypeError, IndexError):
             self._count(self.window.errors, "unreadable_message")
 

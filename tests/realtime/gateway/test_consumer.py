@@ -145,6 +145,22 @@ class RelayTests(GatewayCase):
         self.assertEqual(seen[-1]["code"], 4410)
         await comm.disconnect()
 
+    async def test_an_over_published_while_the_hub_reconnected_is_not_lost(self):
+        comm, _ = await self.connect(self.ann_cookie)
+
+        def abort_unannounced():
+            services.match_abort(match_id=self.match.pk, reason="staff")  # its `over` lost
+
+        await database_sync_to_async(abort_unannounced)()
+        self.assertTrue(await comm.receive_nothing(0.3))
+        reconnects = hub().reconnects
+        hub()._writer.transport.abort()  # the hub's Redis connection lost: it subscribes again
+        seen = await receive_until_close(comm, timeout=10)
+        self.assertEqual(hub().reconnects, reconnects + 1)
+        self.assertEqual((seen[-2]["type"], seen[-2]["status"]), ("over", "aborted"))
+        self.assertEqual(seen[-1]["code"], 4410)
+        await comm.disconnect()
+
     async def test_an_abort_is_relayed_as_over_and_closes_4410(self):
         from realtime import groups
 
@@ -194,6 +210,41 @@ class DelayedSpectatorTests(GatewayCase):
         self.assertEqual(kinds, ["state", "state", "state", "over"])
         self.assertEqual(seen[-1]["code"], 4410)
         await watcher.disconnect()
+
+    @override_settings(SPECTATOR_DELAY_S=4)
+    async def test_a_delayed_spectators_result_holds_up_no_other_match_of_this_daphne(self):
+        # The hub's one reader hands `over` to the consumers; a spectator's waits out its
+        # delay elsewhere, or every match here stalled with it (the hub then took its silent
+        # Redis connection for dead and lost what was published meanwhile: make soak).
+        runner = await database_sync_to_async(self.start)()
+
+        def other_match():
+            match = services.match_create(title="pong")
+            for player in (self.ann, self.bob):
+                services.match_join(match_id=match.pk, player=player)
+            begin(match)
+            other = MatchRunner(match.pk)
+            assert other.acquire() is Outcome.CONTINUE
+            return match, other
+
+        match, other = await database_sync_to_async(other_match)()
+        watcher, _ = await self.connect()
+        player = socket(match.public_id, cookie=self.ann_cookie)
+        self.assertTrue((await player.connect())[0])
+        self.assertEqual((await receive(player))["type"], "welcome")
+        self.assertEqual((await receive(player))["type"], "state")  # the snapshot
+        runner.advance()
+        store.push_presence(match_id=self.match.pk, slot=1, connected=False, at=1.0)
+        self.assertIs(runner.advance(), Outcome.FINISHED)
+        await database_sync_to_async(supervisor.finish)(self.match.pk)  # publishes `over`
+        other.advance()  # published after that `over`
+        state = await receive(player, timeout=2)  # well before the spectator's 4 s are up
+        self.assertEqual((state["type"], state["tick"]), ("state", 1))
+        seen = await receive_until_close(watcher, timeout=8)
+        self.assertEqual([m.get("type") for m in seen[-2:-1]], ["over"])
+        self.assertEqual(seen[-1]["code"], 4410)
+        for comm in (player, watcher):
+            await comm.disconnect()
 
 
 class InputTests(GatewayCase):
