@@ -171,6 +171,8 @@ function onMessage(message) {
       break;
     case "error":
       console.warn("server:", message.code, message.reason);
+      // A numeric ref is the seq of an input the server refused: it never applies.
+      if (typeof message.ref === "number") predictor?.refused(message.ref);
       // An input the server could not queue (its store was out of reach): the held controls go
       // again shortly, or the paddle would stay wrong until the next key change.
       if (message.code === "unavailable" && message.ref != null && !resendTimer) {

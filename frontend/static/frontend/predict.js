@@ -73,6 +73,21 @@ export class Predictor {
     return error;
   }
 
+  // The server refused the input with this seq (an `error` whose `ref` is it): it will never
+  // be applied, so it leaves the prediction at once instead of when a later input is
+  // acknowledged; what it had moved is faded back like a correction. Returns the change
+  // (field units), 0 for a seq not pending.
+  refused(seq, now = performance.now()) {
+    const i = this.pending.findIndex((p) => p.seq === seq);
+    if (i < 0) return 0;
+    const before = this.base ? this.drawn(now) : null;
+    this.pending.splice(i, 1);
+    if (!before) return 0;
+    const jump = this.model.diff(this.present(now), before);
+    this.offset = size(jump) > this.model.snap ? null : jump;
+    return size(jump);
+  }
+
   // The predicted own object at `now`, without smoothing.
   present(now = performance.now()) {
     const { model, base } = this;
