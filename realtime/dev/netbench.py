@@ -26,9 +26,21 @@ REST_S = 1.0  # long enough for the release to show at the worst profile before 
 TAKE = """() => {
   const g = window.__game, p = g.probe, now = performance.now();
   const out = {latencies: p.latencies, corrections: p.corrections, freezes: p.freezes,
-               frozenFrames: p.frozenFrames, frames: p.frames, ms: now - p.since};
+               causes: p.causes, log: p.log, frozenFrames: p.frozenFrames, frames: p.frames,
+               ms: now - p.since};
   p.reset();
   return out;
+}"""
+
+
+CREATE = """async ({title, players}) => {
+  const csrf = document.querySelector('meta[name="csrf-token"]')?.content ?? "";
+  const reply = await fetch("/api/matches", {method: "POST", headers: {
+      "Content-Type": "application/json", "X-CSRFToken": csrf},
+    body: JSON.stringify({title, fill_with_bots: true, join: true,
+                          settings: {max_players: players}})});
+  if (!reply.ok) throw new Error(`create ${title}: ${reply.status} ${await reply.text()}`);
+  return (await reply.json()).match.id;
 }"""
 
 
@@ -54,7 +66,7 @@ class Session:
         self.ws_bytes = 0
         self.page.on("websocket", self._socket)
         self.totals = {"latencies": [], "corrections": [], "freezes": 0, "frozenFrames": 0,
-                       "frames": 0, "ms": 0.0}  # fmt: skip
+                       "frames": 0, "ms": 0.0, "causes": {}, "log": []}  # fmt: skip
 
     def _socket(self, ws) -> None:
         if "/ws/matches/" in ws.url:
@@ -64,13 +76,26 @@ class Session:
         self.ws_bytes += len(payload.encode() if isinstance(payload, str) else payload)
 
     def start(self) -> None:
+        self.sign_in()
+        self.quick_play()
+
+    def sign_in(self) -> None:
         page = self.page
         page.goto("/")
         page.wait_for_function("() => window.__lobby !== undefined")
         page.fill("#nick", "Bench")
         page.click("#nick-form button[type=submit]")
         page.wait_for_function("() => window.__lobby && window.__lobby.player !== null")
-        self.quick_play()
+
+    def play_with_bots(self, title: str, players: int) -> None:
+        """Create a match of ``players`` seats of ``title``, the rest bots, and open its page."""
+        public_id = self.page.evaluate(CREATE, {"title": title, "players": players})
+        self.page.goto(f"/m/{public_id}/")
+        self.page.wait_for_function(
+            "() => { const g = window.__game; return g && g.role === 'player' && g.state "
+            "&& g.status === 'running'; }",
+            timeout=60_000,
+        )
 
     def quick_play(self) -> None:
         self.page.click(".card[data-title=pong] button.quick")
@@ -91,6 +116,9 @@ class Session:
             self.totals[name] += got[name]
         for name in ("freezes", "frozenFrames", "frames", "ms"):
             self.totals[name] += got[name]
+        self.totals["log"] += got["log"]
+        for cause, n in got["causes"].items():
+            self.totals["causes"][cause] = self.totals["causes"].get(cause, 0) + n
 
     def play(self, seconds: float) -> None:
         """Press and release the paddle keys for ``seconds`` of match time."""
@@ -143,9 +171,37 @@ def measure(browser: Browser, *, daphne_port: int, profile: netem.Profile, secon
         "correction_p99_units": quantile(t["corrections"], 0.99) or 0.0,
         "corrections": len(t["corrections"]),
         "remote_freezes_per_min": round(t["freezes"] / minutes, 1),
+        "freezes": t["freezes"],
+        # dry: no state to draw; held: not back in time; machine: a frame > 50 ms late;
+        # drawn: the timeline moved on and the title drew it unmoved (probe.js).
+        "freeze_causes": dict(sorted(t["causes"].items())),
+        "minutes": round(t["ms"] / 60_000, 2),
+        "freeze_log": t["log"],
         "frozen_frame_share": round(t["frozenFrames"] / t["frames"], 3) if t["frames"] else None,
         "frames_per_s": round(t["frames"] / (t["ms"] / 1000), 1) if t["ms"] else None,
         "ws_bytes_per_s": round(received / elapsed),
         "stalls": stalls,
         "page_errors": session.errors,
     }
+
+
+def title_bytes(browser: Browser, *, daphne_port: int, title: str, players: int,
+                seconds: float) -> int:  # fmt: skip
+    """Bytes per second one player's page receives on its match socket, in a match of
+    ``players`` of ``title`` filled with bots, straight to Daphne (no profile: the bytes do
+    not depend on it)."""
+    session = Session(browser, f"http://127.0.0.1:{daphne_port}", netcode=True)
+    try:
+        session.sign_in()
+        session.play_with_bots(title, players)
+        bytes_before, started = session.ws_bytes, time.monotonic()
+        while time.monotonic() - started < seconds:  # or until the match ends
+            time.sleep(0.5)
+            if session.page.evaluate("() => window.__game.over !== null"):
+                break
+        received, elapsed = session.ws_bytes - bytes_before, time.monotonic() - started
+    finally:
+        session.close()
+    if session.errors:
+        raise RuntimeError(f"page errors in {title}: {session.errors}")
+    return round(received / elapsed)

@@ -299,7 +299,11 @@ function frame(now) {
   drawnTick = f.tick;
   controls?.frame();
   game.frames += 1;
-  game.probe.frame(drawn?.probe);
+  // Nothing moves in the server's states once the match is over or paused: no freezes then
+  // (a remote paddle's last `dir` held on the final state is not one).
+  const moving = !game.over && !game.paused.length && !f.b.finished;
+  const probe = moving ? drawn?.probe : { own: drawn?.probe?.own ?? null, moving: [] };
+  game.probe.frame(probe, undefined, timeline.clamp, performance.now() - timeline.latest.at);
 }
 
 socket.addEventListener("message", (e) => onMessage(e.detail));

@@ -39,6 +39,7 @@ export class Timeline {
     this.target = delayTicks;
     this.shown = null; // the last tick drawn
     this.repeating = false;
+    this.clamp = null; // why the last renderTick was held: "dry", "held", "start" or null
   }
 
   reset() {
@@ -133,8 +134,14 @@ export class Timeline {
     const extra = this.adaptive && this.states.length > 1 && !this.repeating ? MAX_EXTRA : 0;
     const last = this.latest.tick + extra;
     let t = (now - this.base) / this.dt - this.delayTicks;
+    this.clamp = null;
     // Adaptive: never back in time (the base clock snapping later would show it).
-    if (this.adaptive && this.shown !== null && t < this.shown && this.shown <= last) t = this.shown;
+    if (this.adaptive && this.shown !== null && t < this.shown && this.shown <= last) {
+      t = this.shown;
+      this.clamp = "held";
+    }
+    if (t > last) this.clamp = "dry"; // no newer state (nor extrapolation) to draw
+    else if (t < first) this.clamp = "start";
     t = Math.min(last, Math.max(first, t));
     if (this.adaptive) this.shown = t;
     return t;
