@@ -151,6 +151,51 @@ class ArenaPredictionTests(SimpleTestCase):
                     turned = max(turned, abs(own["a"] - ship["a"]))
         return far, turned
 
+    def test_own_shots_are_predicted_where_and_when_the_rules_fire_them(self):
+        def inputs_of(rng, tick, state):
+            if rng.random() >= 0.25:
+                return None
+            return {"thrust": rng.random() < 0.5, "aim": rng.uniform(-3.1, 3.1),
+                    "fire": rng.random() < 0.6}  # fmt: skip
+
+        fired = matched = 0
+        for seed in (1, 2, 3):
+            session, internal = record("arena", players=2, slot=1, inputs_of=inputs_of,
+                                       ticks_n=400, seed=seed)  # fmt: skip
+            for t, entry in session["states"].items():  # the rules' numbers (as above)
+                rules = internal[t]
+                for ship, exact in zip(entry["state"]["ships"], rules["ships"], strict=True):
+                    ship.update(x=exact["x"], y=exact["y"], vx=exact["vx"] * 30,
+                                vy=exact["vy"] * 30, a=exact["a"])  # fmt: skip
+                entry["state"]["shots"] = [[x, y, vx * 30, vy * 30, o]
+                                           for x, y, vx, vy, o, *_ in rules["shots"]]  # fmt: skip
+            checks = list(range(12, 400 - AHEAD, 5))
+            for t, row in zip(checks, predicted("arena", session, checks), strict=True):
+                for k, own in zip(range(t + 1, t + 1 + AHEAD), row, strict=True):
+                    mine = [s for s in internal[k]["shots"] if s[4] == 1]
+                    gone = {id(s) for s in mine}  # each rules shot matched once
+                    for shot in own["shots"]:
+                        near = [
+                            s
+                            for s in mine
+                            if id(s) in gone
+                            and math.hypot(s[0] - shot["x"], s[1] - shot["y"]) < 1e-6
+                        ]
+                        if near:
+                            gone.discard(id(near[0]))
+                            matched += 1
+                    # Every shot the rules have is predicted (one that hit a ship or ran out
+                    # of life since tick t is predicted on: the server's state drops it).
+                    self.assertFalse(gone, f"seed {seed}: tick {k} from {t}: {mine} {own['shots']}")
+                    events = [e for j in range(t + 1, k + 1) for e in internal[j]["events"]]
+                    new = sum(e.get("e") == "fire" and e.get("slot") == 1 for e in events)
+                    # ...and no shot the rules did not fire (nor one fired early).
+                    before = sum(s[4] == 1 for s in internal[t]["shots"])
+                    self.assertLessEqual(len(own["shots"]), before + new, f"seed {seed}, {t}-{k}")
+                    fired += new
+        self.assertGreater(fired, 100)  # the session fired: the shots checked include new ones
+        self.assertGreater(matched, 1000)
+
     def test_from_the_rules_numbers_the_predicted_ship_follows_the_rules(self):
         # Only floating point rounding between V8's and Python's sine and cosine is left.
         far, turned = self.gaps(exact=True)

@@ -26,6 +26,7 @@ export class Predictor {
     this.acked = 0;
     this.held = null; // the last input the server applied (models whose snapshot lacks it)
     this.samples = []; // measured leads, ticks
+    this.memory = null; // what the model keeps from state to state (its `remember`)
   }
 
   _lead() {
@@ -64,6 +65,7 @@ export class Predictor {
     }
     this.acked = Math.max(this.acked, ack);
     this.lastTick = tick;
+    if (this.model.remember) this.memory = this.model.remember(this.memory, state, this.slot);
     this.base = { tick, state, moves: !paused?.length && this.model.moves(state) };
     if (!before) return 0;
     const after = this.present(now);
@@ -93,7 +95,7 @@ export class Predictor {
     const { model, base } = this;
     const t = Math.min(this.clock(now) + this._lead(), base.tick + MAX_AHEAD);
     const k = Math.floor(t);
-    let own = model.own(base.state, this.slot);
+    let own = model.own(base.state, this.slot, this.memory);
     if (model.sticky && this.held) own = model.input(own, this.held);
     let prev = own;
     let p = 0;
