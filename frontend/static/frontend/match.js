@@ -34,6 +34,7 @@ const game = {
   over: null,
   frames: 0,
   probe: new Probe(), // what bench_network measures
+  drawn: null, // the last frame's {a, b, alpha, own}: the states blended, our predicted object
   welcomes: 0,
   statuses: [config.status], // every status seen, in order (tests check the countdown)
   // Drop the socket as a network failure would (tests, and trying the reconnect by hand).
@@ -297,6 +298,7 @@ function frame(now) {
   });
   ship = drawn?.ship ?? null;
   drawnTick = f.tick;
+  game.drawn = f;
   controls?.frame();
   game.frames += 1;
   // Nothing moves in the server's states once the match is over or paused: no freezes then
