@@ -4,8 +4,11 @@ Through each impairment profile (``realtime.dev.netem``) one page plays Pong aga
 it holds a paddle key for a quarter of a second, lets go, waits, the other way, and so on.
 The page's probe (``frontend/static/frontend/probe.js``) times each key press to the first
 drawn frame showing the own paddle moved, counts the remote objects drawn unmoved for more
-than two frames while they move in the server's states, and collects the corrections the
-predicting client made; Playwright counts the websocket bytes the page received.
+than two frames while they move in the server's states (not in a serve wait, a pause or
+after the end), files each such freeze by its cause (the timeline had no state to draw, it
+held the picture, a frame came > 50 ms late, or the title drew it unmoved), and collects
+the corrections the predicting client made; Playwright counts the websocket bytes the page
+received. Snake's and Thrust Arena's bytes come from one page each in a match of bots.
 """
 
 import math

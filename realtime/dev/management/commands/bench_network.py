@@ -26,7 +26,8 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--profiles", default=",".join(netem.PROFILES))
-        parser.add_argument("--seconds", type=float, default=25.0, help="played per profile")
+        # 2 minutes a profile: enough to tell 1 freeze a minute from none (25 s was not).
+        parser.add_argument("--seconds", type=float, default=120.0, help="played per profile")
         parser.add_argument("--port", type=int, default=8341)
         parser.add_argument("--chromium", default="/usr/bin/chromium")
         parser.add_argument(
