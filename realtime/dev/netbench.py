@@ -28,7 +28,8 @@ REST_S = 1.0  # long enough for the release to show at the worst profile before 
 
 TAKE = """() => {
   const g = window.__game, p = g.probe, now = performance.now();
-  const out = {latencies: p.latencies, corrections: p.corrections, freezes: p.freezes,
+  const out = {latencies: p.latencies, pressFrames: p.pressFrames ?? [],
+               corrections: p.corrections, freezes: p.freezes,
                causes: p.causes, log: p.log, frozenFrames: p.frozenFrames, frames: p.frames,
                ms: now - p.since};
   p.reset();
@@ -68,7 +69,8 @@ class Session:
         self.page.on("pageerror", lambda exc: self.errors.append(str(exc)))
         self.ws_bytes = 0
         self.page.on("websocket", self._socket)
-        self.totals = {"latencies": [], "corrections": [], "freezes": 0, "frozenFrames": 0,
+        self.totals = {"latencies": [], "pressFrames": [], "corrections": [], "freezes": 0,
+                       "frozenFrames": 0,
                        "frames": 0, "ms": 0.0, "causes": {}, "log": []}  # fmt: skip
 
     def _socket(self, ws) -> None:
@@ -115,7 +117,7 @@ class Session:
 
     def take(self) -> None:
         got = self.page.evaluate(TAKE)
-        for name in ("latencies", "corrections"):
+        for name in ("latencies", "pressFrames", "corrections"):
             self.totals[name] += got[name]
         for name in ("freezes", "frozenFrames", "frames", "ms"):
             self.totals[name] += got[name]
@@ -171,6 +173,13 @@ def measure(browser: Browser, *, daphne_port: int, profile: netem.Profile, secon
         "own_input_p99_ms": quantile(t["latencies"], 0.99),
         "own_input_max_ms": quantile(t["latencies"], 1.0),
         "presses": len(t["latencies"]),
+        # Presses drawn by a frame that came > 50 ms after the one before: the page was not
+        # drawing (the machine), whatever the client does.
+        "presses_on_late_frames": sum(gap > 50 for gap in t["pressFrames"]),
+        "own_input_on_time_p99_ms": quantile(
+            [ms for ms, gap in zip(t["latencies"], t["pressFrames"], strict=True) if gap <= 50],
+            0.99,
+        ),
         "correction_p99_units": quantile(t["corrections"], 0.99) or 0.0,
         "corrections": len(t["corrections"]),
         "remote_freezes_per_min": round(t["freezes"] / minutes, 1),

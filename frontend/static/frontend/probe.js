@@ -14,6 +14,7 @@ export class Probe {
 
   reset() {
     this.latencies = []; // ms, key press → first frame drawing the own object moved
+    this.pressFrames = []; // ms since the frame before, of the frame that drew each press
     this.corrections = []; // field units, per state that moved the predicted own object
     this.freezes = 0; // runs of more than 2 frames with a moving remote object drawn unmoved
     this.frozenFrames = 0;
@@ -55,7 +56,10 @@ export class Probe {
     if (own) {
       this._ownMoved = this._own !== null && far(own, this._own);
       if (this._pending && far(own, this._pending.from)) {
-        if (this.latencies.length < KEEP) this.latencies.push(now - this._pending.at);
+        if (this.latencies.length < KEEP) {
+          this.latencies.push(now - this._pending.at);
+          this.pressFrames.push(interval);
+        }
         this._pending = null;
       }
       this._own = own;

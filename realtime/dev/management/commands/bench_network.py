@@ -11,9 +11,9 @@ from playwright.sync_api import sync_playwright
 from realtime.dev import benchstack, netbench, netem
 
 COLUMNS = ("client", "profile", "own_input_p50_ms", "own_input_p90_ms", "own_input_p99_ms",
-           "own_input_max_ms", "presses", "correction_p99_units", "remote_freezes_per_min",
-           "freezes", "freeze_causes", "minutes", "frozen_frame_share", "frames_per_s",
-           "ws_bytes_per_s", "stalls")  # fmt: skip
+           "own_input_max_ms", "presses", "presses_on_late_frames", "own_input_on_time_p99_ms",
+           "correction_p99_units", "remote_freezes_per_min", "freezes", "freeze_causes",
+           "minutes", "frozen_frame_share", "frames_per_s", "ws_bytes_per_s", "stalls")  # fmt: skip
 
 
 # Issue #22's bandwidth rows: Snake with 8 seats, Thrust Arena with 64, the rest bots.
