@@ -29,6 +29,7 @@ export class Probe {
     this._still = [];
     this._lastAt = null;
     this._gap = 0; // the longest frame interval (ms) in the current run of still frames
+    this._open = {}; // the log entry of each object's freeze under way
   }
 
   // A control key went down: its effect is the own object moving from where it is drawn now
@@ -64,7 +65,10 @@ export class Probe {
       }
       this._own = own;
     }
-    if (moving.length !== this._remote.length) this._still = moving.map(() => 0);
+    if (moving.length !== this._remote.length) {
+      this._still = moving.map(() => 0);
+      this._open = {};
+    }
     let stillRun = false;
     moving.forEach((p, i) => {
       const before = this._remote[i];
@@ -75,15 +79,16 @@ export class Probe {
           this.freezes += 1;
           const cause = Math.max(this._gap, interval) > 50 ? "machine" : (clamp ?? "drawn");
           this.causes[cause] = (this.causes[cause] ?? 0) + 1;
-          if (this.log.length < KEEP) this.log.push({ cause, age: Math.round(age ?? -1), frames: 3, object: i });
-          this._open = this._open ?? {};
-          this._open[i] = this.log[this.log.length - 1];
+          if (this.log.length < KEEP) {
+            this._open[i] = { cause, age: Math.round(age ?? -1), frames: 3, object: i };
+            this.log.push(this._open[i]);
+          }
         }
-        if (this._still[i] > 3 && this._open?.[i]) this._open[i].frames = this._still[i];
+        if (this._still[i] > 3 && this._open[i]) this._open[i].frames = this._still[i];
         if (this._still[i] >= 3) this.frozenFrames += 1;
       } else {
         this._still[i] = 0;
-        if (this._open) delete this._open[i];
+        delete this._open[i];
       }
     });
     this._gap = stillRun ? Math.max(this._gap, interval) : 0;
