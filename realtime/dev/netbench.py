@@ -166,6 +166,8 @@ def measure(browser: Browser, *, daphne_port: int, profile: netem.Profile, secon
             session.close()
         stalls = proxy.up.stalls + proxy.down.stalls
     t = session.totals
+    pairs = zip(t["latencies"], t["pressFrames"], strict=True)
+    slowest = sorted(([round(ms, 1), round(gap, 1)] for ms, gap in pairs), reverse=True)
     minutes = t["ms"] / 60_000 or float("nan")
     return {
         "own_input_p50_ms": quantile(t["latencies"], 0.5),
@@ -180,6 +182,8 @@ def measure(browser: Browser, *, daphne_port: int, profile: netem.Profile, secon
             [ms for ms, gap in zip(t["latencies"], t["pressFrames"], strict=True) if gap <= 50],
             0.99,
         ),
+        # [ms, ms since the frame before] of the 5 slowest presses: which frames were late.
+        "slowest_presses": slowest[:5],
         "correction_p99_units": quantile(t["corrections"], 0.99) or 0.0,
         "corrections": len(t["corrections"]),
         "remote_freezes_per_min": round(t["freezes"] / minutes, 1),
