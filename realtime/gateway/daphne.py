@@ -1,6 +1,6 @@
 """Every reach into Daphne's, autobahn's, Twisted's and Channels' internals, in one place.
 
-Three shortcuts on the per-socket hot path (figures in docs/benchmarks.md):
+Three shortcuts on the per-socket hot path (figures in docs/benchmarks.md), and one fix:
 
 - **direct frame writes**: each tick's state is framed once (``text_frame``) and written
   straight to every socket's transport (``socket_of``, ``write``), instead of the ASGI send
@@ -14,8 +14,15 @@ Three shortcuts on the per-socket hot path (figures in docs/benchmarks.md):
 - **a lean dispatch** (``dispatch``): Channels' ``AsyncConsumer.dispatch`` minus its
   ``close_old_connections`` thread hop before every message; the consumer's database calls
   go through ``database_sync_to_async``, which closes stale connections itself.
+- **no cap on what the server sends** (``install``): autobahn holds outgoing messages to
+  ``maxMessagePayloadSize`` too, Daphne's ``--websocket-max-message-size``, which is meant for
+  what clients send (DAPHNE_MAX_MESSAGE_BYTES); a v1 state past it (a 64-ship Thrust Arena's
+  is ~9.5 KB) raised ``PayloadExceededError`` in the ASGI send and closed the socket 1011.
+  Daphne's ``serverSend`` lifts the cap for the one synchronous ``sendMessage`` call. Relies
+  on ``daphne.ws_protocol.WebSocketProtocol.serverSend`` and autobahn's
+  ``maxMessagePayloadSize``.
 
-All three are on only while ``REALTIME_DIRECT_WRITE`` is set (the default) and the installed
+All four are on only while ``REALTIME_DIRECT_WRITE`` is set (the default) and the installed
 versions are exactly ``WRITTEN_FOR``. Otherwise the process logs a warning once and takes the
 public paths: slower, never a silent change of behaviour.
 """
@@ -174,28 +181,53 @@ def _eager_write(self, data: bytes) -> None:
 _buffered_write = None
 
 
+# --- no cap on what the server sends -----------------------------------------------------
+
+
+def _uncapped_send(self, content, binary=False) -> None:
+    # sendMessage is synchronous on the reactor: no incoming frame is read meanwhile.
+    cap = self.maxMessagePayloadSize
+    self.maxMessagePayloadSize = 0
+    try:
+        _capped_send(self, content, binary)
+    finally:
+        self.maxMessagePayloadSize = cap
+
+
+_capped_send = None
+
+
 def install() -> bool:
-    """Make Twisted's TCP connections write eagerly (once per process, from config/asgi.py);
-    False when the shortcuts are off."""
-    global _buffered_write
+    """Make Twisted's TCP connections write eagerly and Daphne's sends go out whatever their
+    size (once per process, from config/asgi.py); False when the shortcuts are off."""
+    global _buffered_write, _capped_send
     if not enabled():
         return False
+    from daphne.ws_protocol import WebSocketProtocol
     from twisted.internet import tcp
 
     if _buffered_write is None:
         _buffered_write = tcp.Connection.write
         tcp.Connection.write = _eager_write
+    if _capped_send is None:
+        _capped_send = WebSocketProtocol.serverSend
+        WebSocketProtocol.serverSend = _uncapped_send
     return True
 
 
 def uninstall() -> None:
-    """Back to Twisted's own write (tests)."""
-    global _buffered_write
+    """Back to Twisted's own write and Daphne's own send (tests)."""
+    global _buffered_write, _capped_send
     if _buffered_write is not None:
         from twisted.internet import tcp
 
         tcp.Connection.write = _buffered_write
         _buffered_write = None
+    if _capped_send is not None:
+        from daphne.ws_protocol import WebSocketProtocol
+
+        WebSocketProtocol.serverSend = _capped_send
+        _capped_send = None
 
 
 # --- a lean dispatch ---------------------------------------------------------------------

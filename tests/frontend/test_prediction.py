@@ -151,6 +151,51 @@ class ArenaPredictionTests(SimpleTestCase):
                     turned = max(turned, abs(own["a"] - ship["a"]))
         return far, turned
 
+    def test_own_shots_are_predicted_where_and_when_the_rules_fire_them(self):
+        def inputs_of(rng, tick, state):
+            if rng.random() >= 0.25:
+                return None
+            return {"thrust": rng.random() < 0.5, "aim": rng.uniform(-3.1, 3.1),
+                    "fire": rng.random() < 0.6}  # fmt: skip
+
+        fired = matched = 0
+        for seed in (1, 2, 3):
+            session, internal = record("arena", players=2, slot=1, inputs_of=inputs_of,
+                                       ticks_n=400, seed=seed)  # fmt: skip
+            for t, entry in session["states"].items():  # the rules' numbers (as above)
+                rules = internal[t]
+                for ship, exact in zip(entry["state"]["ships"], rules["ships"], strict=True):
+                    ship.update(x=exact["x"], y=exact["y"], vx=exact["vx"] * 30,
+                                vy=exact["vy"] * 30, a=exact["a"])  # fmt: skip
+                entry["state"]["shots"] = [[x, y, vx * 30, vy * 30, o]
+                                           for x, y, vx, vy, o, *_ in rules["shots"]]  # fmt: skip
+            checks = list(range(12, 400 - AHEAD, 5))
+            for t, row in zip(checks, predicted("arena", session, checks), strict=True):
+                for k, own in zip(range(t + 1, t + 1 + AHEAD), row, strict=True):
+                    mine = [s for s in internal[k]["shots"] if s[4] == 1]
+                    gone = {id(s) for s in mine}  # each rules shot matched once
+                    for shot in own["shots"]:
+                        near = [
+                            s
+                            for s in mine
+                            if id(s) in gone
+                            and math.hypot(s[0] - shot["x"], s[1] - shot["y"]) < 1e-6
+                        ]
+                        if near:
+                            gone.discard(id(near[0]))
+                            matched += 1
+                    # Every shot the rules have is predicted (one that hit a ship or ran out
+                    # of life since tick t is predicted on: the server's state drops it).
+                    self.assertFalse(gone, f"seed {seed}: tick {k} from {t}: {mine} {own['shots']}")
+                    events = [e for j in range(t + 1, k + 1) for e in internal[j]["events"]]
+                    new = sum(e.get("e") == "fire" and e.get("slot") == 1 for e in events)
+                    # ...and no shot the rules did not fire (nor one fired early).
+                    before = sum(s[4] == 1 for s in internal[t]["shots"])
+                    self.assertLessEqual(len(own["shots"]), before + new, f"seed {seed}, {t}-{k}")
+                    fired += new
+        self.assertGreater(fired, 100)  # the session fired: the shots checked include new ones
+        self.assertGreater(matched, 1000)
+
     def test_from_the_rules_numbers_the_predicted_ship_follows_the_rules(self):
         # Only floating point rounding between V8's and Python's sine and cosine is left.
         far, turned = self.gaps(exact=True)
@@ -162,3 +207,74 @@ class ArenaPredictionTests(SimpleTestCase):
         far, turned = self.gaps(exact=False)
         self.assertLess(turned, 0.0051)
         self.assertLess(far, 3.0)
+
+
+REFUSED = """
+const [predictPath, modelPath, stateJson] = process.argv.slice(1);
+const { Predictor } = await import(predictPath);
+const { predict } = await import(modelPath);
+const state = JSON.parse(stateJson);
+const y0 = state.paddles[0].y;
+// Time in ticks, lead 0: an input sent at j - 0.5 is stamped for tick j (predict_driver.mjs).
+const make = () => {
+  const p = new Predictor(predict, { slot: 0, clock: (now) => now, rttTicks: () => 0 });
+  p.lead = 0;
+  p.reconcile(state, 10, [0, 0], []);
+  return p;
+};
+const p = make();
+p.sent(1, { dir: 1 }, 10.5); // down from tick 11: refused (say, unavailable)
+p.sent(2, { dir: -1 }, 15.5); // up from tick 16: queued
+const out = { movedBefore: p.present(14).y - y0 };
+out.unknown = p.refused(99, 14);
+out.change = p.refused(1, 14);
+out.pending = p.pending.map((i) => i.seq);
+out.presentAfter = p.present(14).y - y0;
+out.drawnAtOnce = p.drawn(14).y - y0; // no jump: the change is faded
+for (let k = 0; k < 60; k++) p.fade(1000 / 60);
+out.drawnLater = p.drawn(14).y - y0;
+// From then on it predicts what a predictor that never had the refused input does.
+const only = make();
+only.sent(2, { dir: -1 }, 15.5);
+out.laterTicks = [16, 18, 20].map((t) => [p.present(t).y, only.present(t).y]);
+// And a state that acknowledges the queued one empties the list as before.
+p.reconcile(state, 11, [2, 0], []);
+out.pendingAcked = p.pending.length;
+process.stdout.write(JSON.stringify(out));
+"""
+
+
+class RefusedInputTests(SimpleTestCase):
+    """An input the gateway refused (an `error` with `ref` = its seq, match.js) leaves the
+    prediction at once, not when a later input is acknowledged."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        title = get_title("pong")
+        state = title.snapshot(
+            title.initial_state(players=2, seed=1, settings=title.validate_settings({}))
+        )
+        predict = ROOT / "frontend" / "static" / "frontend" / "predict.js"
+        model = ROOT / "matches" / "titles" / "pong" / "browser" / "predict.js"
+        args = [str(predict), str(model), json.dumps(state)]
+        done = subprocess.run([NODE, "--input-type=module", "-e", REFUSED, *args],
+                              capture_output=True, text=True, timeout=60)  # fmt: skip
+        if done.returncode:
+            raise AssertionError(f"node failed:\n{done.stderr}")
+        cls.out = json.loads(done.stdout)
+
+    def test_the_refused_input_is_dropped_and_the_others_stay(self):
+        out = self.out
+        self.assertEqual(out["movedBefore"], 40)  # ticks 11-14 at 10 units: it was predicted
+        self.assertEqual(out["unknown"], 0)  # a seq not pending changes nothing
+        self.assertEqual(out["pending"], [2])
+        self.assertEqual(out["presentAfter"], 0)
+        self.assertEqual(out["change"], 40)
+        for got, want in out["laterTicks"]:
+            self.assertEqual(got, want)
+        self.assertEqual(out["pendingAcked"], 0)
+
+    def test_the_paddle_glides_back_instead_of_jumping(self):
+        self.assertEqual(self.out["drawnAtOnce"], 40)
+        self.assertLess(abs(self.out["drawnLater"]), 0.1)

@@ -17,8 +17,11 @@ for (const check of session.checks) {
   const predictor = new Predictor(predict, { slot: session.slot, clock: (now) => now, rttTicks: () => 0 });
   predictor.lead = 0;
   for (const input of session.inputs) predictor.sent(input.seq, input.input, input.tick - 0.5);
-  const state = session.states[check.tick];
-  predictor.reconcile(state.state, check.tick, state.acks, state.paused);
+  // The states before it too, as the page sees them (what a model `remember`s).
+  for (let t = Math.max(0, check.tick - 12); t <= check.tick; t++) {
+    const state = session.states[t];
+    if (state) predictor.reconcile(state.state, t, state.acks, state.paused);
+  }
   out.push(check.ahead.map((k) => predictor.present(k)));
 }
 process.stdout.write(JSON.stringify(out));

@@ -34,6 +34,7 @@ const game = {
   over: null,
   frames: 0,
   probe: new Probe(), // what bench_network measures
+  drawn: null, // the last frame's {a, b, alpha, own}: the states blended, our predicted object
   welcomes: 0,
   statuses: [config.status], // every status seen, in order (tests check the countdown)
   // Drop the socket as a network failure would (tests, and trying the reconnect by hand).
@@ -171,6 +172,8 @@ function onMessage(message) {
       break;
     case "error":
       console.warn("server:", message.code, message.reason);
+      // A numeric ref is the seq of an input the server refused: it never applies.
+      if (typeof message.ref === "number") predictor?.refused(message.ref);
       // An input the server could not queue (its store was out of reach): the held controls go
       // again shortly, or the paddle would stay wrong until the next key change.
       if (message.code === "unavailable" && message.ref != null && !resendTimer) {
@@ -295,9 +298,14 @@ function frame(now) {
   });
   ship = drawn?.ship ?? null;
   drawnTick = f.tick;
+  game.drawn = f;
   controls?.frame();
   game.frames += 1;
-  game.probe.frame(drawn?.probe);
+  // Nothing moves in the server's states once the match is over or paused: no freezes then
+  // (a remote paddle's last `dir` held on the final state is not one).
+  const moving = !game.over && !game.paused.length && !f.b.finished;
+  const probe = moving ? drawn?.probe : { own: drawn?.probe?.own ?? null, moving: [] };
+  game.probe.frame(probe, undefined, timeline.clamp, performance.now() - timeline.latest.at);
 }
 
 socket.addEventListener("message", (e) => onMessage(e.detail));

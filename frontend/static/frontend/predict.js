@@ -26,6 +26,7 @@ export class Predictor {
     this.acked = 0;
     this.held = null; // the last input the server applied (models whose snapshot lacks it)
     this.samples = []; // measured leads, ticks
+    this.memory = null; // what the model keeps from state to state (its `remember`)
   }
 
   _lead() {
@@ -64,6 +65,7 @@ export class Predictor {
     }
     this.acked = Math.max(this.acked, ack);
     this.lastTick = tick;
+    if (this.model.remember) this.memory = this.model.remember(this.memory, state, this.slot);
     this.base = { tick, state, moves: !paused?.length && this.model.moves(state) };
     if (!before) return 0;
     const after = this.present(now);
@@ -73,12 +75,27 @@ export class Predictor {
     return error;
   }
 
+  // The server refused the input with this seq (an `error` whose `ref` is it): it will never
+  // be applied, so it leaves the prediction at once instead of when a later input is
+  // acknowledged; what it had moved is faded back like a correction. Returns the change
+  // (field units), 0 for a seq not pending.
+  refused(seq, now = performance.now()) {
+    const i = this.pending.findIndex((p) => p.seq === seq);
+    if (i < 0) return 0;
+    const before = this.base ? this.drawn(now) : null;
+    this.pending.splice(i, 1);
+    if (!before) return 0;
+    const jump = this.model.diff(this.present(now), before);
+    this.offset = size(jump) > this.model.snap ? null : jump;
+    return size(jump);
+  }
+
   // The predicted own object at `now`, without smoothing.
   present(now = performance.now()) {
     const { model, base } = this;
     const t = Math.min(this.clock(now) + this._lead(), base.tick + MAX_AHEAD);
     const k = Math.floor(t);
-    let own = model.own(base.state, this.slot);
+    let own = model.own(base.state, this.slot, this.memory);
     if (model.sticky && this.held) own = model.input(own, this.held);
     let prev = own;
     let p = 0;

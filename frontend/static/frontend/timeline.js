@@ -8,7 +8,11 @@
 // side of the instant drawn: 30 Hz in, any frame rate out. With `adaptive`, the delay follows
 // the arrivals' lateness (its 95th percentile over the last few seconds, plus a tick), within
 // bounds, rising at once and falling slowly; a gap longer than the delay is bridged by
-// extrapolating the last two states, at most MAX_EXTRA ticks, then the picture holds.
+// extrapolating the last two states: at full speed for EASE_AFTER ticks, then slower and
+// slower, never past MAX_EXTRA (a late state is a stall of the machine or the network: the
+// picture slows down through it rather than stopping dead). A base clock that snaps later
+// (a run of late arrivals) lowers the delay by as much, so the picture does not go back
+// nor wait: it runs at reduced speed while the delay rises to its target again.
 
 const KEEP = 16;
 const LATE_RUN = 6;
@@ -16,7 +20,8 @@ const LATE_RUN_ADAPTIVE = 30; // a second: longer than a loss-stall's burst of l
 const WINDOW = 120; // lateness samples kept (4 s at 30 Hz)
 const MIN_DELAY = 1.2; // ticks
 const MAX_DELAY = 8;
-const MAX_EXTRA = 3; // ticks extrapolated past the newest state at most
+const MAX_EXTRA = 5; // ticks extrapolated past the newest state at most
+const EASE_AFTER = 2; // ticks extrapolated at full speed; then easing towards MAX_EXTRA
 const RISE = 0.25; // ticks per frame: at 60 frames/s the picture runs at half speed meanwhile
 const FALL = 0.002; // per frame, how fast a larger delay comes back down (ticks)
 
@@ -39,6 +44,7 @@ export class Timeline {
     this.target = delayTicks;
     this.shown = null; // the last tick drawn
     this.repeating = false;
+    this.clamp = null; // why the last renderTick was held: "dry", "held", "start" or null
   }
 
   reset() {
@@ -117,6 +123,12 @@ export class Timeline {
       if (++this.lateRun >= (this.adaptive ? LATE_RUN_ADAPTIVE : LATE_RUN)) {
         this.base = sample;
         this.lateRun = 0;
+        if (this.adaptive) {
+          // The same instant drawn as before the snap; the lateness seen so far was
+          // measured from the old base.
+          this.delayTicks -= late / this.dt;
+          this.lateness = this.lateness.map((v) => Math.max(0, v - late));
+        }
       }
       return;
     }
@@ -133,8 +145,20 @@ export class Timeline {
     const extra = this.adaptive && this.states.length > 1 && !this.repeating ? MAX_EXTRA : 0;
     const last = this.latest.tick + extra;
     let t = (now - this.base) / this.dt - this.delayTicks;
-    // Adaptive: never back in time (the base clock snapping later would show it).
-    if (this.adaptive && this.shown !== null && t < this.shown && this.shown <= last) t = this.shown;
+    this.clamp = null;
+    const over = t - this.latest.tick - EASE_AFTER;
+    if (extra && over > 0) {
+      // Past the full-speed extrapolation: ease out towards the cap, never reaching it.
+      const room = extra - EASE_AFTER;
+      t = this.latest.tick + EASE_AFTER + room * (1 - Math.exp(-over / room));
+    }
+    // Adaptive: never back in time (the delay rising faster than a short frame, the drift).
+    if (this.adaptive && this.shown !== null && t < this.shown && this.shown <= last) {
+      t = this.shown;
+      this.clamp = "held";
+    }
+    if (t > last) this.clamp = "dry"; // no newer state (nor extrapolation) to draw
+    else if (t < first) this.clamp = "start";
     t = Math.min(last, Math.max(first, t));
     if (this.adaptive) this.shown = t;
     return t;

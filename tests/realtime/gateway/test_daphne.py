@@ -8,6 +8,7 @@ from autobahn.twisted.websocket import WebSocketServerFactory, WebSocketServerPr
 from channels.consumer import AsyncConsumer
 from channels.sessions import InstanceSessionWrapper
 from daphne.server import Server
+from daphne.ws_protocol import WebSocketProtocol as DaphneProtocol
 from django.test import SimpleTestCase, override_settings
 from twisted.internet import tcp
 from twisted.internet.testing import StringTransport
@@ -141,6 +142,7 @@ class WriteTests(ShortcutsCase):
 
 # Twisted's own write, whether or not config.asgi installed the eager one in this process.
 ORIGINAL_WRITE = direct._buffered_write or tcp.Connection.write
+ORIGINAL_SERVER_SEND = direct._capped_send or DaphneProtocol.serverSend
 
 
 class _Reactor:
@@ -222,6 +224,13 @@ class EagerWriteTests(ShortcutsCase):
         direct.enabled.cache_clear()
         self.assertFalse(direct.install())
         self.assertIs(tcp.Connection.write, ORIGINAL_WRITE)
+        self.assertIs(DaphneProtocol.serverSend, ORIGINAL_SERVER_SEND)
+
+    def test_daphnes_send_is_uncapped_while_installed_and_its_own_after(self):
+        # The send itself, past the cap, is on the real stack: test_large_states_live.
+        self.assertIs(DaphneProtocol.serverSend, direct._uncapped_send)
+        direct.uninstall()
+        self.assertIs(DaphneProtocol.serverSend, ORIGINAL_SERVER_SEND)
 
 
 class DispatchTests(ShortcutsCase):

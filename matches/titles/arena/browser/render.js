@@ -104,10 +104,20 @@ export function draw(ctx, { a, b, alpha, own: predicted }, view) {
   const dtBack = (1 - alpha) / view.tickHz; // seconds from the instant drawn to b
 
   const dot = (sr + 1) * Math.sqrt(zoom);
+  // Our own shots, when predicted, come from the prediction (drawn at once on the fire
+  // input, where our predicted ship is): not from the states drawn behind it.
+  const ownShots = predicted?.shots ?? null;
   for (const [x, y, vx, vy, owner] of b.shots) {
+    if (ownShots && owner === view.slot) continue;
     ctx.fillStyle = slotColor(owner);
     ctx.beginPath();
     ctx.arc(x - vx * dtBack, y - vy * dtBack, dot, 0, Math.PI * 2);
+    ctx.fill();
+  }
+  for (const s of ownShots ?? []) {
+    ctx.fillStyle = slotColor(view.slot);
+    ctx.beginPath();
+    ctx.arc(s.x, s.y, dot, 0, Math.PI * 2);
     ctx.fill();
   }
 

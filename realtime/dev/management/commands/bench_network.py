@@ -11,8 +11,14 @@ from playwright.sync_api import sync_playwright
 from realtime.dev import benchstack, netbench, netem
 
 COLUMNS = ("client", "profile", "own_input_p50_ms", "own_input_p90_ms", "own_input_p99_ms",
-           "own_input_max_ms", "presses", "correction_p99_units", "remote_freezes_per_min",
-           "frozen_frame_share", "frames_per_s", "ws_bytes_per_s", "stalls")  # fmt: skip
+           "own_input_max_ms", "presses", "presses_on_late_frames", "own_input_on_time_p99_ms",
+           "correction_p99_units", "remote_freezes_per_min", "freezes", "freeze_causes",
+           "minutes", "frozen_frame_share", "frames_per_s", "ws_bytes_per_s", "stalls")  # fmt: skip
+
+
+# Issue #22's bandwidth rows: Snake with 8 seats, Thrust Arena with 64, the rest bots.
+TITLES = (("snake", 8), ("arena", 64))
+TITLE_SECONDS = 20.0
 
 
 class Command(BaseCommand):
@@ -20,7 +26,8 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--profiles", default=",".join(netem.PROFILES))
-        parser.add_argument("--seconds", type=float, default=25.0, help="played per profile")
+        # 2 minutes a profile: enough to tell 1 freeze a minute from none (25 s was not).
+        parser.add_argument("--seconds", type=float, default=120.0, help="played per profile")
         parser.add_argument("--port", type=int, default=8341)
         parser.add_argument("--chromium", default="/usr/bin/chromium")
         parser.add_argument(
@@ -55,6 +62,13 @@ class Command(BaseCommand):
                             browser, daphne_port=o["port"], profile=netem.PROFILES[name],
                             seconds=o["seconds"], netcode=client == "new",
                         )  # fmt: skip
+                per_title = {"pong": None}
+                for title, players in TITLES:
+                    self.stdout.write(f"{title}, {players} seats with bots: bytes per player")
+                    per_title[title] = netbench.title_bytes(
+                        browser, daphne_port=o["port"], title=title, players=players,
+                        seconds=min(o["seconds"], TITLE_SECONDS),
+                    )  # fmt: skip
             finally:
                 browser.close()
         rows = [{"client": client, "profile": name, **figures}
@@ -68,11 +82,11 @@ class Command(BaseCommand):
         summary = {
             "profiles": main,
             **({"today": {"profiles": results["today"]}} if len(clients) > 1 else {}),
-            # Pong, from the page's own socket (the load tool's figures per title: encode's).
-            "bytes_per_player_per_s": {"pong": main[names[0]]["ws_bytes_per_s"],
-                                       "snake": None, "arena": None},
+            # Each from a page's own socket: Pong through the first profile, the others direct.
+            "bytes_per_player_per_s": {**per_title, "pong": main[names[0]]["ws_bytes_per_s"]},
         }  # fmt: skip
         path = Path(o["json_path"]) if o["json_path"] else out / "network.json"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(summary, indent=2) + "\n")
+        self.stdout.write(f"bytes per player per s: {summary['bytes_per_player_per_s']}")
         self.stdout.write(f"\nwritten: {path}")
