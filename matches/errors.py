@@ -56,6 +56,13 @@ class RematchExpired(MatchError):
     code = "rematch_expired"
 
 
+class ReplayOutdated(MatchError):
+    """Recorded under rules this server no longer runs: re-simulating it would show another
+    match."""
+
+    code = "replay_outdated"
+
+
 class IllegalTransition(MatchError):
     code = "illegal_transition"
 

@@ -4,8 +4,9 @@ from datetime import datetime
 
 from django.db.models import Count, Exists, OuterRef, Prefetch, QuerySet
 
-from matches.errors import MatchNotFound
+from matches.errors import MatchNotFound, ReplayOutdated
 from matches.models import Match, Participation, Player, Rating, Replay
+from matches.titles import TITLES
 
 Status = Match.Status
 
@@ -109,11 +110,26 @@ def player_get(*, player_id: int) -> Player:
 
 
 def replay_get(*, public_id: str) -> Replay:
+    """A match's replay, if this server's rules of its title replay it (``replay_check``)."""
     match = match_get(public_id=public_id)
     try:
-        return Replay.objects.select_related("match").get(match=match)
+        kept = Replay.objects.select_related("match").get(match=match)
     except Replay.DoesNotExist:
         raise MatchNotFound(
             f"match {public_id} has no replay (only matches finished on the engine have one)",
             code="no_replay",
         ) from None
+    replay_check(match=match)
+    return kept
+
+
+def replay_check(*, match: Match) -> None:
+    """Raise ReplayOutdated if the match was played under another version of its title's
+    rules than this server runs (or a title it no longer has)."""
+    title = TITLES.get(match.title)
+    if title is None or title.version != match.rules_version:
+        now = f"v{title.version}" if title is not None else "no such title"
+        raise ReplayOutdated(
+            f"match {match.public_id} was played under {match.title} rules "
+            f"v{match.rules_version}; this server has {now}, which would replay another match"
+        )

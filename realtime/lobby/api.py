@@ -30,6 +30,7 @@ from matches.errors import (
     NotTheHost,
     RematchDeclined,
     RematchExpired,
+    ReplayOutdated,
     TooFewPlayers,
 )
 from matches.identity import player_ensure, player_for_session
@@ -46,6 +47,7 @@ _STATUS_BY_ERROR: list[tuple[type[MatchError], int]] = [
     (NotOver, 409),
     (RematchDeclined, 409),
     (RematchExpired, 409),
+    (ReplayOutdated, 410),
     (MatchFull, 409),
     (AlreadyJoined, 409),
     (MatchClosed, 409),

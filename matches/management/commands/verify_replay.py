@@ -5,7 +5,7 @@ import time
 from django.core.management import BaseCommand, CommandError
 
 from matches import replay, selectors
-from matches.errors import MatchNotFound
+from matches.errors import MatchNotFound, ReplayOutdated
 from matches.models import Replay
 
 
@@ -27,6 +27,10 @@ class Command(BaseCommand):
                 f"match {match} has no replay (status {record.status}; only matches that "
                 "finished on the engine have one)"
             ) from None
+        try:
+            selectors.replay_check(match=record)
+        except ReplayOutdated as exc:
+            raise CommandError(exc.reason) from None
         participations = list(record.participations.order_by("slot"))
         started = time.perf_counter()
         result = replay.final_result(

@@ -1,6 +1,10 @@
+import io
+
+from django.core.management import CommandError, call_command
 from django.test import TestCase
 
 from matches import replay, services
+from matches.models import Match
 from matches.titles import get_title
 from tests.support.matches import counting_down
 
@@ -44,6 +48,15 @@ class HistoryApiTests(TestCase):
         self.assertEqual([f["tick"] for f in last["frames"]], [55, 56, 57, 58, 59, 60])
         self.assertEqual(last["frames"][-1], final_snapshot)
         self.assertEqual(last["result"]["winner"], 0)
+
+    def test_a_replay_recorded_under_other_rules_is_refused_not_replayed_wrong(self):
+        match, _ = finish_rated_pong()
+        Match.objects.filter(pk=match.pk).update(rules_version=match.rules_version + 1)
+        response = self.client.get(f"/api/matches/{match.public_id}/replay")
+        self.assertEqual((response.status_code, response.json()["error"]), (410, "replay_outdated"))
+        self.assertIn(f"v{match.rules_version + 1}", response.json()["reason"])
+        with self.assertRaisesMessage(CommandError, "which would replay another match"):
+            call_command("verify_replay", match.public_id, stdout=io.StringIO())
 
     def test_replay_requests_with_bad_parameters_or_no_replay_get_a_clear_error(self):
         match, _ = finish_rated_pong()
