@@ -255,6 +255,9 @@ MATCH_WAITING_TIMEOUT_S = _env_float("MATCH_WAITING_TIMEOUT_S", 600.0)
 MATCH_RETENTION_S = _env_float("MATCH_RETENTION_S", 3600.0)
 SUPERVISOR_INTERVAL_S = _env_float("SUPERVISOR_INTERVAL_S", 1.0)
 RECONNECT_GRACE_S = _env_float("RECONNECT_GRACE_S", 30.0)
+# An input that arrives before the tick it asks for (`at`) is held until then, at most this
+# long past its arrival: the client predicts it exactly despite the uplink's jitter.
+INPUT_HOLD_MS = _env_float("INPUT_HOLD_MS", 250.0)
 # A rematch offer stays open this long after the match ended; then it has expired.
 REMATCH_OFFER_S = _env_float("REMATCH_OFFER_S", 300.0)
 # Quick play: a player nobody was paired with by then plays against bots.

@@ -99,7 +99,10 @@ class Schema:
 _COMMON = {"type", "v"}
 SCHEMAS: dict[str, Schema] = {
     # The title validates what is inside "input"; the slot comes from the session only.
-    "input": Schema({"seq": _int(0, MAX_SEQ), "input": _object}, {"ack": _bool}),
+    # "at": the tick whose state should first show the input (the runner holds an early one).
+    "input": Schema(
+        {"seq": _int(0, MAX_SEQ), "input": _object}, {"ack": _bool, "at": _int(0, MAX_SEQ)}
+    ),
     "ping": Schema({"t": _number}, {}),
     "pong": Schema({"id": _int(0, MAX_SEQ)}, {}),
     "leave": Schema({}, {}),

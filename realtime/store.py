@@ -245,14 +245,17 @@ GAPS_BATCH = 5000  # ids per LEASE_GAPS call: a few ms of Redis at most
 # --- scripts of the gateway (run through redis.asyncio or its input pipe) --------------------
 
 # The tick the input arrives at and the push, in one round trip; refused before the match
-# runs, after it ends, and when the runner is too far behind to take more.
+# runs, after it ends, and when the runner is too far behind to take more. ARGV: slot, input
+# JSON, the queue's bound, seq, the tick asked for (`at`) or ''.
 PUSH_INPUT = """
 local st = redis.call('HMGET', KEYS[1], 'tick', 'status')
 if not st[1] then return -1 end
 if st[2] == 'finished' then return -2 end
 if redis.call('LLEN', KEYS[2]) >= tonumber(ARGV[3]) then return -3 end
+local at = ''
+if ARGV[5] ~= '' then at = ',"at":' .. ARGV[5] end
 redis.call('RPUSH', KEYS[2], '{"slot":' .. ARGV[1] .. ',"tick":' .. st[1] .. ',"seq":' .. ARGV[4]
-  .. ',"input":' .. ARGV[2] .. '}')
+  .. at .. ',"input":' .. ARGV[2] .. '}')
 return tonumber(st[1])
 """
 # Take a slot for this socket; the previous holder (if any) is returned, to be told.

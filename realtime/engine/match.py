@@ -74,6 +74,9 @@ class MatchRunner:
         self._flushed = (0, 0, 0, time.monotonic())
         self._flushed_hists = _histograms(self.stats)
         self._refused: dict[str, int] = {}
+        # Inputs that arrived before the tick they asked for (`at`), in arrival order:
+        # (the tick whose state first shows it, slot, seq, entry, the queued row).
+        self.held: list[tuple[int, int, int | None, list, bytes]] = []
         self._finished = False
         self.lease_ms = int(settings.MATCH_LEASE_TTL_S * 1000)
         self._keys = {part: store.key(match_id, part) for part in (
@@ -114,6 +117,7 @@ class MatchRunner:
         acks = saved["acks"]
         self.acks = [*acks[: self.meta.players], *[0] * (self.meta.players - len(acks))]
         self.grace_s = settings.RECONNECT_GRACE_S
+        self.hold_ticks = max(0, round(settings.INPUT_HOLD_MS / 1000 * self.meta.tick_hz))
         self.stats = TickStats.from_json(self.redis.hget(self._keys["stats"], "json"))
         self._flushed = (self.stats.ticks, self.stats.skipped, self.stats.overruns, self.clock())
         self._flushed_hists = _histograms(self.stats)
@@ -125,6 +129,10 @@ class MatchRunner:
 
     def release(self) -> None:
         self.flush_stats()
+        if self.held:
+            # Back at the head of the queue, oldest first: the next runner holds them as we did.
+            self.redis.lpush(self._keys["inputs"], *(row for *_, row in reversed(self.held)))
+            self.held = []
         self.scripts.release(keys=[self._keys["lease"]], args=[self.token])
 
     # --- one tick ----------------------------------------------------------------------------
@@ -137,7 +145,7 @@ class MatchRunner:
         """Apply the inputs and bots, step the rules; the calls that commit the tick, in order."""
         title = self.title
         applied_at = self.state["tick"]
-        entries = [entry for raw in raw_inputs or () if (entry := self._entry(raw))]
+        entries = self._due(applied_at + 1, raw_inputs or ())
         if self.absent:
             entries.extend(self._forfeits_of_the_long_gone())
         paused = bool(self.absent) and title.pauses_on_disconnect
@@ -206,9 +214,37 @@ class MatchRunner:
                 forfeits.append(["f", slot])
         return forfeits
 
-    def _entry(self, raw: bytes) -> list | None:
-        """A queued row as a tick entry (an input or a forfeit); None for a presence change,
-        which only moves the forfeit clock, and for a row refused here."""
+    def _due(self, made: int, raw_inputs) -> list[list]:
+        """The entries to apply in the step that makes tick ``made``: the held inputs now due,
+        then the new rows, except inputs asking for a later tick, which wait (at most
+        ``hold_ticks`` past the tick they arrived at). A slot's inputs keep their order: one never
+        overtakes a held one. An input is acknowledged (``acks``) when it is applied."""
+        entries, held = [], []
+        for item in self.held:
+            (entries if item[0] <= made else held).append(item)
+        entries = [(slot, seq, entry) for _, slot, seq, entry, _ in entries]
+        for raw in raw_inputs:
+            parsed = self._entry(raw)
+            if parsed is None:
+                continue
+            entry, seq, due = parsed
+            slot = entry[1]
+            if entry[0] == "f":  # what the slot still had held will never matter
+                held = [h for h in held if h[1] != slot]
+            elif (due := max(due, *(h[0] for h in held if h[1] == slot), 0)) > made:
+                held.append((due, slot, seq, entry, raw))
+                continue
+            entries.append((slot, seq, entry))
+        self.held = held
+        for slot, seq, _ in entries:
+            if seq is not None:
+                self.acks[slot] = seq
+        return [entry for *_, entry in entries]
+
+    def _entry(self, raw: bytes) -> tuple[list, int | None, int] | None:
+        """A queued row as a tick entry (an input or a forfeit), its seq and the tick it asks
+        to be first shown at (0: at once); None for a presence change, which only moves the
+        forfeit clock, and for a row refused here."""
         try:
             item = json.loads(raw)
             slot = item["slot"]
@@ -218,7 +254,7 @@ class MatchRunner:
                 raise ValueError(f"slot {slot} is played by a bot")
             if item.get("forfeit") is True:
                 log.info("match %s: slot %s forfeits (%s)", self.match_id, slot, item.get("reason"))
-                return ["f", slot]
+                return ["f", slot], None, 0
             if "presence" in item:
                 if item["presence"] == "off":
                     self.absent.setdefault(slot, float(item["at"]))
@@ -227,9 +263,16 @@ class MatchRunner:
                 return None
             entry = ["i", slot, self.title.validate_input(item["input"])]
             seq = item.get("seq")
-            if isinstance(seq, int) and not isinstance(seq, bool):
-                self.acks[slot] = seq
-            return entry
+            if not isinstance(seq, int) or isinstance(seq, bool):
+                seq = None
+            at = item.get("at", 0)
+            if not isinstance(at, int) or isinstance(at, bool):
+                raise ValueError(f"at {at!r} is not a tick")
+            # No further ahead than the hold allows, counted from the tick it arrived at.
+            arrived = item.get("tick")
+            if isinstance(arrived, int) and not isinstance(arrived, bool):
+                at = min(at, arrived + 1 + self.hold_ticks)
+            return entry, seq, at
         except (ValueError, KeyError, TypeError, GameError) as exc:
             # The gateway validates before queueing; this only guards the loop from a bad row.
             log.warning("match %s: dropped input %r: %s", self.match_id, raw[:200], exc)

@@ -230,7 +230,8 @@ class MatchConsumer(AsyncWebsocketConsumer):
             payload = get_title(seat.title).validate_input(message["input"])
         except GameError as exc:
             raise ProtocolError(exc.code, exc.reason, ref=seq) from None
-        tick = await relay.push_input(seat=seat, seq=seq, payload_json=protocol.dumps(payload))
+        tick = await relay.push_input(seat=seat, seq=seq, payload_json=protocol.dumps(payload),
+                                      at=message.get("at"))  # fmt: skip
         if tick < 0:
             code, reason = protocol.INPUT_REFUSED[tick]
             raise ProtocolError(code, reason, ref=seq)

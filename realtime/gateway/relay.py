@@ -60,11 +60,13 @@ def input_pipe_reconnects() -> int:
     return _redis().pipe.reconnects
 
 
-async def push_input(*, seat: Seat, seq: int, payload_json: str) -> int:
-    """Queue an input for the runner; the server tick it arrived at, or a negative refusal."""
+async def push_input(*, seat: Seat, seq: int, payload_json: str, at: int | None = None) -> int:
+    """Queue an input for the runner; the server tick it arrived at, or a negative refusal.
+    ``at``: the tick the client asked it to be applied at (the runner holds it until then)."""
     r = _redis()
     keys = [store.key(seat.match_id, "state"), store.key(seat.match_id, "inputs")]
-    args = [seat.slot, payload_json, settings.GATEWAY_MAX_PENDING_INPUTS, seq]
+    args = [seat.slot, payload_json, settings.GATEWAY_MAX_PENDING_INPUTS, seq,
+            "" if at is None else at]  # fmt: skip
     return int(
         await r.pipe.call(
             r.push_input, keys=keys, args=args,

@@ -209,6 +209,23 @@ class ArenaPredictionTests(SimpleTestCase):
         self.assertLess(far, 3.0)
 
 
+def run_on_pong(script: str) -> dict:
+    """What a node ``script`` prints, given the paths of predict.js and Pong's model and the
+    JSON of Pong's first state."""
+    title = get_title("pong")
+    state = title.snapshot(
+        title.initial_state(players=2, seed=1, settings=title.validate_settings({}))
+    )
+    predict = ROOT / "frontend" / "static" / "frontend" / "predict.js"
+    model = ROOT / "matches" / "titles" / "pong" / "browser" / "predict.js"
+    args = [str(predict), str(model), json.dumps(state)]
+    done = subprocess.run([NODE, "--input-type=module", "-e", script, *args],
+                          capture_output=True, text=True, timeout=60)  # fmt: skip
+    if done.returncode:
+        raise AssertionError(f"node failed:\n{done.stderr}")
+    return json.loads(done.stdout)
+
+
 REFUSED = """
 const [predictPath, modelPath, stateJson] = process.argv.slice(1);
 const { Predictor } = await import(predictPath);
@@ -251,18 +268,7 @@ class RefusedInputTests(SimpleTestCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        title = get_title("pong")
-        state = title.snapshot(
-            title.initial_state(players=2, seed=1, settings=title.validate_settings({}))
-        )
-        predict = ROOT / "frontend" / "static" / "frontend" / "predict.js"
-        model = ROOT / "matches" / "titles" / "pong" / "browser" / "predict.js"
-        args = [str(predict), str(model), json.dumps(state)]
-        done = subprocess.run([NODE, "--input-type=module", "-e", REFUSED, *args],
-                              capture_output=True, text=True, timeout=60)  # fmt: skip
-        if done.returncode:
-            raise AssertionError(f"node failed:\n{done.stderr}")
-        cls.out = json.loads(done.stdout)
+        cls.out = run_on_pong(REFUSED)
 
     def test_the_refused_input_is_dropped_and_the_others_stay(self):
         out = self.out
@@ -278,3 +284,63 @@ class RefusedInputTests(SimpleTestCase):
     def test_the_paddle_glides_back_instead_of_jumping(self):
         self.assertEqual(self.out["drawnAtOnce"], 40)
         self.assertLess(abs(self.out["drawnLater"]), 0.1)
+
+
+LEAD = """
+const [predictPath, modelPath, stateJson] = process.argv.slice(1);
+const { Predictor } = await import(predictPath);
+const { predict } = await import(modelPath);
+const state = JSON.parse(stateJson);
+// Time in ticks (clock(now) = now); no round trip known yet: a lead of 2 to start with.
+const p = new Predictor(predict, { slot: 0, clock: (now) => now, rttTicks: () => null });
+p.reconcile(state, 10, [0, 0], []);
+const out = { first: p.stamp(10.2) };
+// 40 inputs, each queued 2 to 3 ticks after it was sent (a jittery uplink), and one stalled
+// for 8: the lead settles near the top of the usual arrivals, not at the stall.
+let seq = 0;
+const late = [];
+for (let k = 0; k < 40; k++) {
+  const sentAt = 11 + k * 1.7;
+  p.sent(++seq, { dir: k % 2 }, sentAt);
+  const queuedAt = Math.floor(sentAt + (k === 20 ? 8 : 2 + (k * 7919 % 10) / 10));
+  p.arrived(seq, queuedAt, sentAt + 4);
+  late.push(queuedAt + 1 > p.pending[p.pending.length - 1].tick);
+}
+out.lead = p.lead;
+out.lateAfterWarmup = late.slice(LEAD_WARMUP).filter(Boolean).length;
+// Stamps never go back, even when the lead drops.
+p.lead = 0;
+out.afterDrop = [p.stamp(60), p.lastStamp];
+// An ack for an input it never saw, or twice, changes nothing.
+out.unknown = p.arrived(999, 50, 90);
+process.stdout.write(JSON.stringify(out));
+""".replace("LEAD_WARMUP", "8")
+
+
+class LeadTests(SimpleTestCase):
+    """The tick an input asks for (`at`) is learnt from the server's acks of the inputs before
+    it: late enough for nearly all of them to arrive in time (then the runner holds them and
+    the prediction is exact), not held back by a rare stall."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.out = run_on_pong(LEAD)
+
+    def test_before_any_ack_an_input_asks_for_the_tick_two_past_the_clock(self):
+        self.assertEqual(self.out["first"], 13)
+
+    def test_the_lead_covers_the_usual_arrivals_but_not_the_stall(self):
+        self.assertGreaterEqual(self.out["lead"], 2.5)
+        self.assertLess(self.out["lead"], 5)
+
+    def test_once_learnt_at_most_the_stalled_input_and_one_more_came_late(self):
+        self.assertLessEqual(self.out["lateAfterWarmup"], 2)
+
+    def test_a_stamp_never_goes_before_an_earlier_one(self):
+        stamp, last = self.out["afterDrop"]
+        self.assertEqual(stamp, last)
+        self.assertGreater(stamp, 80)
+
+    def test_an_ack_of_an_unknown_input_changes_nothing(self):
+        self.assertEqual(self.out["unknown"], 0)

@@ -31,8 +31,8 @@ EDGE_TEXT = ("", "\x00", "a\x00b", "\ud800", "\udfff", "\u2028", "\ufeff", "é",
              "__proto__", "constructor", " ", "0", "1e999", "null", "%00", "../..", "9" * 30,
              "-1", "٣")  # fmt: skip
 # Every key any message or input documents, and a few no schema has.
-KEYS = ("type", "v", "seq", "input", "ack", "t", "id", "slot", "dir", "turn", "thrust", "fire",
-        "aim", "seen", "mx", "my", "player", "tick", "state", "__proto__", "")  # fmt: skip
+KEYS = ("type", "v", "seq", "input", "ack", "at", "t", "id", "slot", "dir", "turn", "thrust",
+        "fire", "aim", "seen", "mx", "my", "player", "tick", "state", "__proto__", "")  # fmt: skip
 
 integers = st.one_of(st.integers(), st.sampled_from(EDGE_INTS))
 floats = st.one_of(st.floats(allow_nan=False, allow_infinity=False), st.sampled_from(EDGE_FLOATS))
@@ -104,7 +104,7 @@ any_title_input = st.one_of(*(title_input(name) for name in TITLE_INPUTS), json_
 MESSAGE_FIELDS: dict[str, tuple[dict, dict]] = {
     "input": (
         {"seq": st.one_of(st.integers(0, MAX_SEQ), integers), "input": any_title_input},
-        {"ack": st.booleans()},
+        {"ack": st.booleans(), "at": st.one_of(st.integers(0, MAX_SEQ), integers)},
     ),
     "ping": ({"t": st.one_of(floats, integers)}, {}),
     "pong": ({"id": st.one_of(st.integers(0, MAX_SEQ), integers)}, {}),

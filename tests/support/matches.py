@@ -43,9 +43,16 @@ def counting_down(title: str = "pong", *, names=("ann", "bob"), held: bool = Fal
 
 
 def queue_input(
-    *, match_id: int, slot: int, payload: dict, tick: int = 0, seq: int | None = None
+    *,
+    match_id: int,
+    slot: int,
+    payload: dict,
+    tick: int = 0,
+    seq: int | None = None,
+    at: int | None = None,
 ) -> None:
     """An input in the match's queue, as the gateway's PUSH_INPUT script leaves it."""
     item = {"slot": slot, "tick": tick, "input": payload}
-    item = json.dumps(item if seq is None else {**item, "seq": seq})
+    item = item if seq is None else {**item, "seq": seq}
+    item = json.dumps(item if at is None else {**item, "at": at})
     store.client().rpush(store.key(match_id, "inputs"), item)

@@ -74,8 +74,10 @@ function setupControls() {
   }) : null;
   controls = createControls(title, {
     send: (input) => {
-      const sent = socket.sendInput(input);
-      if (sent) predictor?.sent(socket.seq, input);
+      const now = performance.now();
+      const at = predictor ? predictor.stamp(now) : null;
+      const sent = socket.sendInput(input, at);
+      if (sent) predictor?.sent(socket.seq, input, now, at);
       return sent;
     },
     canvas,
@@ -167,6 +169,9 @@ function onMessage(message) {
       hud.scoreboard(message.state, game.players);
       break;
     }
+    case "ack":
+      predictor?.arrived(message.seq, message.tick);
+      break;
     case "over":
       finish(message);
       break;

@@ -60,8 +60,11 @@ export class MatchSocket extends EventTarget {
     this.ws?.close(4000, "dropped by the client");
   }
 
-  sendInput(input) {
-    return this._send({ type: "input", v: PROTOCOL_VERSION, seq: ++this.seq, input });
+  // `at`: the tick to apply it at (a predicting page's); the server then acks it, which
+  // tells the page when its inputs arrive.
+  sendInput(input, at = null) {
+    const message = { type: "input", v: PROTOCOL_VERSION, seq: ++this.seq, input };
+    return this._send(at === null ? message : { ...message, at, ack: true });
   }
 
   leave() {

@@ -1,12 +1,24 @@
 // Prediction of the local player (Gambetta's client-side prediction and reconciliation): the
 // newest server state, then the inputs it has not applied yet (its `acks`, docs/protocol.md)
 // replayed tick by tick with the title's `predict` model (its browser/predict.js), up to the
-// tick an input sent now would be applied at. A correction is faded out, not snapped, unless
+// tick an input sent now would be applied at. Each input asks the server for that tick (`at`:
+// the runner holds one that comes early), so the uplink's jitter does not move the own player;
+// only an input later than that is corrected. A correction is faded out, not snapped, unless
 // it is larger than the model's `snap`.
 
 const MAX_AHEAD = 45; // ticks past the newest state predicted at most (a long stall)
 const SMOOTH_MS = 90; // a correction fades with this time constant
-const LEAD_SAMPLES = 9; // the lead is the median of this many measured inputs
+// The lead is this high a quantile of the last inputs' arrivals (their `ack`s): later than
+// nearly all of them, without letting a rare stall hold every input back.
+const LEAD_SAMPLES = 32;
+const LEAD_QUANTILE = 0.95;
+const LEAD_STEP = 0.25; // ticks: a smaller change of the measured lead is not worth a shift
+const SENT_KEPT = 64; // inputs whose send time is kept for their `ack`
+
+const quantile = (values, q) => {
+  const sorted = [...values].sort((x, y) => x - y);
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+};
 
 const size = (v) => Math.hypot(...v);
 
@@ -22,10 +34,10 @@ export class Predictor {
     this.base = null; // {tick, state, moves}
     this.offset = null; // the smoothing: drawn = predicted + offset
     this.lead = null; // ticks from the clock to the tick an input sent now is applied at
-    this.lastTick = null;
-    this.acked = 0;
     this.held = null; // the last input the server applied (models whose snapshot lacks it)
     this.samples = []; // measured leads, ticks
+    this.sentAt = new Map(); // seq → the clock when it was sent (for its `ack`)
+    this.lastStamp = 0;
     this.memory = null; // what the model keeps from state to state (its `remember`)
   }
 
@@ -34,37 +46,49 @@ export class Predictor {
     return this.lead;
   }
 
-  // An input just sent with this seq: applied (we guess) at the next tick the server starts
-  // after it arrives.
-  sent(seq, input, now = performance.now()) {
-    const clock = this.clock(now);
-    const tick = Math.floor(clock + this._lead()) + 1;
-    // Before the first state the clock says nothing: such an input does not tune the lead.
-    this.pending.push({ seq, input, tick, clock: this.base !== null ? clock : null });
+  // The tick to ask for an input sent now (its `at`): the first state to show it. Never
+  // before an earlier input's, which the server would not let it overtake.
+  stamp(now = performance.now()) {
+    return Math.max(Math.floor(this.clock(now) + this._lead()) + 1, this.lastStamp);
   }
 
-  // A new server state: the inputs it acknowledges leave the pending list; each of them,
-  // seen acknowledged on the tick right after one that was not, says when it was applied.
-  // Returns the size of the correction (field units) the change of base made.
+  // An input just sent with this seq, asking for `tick`.
+  sent(seq, input, now = performance.now(), tick = this.stamp(now)) {
+    this.pending.push({ seq, input, tick });
+    this.lastStamp = Math.max(this.lastStamp, tick);
+    // Before the first state the clock says nothing: such an input does not tune the lead.
+    if (this.base === null) return;
+    this.sentAt.set(seq, this.clock(now));
+    if (this.sentAt.size > SENT_KEPT) this.sentAt.delete(this.sentAt.keys().next().value);
+  }
+
+  // The server's `ack` of an input: `tick` is the tick it was queued at, so unheld it would
+  // have been applied at the next one. Against the clock when it was sent, that is one
+  // sample of the lead; a change of the lead is faded in like a correction. Returns it
+  // (field units).
+  arrived(seq, tick, now = performance.now()) {
+    const clock = this.sentAt.get(seq);
+    if (clock === undefined) return 0;
+    this.sentAt.delete(seq);
+    this.samples.push(tick + 0.5 - clock);
+    if (this.samples.length > LEAD_SAMPLES) this.samples.shift();
+    const lead = Math.max(0, Math.min(MAX_AHEAD, quantile(this.samples, LEAD_QUANTILE)));
+    if (this.lead !== null && Math.abs(lead - this.lead) < LEAD_STEP) return 0;
+    const before = this.base ? this.drawn(now) : null;
+    this.lead = lead;
+    if (!before) return 0;
+    const jump = this.model.diff(this.present(now), before);
+    this.offset = size(jump) > this.model.snap ? null : jump;
+    return size(jump);
+  }
+
+  // A new server state: the inputs it acknowledges leave the pending list. Returns the size
+  // of the correction (field units) the change of base made.
   reconcile(state, tick, acks, paused, now = performance.now()) {
     const ack = acks?.[this.slot] ?? 0;
     const predicted = this.base ? this.present(now) : null;
     const before = this.base ? this.drawn(now) : null;
-    const consecutive = this.lastTick !== null && tick === this.lastTick + 1;
-    while (this.pending.length && this.pending[0].seq <= ack) {
-      const done = this.pending.shift();
-      this.held = done.input;
-      if (consecutive && done.clock !== null && done.seq > this.acked) {
-        // Applied at `tick`: the lead that would have stamped it so, from the middle of the
-        // clock values that do; the median of the last few keeps a stalled one out.
-        this.samples.push(tick - 0.5 - done.clock);
-        if (this.samples.length > LEAD_SAMPLES) this.samples.shift();
-        const sorted = [...this.samples].sort((x, y) => x - y);
-        this.lead = Math.max(0, Math.min(MAX_AHEAD, sorted[sorted.length >> 1]));
-      }
-    }
-    this.acked = Math.max(this.acked, ack);
-    this.lastTick = tick;
+    while (this.pending.length && this.pending[0].seq <= ack) this.held = this.pending.shift().input;
     if (this.model.remember) this.memory = this.model.remember(this.memory, state, this.slot);
     this.base = { tick, state, moves: !paused?.length && this.model.moves(state) };
     if (!before) return 0;

@@ -264,6 +264,21 @@ class InputTests(GatewayCase):
                                                         "snapshot"))["acks"], [0, 7])  # fmt: skip
         await comm.disconnect()
 
+    async def test_an_input_asking_for_a_tick_carries_it_to_the_runner_which_holds_it(self):
+        runner = await database_sync_to_async(self.start)()
+        comm, _ = await self.connect(self.bob_cookie)
+        await receive(comm)
+        ack = await self.send(comm, {"type": "input", "seq": 3, "input": {"dir": 1}, "at": 2,
+                                     "ack": True})  # fmt: skip
+        self.assertEqual(ack["tick"], 0)
+        self.assertEqual(self.inputs()[-1], {"slot": 1, "tick": 0, "seq": 3, "at": 2,
+                                             "input": {"dir": 1}})  # fmt: skip
+        runner.advance()
+        self.assertEqual(runner.state["paddles"][1]["dir"], 0)  # held for tick 2
+        runner.advance()
+        self.assertEqual(runner.state["paddles"][1]["dir"], 1)
+        await comm.disconnect()
+
     async def test_an_input_without_ack_gets_no_reply(self):
         await database_sync_to_async(self.start)()
         comm, _ = await self.connect(self.ann_cookie)
@@ -358,6 +373,8 @@ class MalformedMessageTests(GatewayCase):
             ('{"type": "input", "seq": 1.5, "input": {"dir": 1}}', "bad_message"),
             ('{"type": "input", "seq": 1, "input": [1]}', "bad_message"),
             ('{"type": "input", "seq": 1, "input": {"dir": 1}, "ack": "yes"}', "bad_message"),
+            ('{"type": "input", "seq": 1, "input": {"dir": 1}, "at": -3}', "bad_message"),
+            ('{"type": "input", "seq": 1, "input": {"dir": 1}, "at": "next"}', "bad_message"),
             ('{"type": "pong", "id": 99}', "unexpected_pong"),
             (json.dumps({"type": "ping", "t": 1, "pad": "x" * 5000}), "too_large"),
             (json.dumps({"type": "ping", "t": 1, "pad": "é" * 2100}), "too_large"),
