@@ -7,7 +7,7 @@ from django.shortcuts import render
 
 from frontend.titles import module_url
 from matches import selectors
-from matches.errors import MatchNotFound
+from matches.errors import MatchNotFound, ReplayOutdated
 from matches.identity import player_for_session
 from matches.models import Match, Rating
 from matches.titles import TITLES, get_title
@@ -49,6 +49,11 @@ def replay_page(request: HttpRequest, public_id: str) -> HttpResponse:
         kept = selectors.replay_get(public_id=public_id)
     except MatchNotFound:
         raise Http404("no replay of this match") from None
+    except ReplayOutdated:
+        match = selectors.match_get(public_id=public_id)
+        title = TITLES.get(match.title)
+        context = {"match": match, "label": title.label if title else match.title}
+        return render(request, "frontend/replay_outdated.html", context, status=410)
     match = kept.match
     seats = list(match.participations.select_related("player").order_by("slot"))
     names = {p.slot: p.name for p in seats}

@@ -2,7 +2,17 @@
 
 from datetime import datetime
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, QuerySet
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    Exists,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    When,
+)
 
 from matches.errors import MatchNotFound, ReplayOutdated
 from matches.models import Match, Participation, Player, Rating, Replay
@@ -17,17 +27,31 @@ def _with_people(qs: QuerySet[Match]) -> QuerySet[Match]:
     )
 
 
+def _current_rules() -> Q:
+    """Matches played under the rules this server runs: only those replay (replay_check)."""
+    current = Q(pk__in=[])
+    for name, title in TITLES.items():
+        current |= Q(title=name, rules_version=title.version)
+    return current
+
+
 def _with_replay_flag(qs: QuerySet[Match]) -> QuerySet[Match]:
     """``has_replay`` on each match, in the same query (lists that link to replays)."""
-    return qs.annotate(has_replay=Exists(Replay.objects.filter(match=OuterRef("pk"))))
+    recorded = Exists(Replay.objects.filter(match=OuterRef("pk")))
+    return qs.annotate(has_replay=Case(When(_current_rules() & recorded, then=True),
+                                       default=False, output_field=BooleanField()))  # fmt: skip
 
 
 def has_replay(match: Match) -> bool:
-    """Whether the match can be watched again: annotated by the list selectors, else asked."""
+    """Whether the match can be watched again (recorded, under the rules this server runs):
+    annotated by the list selectors, else asked."""
     known = getattr(match, "has_replay", None)
     if known is not None:
         return known
-    return match.status == Status.FINISHED and Replay.objects.filter(match=match).exists()
+    title = TITLES.get(match.title)
+    return (match.status == Status.FINISHED and title is not None
+            and title.version == match.rules_version
+            and Replay.objects.filter(match=match).exists())  # fmt: skip
 
 
 def match_get(*, public_id: str) -> Match:

@@ -7,7 +7,7 @@ import re
 from django.test import TestCase
 
 from matches import services
-from matches.models import Player
+from matches.models import Match, Player
 from tests.support.replays import finished_with_replay
 
 
@@ -63,6 +63,20 @@ class ReplayPageTests(TestCase):
         self.assertNotIn(f"/m/{match.public_id}/replay/", results)
         page = self.client.get(f"/m/{match.public_id}/").content.decode()
         self.assertRegex(page, r'<a id="watch-replay"[^>]* hidden>')
+
+    def test_a_match_played_under_other_rules_offers_no_replay(self):
+        match, _ = finished_with_replay(names=("cy", "dee"))
+        Match.objects.filter(pk=match.pk).update(rules_version=match.rules_version + 1)
+        results = self.client.get("/lobby/results").content.decode()
+        self.assertIn(self.match.public_id, results)
+        self.assertIn(f"/m/{self.match.public_id}/replay/", results)
+        self.assertNotIn(f"/m/{match.public_id}/replay/", results)
+        page = self.client.get(f"/m/{match.public_id}/").content.decode()
+        self.assertRegex(page, r'<a id="watch-replay"[^>]* hidden>')
+        body = self.client.get(f"/api/matches/{match.public_id}").json()["match"]
+        self.assertIs(body["has_replay"], False)
+        gone = self.client.get(f"/m/{match.public_id}/replay/")
+        self.assertContains(gone, "earlier version of Pong", status_code=410)
 
     def test_the_match_json_says_whether_there_is_a_replay(self):
         finished = self.client.get(f"/api/matches/{self.match.public_id}").json()["match"]

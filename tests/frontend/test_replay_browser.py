@@ -6,6 +6,7 @@ draws them with the live renderer. The page exposes what it shows as ``window.__
 Saves docs/screenshots/replay.png (README.md shows it).
 """
 
+import json
 import os
 import time
 
@@ -201,6 +202,25 @@ class ReplayBrowserTests(TransactionTestCase):
         self.wait_replay(page, "r.tick === 700")  # the next try, at most 2 s later
         page.locator("#overlay").wait_for(state="hidden", timeout=1000)
         self.assertGreaterEqual(len(failed), 1)
+
+    def test_a_chunk_the_server_refuses_for_good_is_shown_and_not_tried_again(self):
+        page = self.chromium.page()
+        asked = []
+
+        def gone(route):
+            asked.append(route.request.url)
+            body = {"error": "replay_outdated", "reason": "other rules"}
+            route.fulfill(status=410, content_type="application/json", body=json.dumps(body))
+
+        page.route("**/replay?from=600*", gone)
+        page.goto(self.url)
+        self.wait_replay(page, "r.tick === 0")
+        page.evaluate("() => window.__replay.seek(700)")
+        page.wait_for_function("""() =>
+            document.getElementById('overlay-text').textContent === 'Could not load the replay'
+            && document.getElementById('overlay-detail').textContent === 'other rules'""")
+        time.sleep(2.5)  # past the 2 s after which a failed chunk is tried again
+        self.assertEqual(len(asked), 1)
 
     def test_the_match_page_links_to_the_replay_and_a_phone_gets_the_whole_viewer(self):
         page = self.chromium.page(width=390, height=780, has_touch=True, is_mobile=True)

@@ -13,6 +13,7 @@ export class FrameStore {
     this.lastTick = ticks; // may shrink if the re-simulation ends earlier than recorded
     this.chunks = new Map(); // index → {frames: [] | null, promise, failedAt, error}
     this.error = null; // the latest fetch failure, cleared by the next success
+    this.final = false; // the server refused for good (a 4xx other than 429): no more tries
     this.fetches = 0;
     this.focus = 0; // the chunk being watched: eviction keeps its neighbours
   }
@@ -35,7 +36,7 @@ export class FrameStore {
   ensure(tick) {
     const index = this.chunkOf(tick);
     const from = index * this.size;
-    if (tick < 0 || from > this.lastTick) return Promise.resolve();
+    if (tick < 0 || from > this.lastTick || this.final) return Promise.resolve();
     const known = this.chunks.get(index);
     if (known && (known.frames || known.promise)) return known.promise ?? Promise.resolve();
     if (known && performance.now() - known.failedAt < RETRY_MS) return Promise.resolve();
@@ -56,6 +57,7 @@ export class FrameStore {
         chunk.promise = null;
         chunk.failedAt = performance.now();
         this.error = err;
+        this.final = err.status >= 400 && err.status < 500 && err.status !== 429;
       },
     );
     this.chunks.set(index, chunk);

@@ -188,7 +188,7 @@ function updateControls(drawn, now) {
   if (drawn) missingSince = null;
   else missingSince ??= now;
   if (!drawn && store.error) {
-    hud.show("Could not load the replay", `${store.error.message} · trying again`);
+    hud.show("Could not load the replay", store.final ? store.error.message : `${store.error.message} · trying again`);
   } else if (!drawn && now - missingSince > LOADING_AFTER_MS) {
     hud.show("Loading…", "");
   } else if (replay.ended && !replay.playing) {
