@@ -306,11 +306,23 @@ for (let k = 0; k < 40; k++) {
   p.arrived(seq, queuedAt, sentAt + 4);
   late.push(queuedAt + 1 > p.pending[p.pending.length - 1].tick);
 }
-out.lead = p.lead;
+out.lead = p.arrival;
 out.lateAfterWarmup = late.slice(LEAD_WARMUP).filter(Boolean).length;
 // Stamps never go back, even when the lead drops.
-p.lead = 0;
+p.arrival = 0;
 out.afterDrop = [p.stamp(60), p.lastStamp];
+// The clock snapping later (the states' lateness changed, the uplink's did not) does not
+// move the tick an input asks for: arrivals are counted from the page's own time.
+let shift = 0;
+const q = new Predictor(predict, { slot: 0, clock: (now) => now - shift, rttTicks: () => null });
+q.reconcile(state, 10, [0, 0], []);
+for (let k = 0; k < 10; k++) {
+  q.sent(k + 1, { dir: k % 2 }, 11 + k);
+  q.arrived(k + 1, 13 + k, 12 + k);
+}
+const before = q.stamp(30.3);
+shift = 3;
+out.snap = [before, q.stamp(30.3)];
 // An ack for an input it never saw, or twice, changes nothing.
 out.unknown = p.arrived(999, 50, 90);
 process.stdout.write(JSON.stringify(out));
@@ -341,6 +353,11 @@ class LeadTests(SimpleTestCase):
         stamp, last = self.out["afterDrop"]
         self.assertEqual(stamp, last)
         self.assertGreater(stamp, 80)
+
+    def test_a_snap_of_the_clock_does_not_move_the_tick_asked_for(self):
+        before, after = self.out["snap"]
+        self.assertEqual(before, after)
+        self.assertEqual(before, 33)  # queued at 32 (2 ticks after sending), applied at 33
 
     def test_an_ack_of_an_unknown_input_changes_nothing(self):
         self.assertEqual(self.out["unknown"], 0)

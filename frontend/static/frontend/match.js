@@ -71,6 +71,7 @@ function setupControls() {
     slot: game.slot,
     clock: (now) => timeline.clockTick(now),
     rttTicks: () => (socket.rtt === null ? null : socket.rtt / timeline.dt),
+    local: (now) => now / timeline.dt,
   }) : null;
   controls = createControls(title, {
     send: (input) => {

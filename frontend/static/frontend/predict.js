@@ -24,24 +24,31 @@ const size = (v) => Math.hypot(...v);
 
 export class Predictor {
   // `clock(now)`: the newest tick that has arrived by `now` on the least delayed path
-  // (Timeline.clockTick); `rttTicks()`: the round trip in ticks, or null before one is known.
-  constructor(model, { slot, clock, rttTicks }) {
+  // (Timeline.clockTick); `rttTicks()`: the round trip in ticks, or null before one is known;
+  // `local(now)`: the page's own time in ticks (now / dt; by default `now` is in ticks).
+  constructor(model, { slot, clock, rttTicks, local = (now) => now }) {
     this.model = model;
     this.slot = slot;
     this.clock = clock;
     this.rttTicks = rttTicks;
+    this.local = local;
     this.pending = []; // [{seq, input, tick}] in seq order, not applied by the server yet
     this.base = null; // {tick, state, moves}
     this.offset = null; // the smoothing: drawn = predicted + offset
     this.lead = null; // ticks from the clock to the tick an input sent now is applied at
+    // Once inputs were acked: the tick an input sent at local tick T is applied at is
+    // T + arrival. Counted from the page's own time, not the clock, which snaps when the
+    // states' lateness changes while the uplink's does not.
+    this.arrival = null;
     this.held = null; // the last input the server applied (models whose snapshot lacks it)
-    this.samples = []; // measured leads, ticks
-    this.sentAt = new Map(); // seq → the clock when it was sent (for its `ack`)
+    this.samples = []; // measured arrivals: ticks past the local tick each input was sent at
+    this.sentAt = new Map(); // seq → the local tick it was sent at (for its `ack`)
     this.lastStamp = 0;
     this.memory = null; // what the model keeps from state to state (its `remember`)
   }
 
-  _lead() {
+  _lead(now) {
+    if (this.arrival !== null) return this.arrival + this.local(now) - this.clock(now);
     if (this.lead === null) this.lead = this.rttTicks() ?? 2;
     return this.lead;
   }
@@ -49,7 +56,7 @@ export class Predictor {
   // The tick to ask for an input sent now (its `at`): the first state to show it. Never
   // before an earlier input's, which the server would not let it overtake.
   stamp(now = performance.now()) {
-    return Math.max(Math.floor(this.clock(now) + this._lead()) + 1, this.lastStamp);
+    return Math.max(Math.floor(this.clock(now) + this._lead(now)) + 1, this.lastStamp);
   }
 
   // An input just sent with this seq, asking for `tick`.
@@ -58,24 +65,24 @@ export class Predictor {
     this.lastStamp = Math.max(this.lastStamp, tick);
     // Before the first state the clock says nothing: such an input does not tune the lead.
     if (this.base === null) return;
-    this.sentAt.set(seq, this.clock(now));
+    this.sentAt.set(seq, this.local(now));
     if (this.sentAt.size > SENT_KEPT) this.sentAt.delete(this.sentAt.keys().next().value);
   }
 
   // The server's `ack` of an input: `tick` is the tick it was queued at, so unheld it would
-  // have been applied at the next one. Against the clock when it was sent, that is one
+  // have been applied at the next one. Against the local tick it was sent at, that is one
   // sample of the lead; a change of the lead is faded in like a correction. Returns it
   // (field units).
   arrived(seq, tick, now = performance.now()) {
-    const clock = this.sentAt.get(seq);
-    if (clock === undefined) return 0;
+    const sentAt = this.sentAt.get(seq);
+    if (sentAt === undefined) return 0;
     this.sentAt.delete(seq);
-    this.samples.push(tick + 0.5 - clock);
+    this.samples.push(tick + 0.5 - sentAt);
     if (this.samples.length > LEAD_SAMPLES) this.samples.shift();
-    const lead = Math.max(0, Math.min(MAX_AHEAD, quantile(this.samples, LEAD_QUANTILE)));
-    if (this.lead !== null && Math.abs(lead - this.lead) < LEAD_STEP) return 0;
+    const arrival = quantile(this.samples, LEAD_QUANTILE);
+    if (this.arrival !== null && Math.abs(arrival - this.arrival) < LEAD_STEP) return 0;
     const before = this.base ? this.drawn(now) : null;
-    this.lead = lead;
+    this.arrival = arrival;
     if (!before) return 0;
     const jump = this.model.diff(this.present(now), before);
     this.offset = size(jump) > this.model.snap ? null : jump;
@@ -117,7 +124,9 @@ export class Predictor {
   // The predicted own object at `now`, without smoothing.
   present(now = performance.now()) {
     const { model, base } = this;
-    const t = Math.min(this.clock(now) + this._lead(), base.tick + MAX_AHEAD);
+    const clock = this.clock(now);
+    const lead = Math.min(MAX_AHEAD, Math.max(0, this._lead(now)));
+    const t = Math.min(clock + lead, base.tick + MAX_AHEAD);
     const k = Math.floor(t);
     let own = model.own(base.state, this.slot, this.memory);
     if (model.sticky && this.held) own = model.input(own, this.held);
