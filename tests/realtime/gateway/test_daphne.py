@@ -1,5 +1,6 @@
 """The gateway's reaches into Daphne, autobahn, Twisted and Channels internals."""
 
+import pprint
 import socket
 from functools import partial
 from unittest import mock
@@ -225,6 +226,20 @@ class EagerWriteTests(ShortcutsCase):
         self.assertFalse(direct.install())
         self.assertIs(tcp.Connection.write, ORIGINAL_WRITE)
         self.assertIs(DaphneProtocol.serverSend, ORIGINAL_SERVER_SEND)
+
+    def test_autobahns_handshake_debug_line_is_formatted_only_when_debug_is_logged(self):
+        import txaio
+        from autobahn.websocket import protocol as autobahn_protocol
+
+        settings_log = [("openHandshakeTimeout", 5, "factory")] * 30
+        self.assertNotIn("openHandshakeTimeout", autobahn_protocol.pformat(settings_log))
+        level = txaio.get_global_log_level()
+        self.addCleanup(txaio.set_global_log_level, level)
+        txaio.set_global_log_level("debug")
+        self.assertEqual(autobahn_protocol.pformat(settings_log), pprint.pformat(settings_log))
+        txaio.set_global_log_level(level)
+        direct.uninstall()
+        self.assertIs(autobahn_protocol.pformat, pprint.pformat)
 
     def test_daphnes_send_is_uncapped_while_installed_and_its_own_after(self):
         # The send itself, past the cap, is on the real stack: test_large_states_live.
