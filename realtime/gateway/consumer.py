@@ -143,8 +143,8 @@ class MatchConsumer(AsyncWebsocketConsumer):
             await _db(seats.seat_presence)(seat=seat, connected=True)
         if self.compact:
             self.asked_at = time.monotonic()
-            await relay.ask_keyframe(seat=seat)
-        snapshot, tick, redis_status = await relay.snapshot(seat=seat)
+        # The keyframe ask and the snapshot read in one round trip.
+        snapshot, tick, redis_status = await relay.snapshot(seat=seat, ask_keyframe=self.compact)
         wire_fields = {"encoding": encoding}
         if self.compact:
             wire_fields["wire"] = protocol.state_schema_of(get_title(seat.title).wire_schema)

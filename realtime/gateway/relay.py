@@ -73,14 +73,17 @@ async def push_input(*, seat: Seat, seq: int, payload_json: str) -> int:
     )  # fmt: skip
 
 
-async def snapshot(*, seat: Seat) -> tuple[str | None, int | None, str | None]:
-    """The last encoded state message, its tick and the match status in Redis.
+async def snapshot(
+    *, seat: Seat, ask_keyframe: bool = False
+) -> tuple[str | None, int | None, str | None]:
+    """The last encoded state message, its tick and the match status in Redis; with
+    ``ask_keyframe``, in the same round trip, the ask for a compact keyframe (see below).
 
     All None before the match runs: the state lives in Redis from the begin on.
     """
-    ((raw, tick, status),) = await _redis().pipe.commands(
-        ("HMGET", store.key(seat.match_id, "state"), "snapshot", "tick", "status")
-    )
+    read = ("HMGET", store.key(seat.match_id, "state"), "snapshot", "tick", "status")
+    commands = (_keyframe_ask(seat), read) if ask_keyframe else (read,)
+    raw, tick, status = (await _redis().pipe.commands(*commands))[-1]
     return (
         raw.decode() if raw else None,
         int(tick) if tick is not None else None,
@@ -88,11 +91,13 @@ async def snapshot(*, seat: Seat) -> tuple[str | None, int | None, str | None]:
     )
 
 
+def _keyframe_ask(seat: Seat) -> tuple:
+    return ("SET", store.key(seat.match_id, "keyframe"), 1, "PX", store.KEYFRAME_ASK_TTL_MS)
+
+
 async def ask_keyframe(*, seat: Seat) -> None:
     """Ask the match's runner for a compact keyframe: its next commit takes the request."""
-    await _redis().pipe.commands(
-        ("SET", store.key(seat.match_id, "keyframe"), 1, "PX", store.KEYFRAME_ASK_TTL_MS)
-    )
+    await _redis().pipe.commands(_keyframe_ask(seat))
 
 
 async def _script(script, *, keys: list, args: list):
