@@ -227,6 +227,16 @@ class EagerWriteTests(ShortcutsCase):
         self.assertIs(tcp.Connection.write, ORIGINAL_WRITE)
         self.assertIs(DaphneProtocol.serverSend, ORIGINAL_SERVER_SEND)
 
+    def test_daphne_listens_with_the_settings_backlog_unless_its_endpoint_names_one(self):
+        self.assertEqual(direct.with_backlog("tcp:port=8000:interface=0.0.0.0", 1024),
+                         "tcp:port=8000:interface=0.0.0.0:backlog=1024")  # fmt: skip
+        self.assertEqual(direct.with_backlog("unix:/run/d.sock", 7), "unix:/run/d.sock:backlog=7")
+        self.assertEqual(direct.with_backlog("tcp:port=1:backlog=9", 1024), "tcp:port=1:backlog=9")
+        self.assertEqual(direct.with_backlog("fd:fileno=3", 1024), "fd:fileno=3")
+        self.assertIs(Server.run, direct._run_with_backlog)
+        direct.uninstall()
+        self.assertIsNot(Server.run, direct._run_with_backlog)
+
     def test_autobahns_handshake_debug_line_is_formatted_only_when_debug_is_logged(self):
         import txaio
         from autobahn.websocket import protocol as autobahn_protocol
