@@ -44,11 +44,16 @@ def render(*, upstreams: list[str], directory: Path, listen: str | None = None,
         text = _one(r"^(\s*)listen 80;$", rf"\1listen {listen};", text)
     # `resolve` needs nginx >= 1.27.3 and a DNS; these hosts have fixed addresses.
     text = _one(r"^\s*resolver [^;]*;\n", "", text)
-    line = re.search(r"^(\s*)server web:8000 resolve ([^;]*);$", text, flags=re.MULTILINE)
-    if line is None:
+    # Every upstream block (HTTP, match sockets) names the same replicas, each with its own
+    # parameters.
+    text, found = re.subn(
+        r"^(\s*)server web:8000 resolve ([^;]*);$",
+        lambda line: "\n".join(f"{line[1]}server {u} {line[2]};" for u in upstreams),
+        text,
+        flags=re.MULTILINE,
+    )
+    if not found:
         raise AssertionError("deploy/nginx.conf: no `server web:8000 resolve …;` upstream line")
-    servers = "\n".join(f"{line[1]}server {u} {line[2]};" for u in upstreams)
-    text = text[: line.start()] + servers + text[line.end() :]
     scratch = "".join(f"    {kind}_temp_path {directory / kind};\n"
                       for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))  # fmt: skip
     return _one(r"^http \{\n", "http {\n" + scratch, text)
