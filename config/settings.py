@@ -294,6 +294,9 @@ GATEWAY_RESYNC_MIN_S = _env_float("GATEWAY_RESYNC_MIN_S", 0.5)
 # Threads for the sockets' database work (who a socket is, presence): Channels' default is one
 # per process, which a restarted Daphne's thousand handshakes queue behind one at a time.
 GATEWAY_DB_THREADS = _env_int("GATEWAY_DB_THREADS", 4, minimum=1)
+# Connections the kernel holds for Daphne until its reactor accepts them (Twisted's default is
+# 50): past it a restarted Daphne's returning players' connects were dropped and timed out.
+GATEWAY_LISTEN_BACKLOG = _env_int("GATEWAY_LISTEN_BACKLOG", 1024, minimum=1)
 # Inputs pending for one match in Redis before more are refused (the runner takes 512 a tick).
 GATEWAY_MAX_PENDING_INPUTS = int(_env_float("GATEWAY_MAX_PENDING_INPUTS", 256))
 # Under Daphne, states are framed once per tick and written straight to each socket, with the

@@ -32,7 +32,20 @@ def player_for_session(session: SessionBase) -> Player | None:
     player_id = session.get(SESSION_KEY)
     if not isinstance(player_id, int):
         return None
-    player = Player.objects.select_related("user").filter(pk=player_id).first()
+    return _held(session, Player.objects.select_related("user").filter(pk=player_id).first())
+
+
+def player_among(session: SessionBase, players: list[Player]) -> Player | None:
+    """``player_for_session`` if the session's player is one of ``players`` (loaded with their
+    ``user``), else None, without a query of its own beyond the session's: a match socket
+    already has its match's players."""
+    player_id = session.get(SESSION_KEY)
+    if not isinstance(player_id, int):
+        return None
+    return _held(session, next((p for p in players if p.pk == player_id), None))
+
+
+def _held(session: SessionBase, player: Player | None) -> Player | None:
     if player is not None and player.user is not None and not _logged_in_as(session, player.user):
         return None
     return player

@@ -92,6 +92,12 @@ def player_has_finished(*, player: Player) -> bool:
     return Match.objects.filter(participations__player=player, status=Status.FINISHED).exists()
 
 
+def seats_of(*, match: Match) -> list[Participation]:
+    """The match's participations in slot order, each with its player and the player's account
+    (one query): who sits where, and whether a session may play a seat."""
+    return list(match.participations.select_related("player__user").order_by("slot"))
+
+
 def participation_for(*, match: Match, player: Player | None) -> Participation | None:
     if player is None:
         return None

@@ -21,6 +21,7 @@ from realtime import protocol, store
 STATE = "match.state"  # a tick's state: the hub writes it to every socket of the group
 STATUS = "match.status"  # seats or countdown changed
 OVER = "match.over"  # the database says finished or aborted: sockets get it and close
+SEAT_TAKEN = "seat.taken"  # a newer socket holds the slot: the one named (``channel``) closes
 
 
 def group_name(public_id: str) -> str:

@@ -241,11 +241,14 @@ def state_tick(text: str) -> int | None:
     return int(text[at + 7 : end]) if end > at + 7 else None
 
 
-def people(match: Match) -> list[dict]:
-    """The seats as sockets see them (welcome and status messages)."""
+def people(match: Match, participations: list | None = None) -> list[dict]:
+    """The seats as sockets see them (welcome and status messages); ``participations``: the
+    match's, loaded with their players in slot order, when the caller has them already."""
+    if participations is None:
+        participations = match.participations.select_related("player").order_by("slot")
     return [
         {"slot": p.slot, "name": p.name, "bot": p.is_bot, "connected": p.connected}
-        for p in match.participations.select_related("player").order_by("slot")
+        for p in participations
     ]
 
 

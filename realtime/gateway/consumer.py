@@ -11,6 +11,7 @@ import asyncio
 import concurrent.futures
 import logging
 import time
+import uuid
 from collections import deque
 from urllib.parse import parse_qs
 
@@ -59,6 +60,13 @@ except ImportError:  # pragma: no cover - another ASGI server: the spec's OSErro
 
 
 class MatchConsumer(AsyncWebsocketConsumer):
+    # No channel of its own in the channel layer: whatever a socket is sent comes through its
+    # match's group and the hub, the notice that a newer socket took its seat too. The pub/sub
+    # layer SUBSCRIBEs a channel per socket (and PUBLISHes to one) on one connection behind one
+    # lock: after a restart a thousand handshakes queued there, past Daphne's 5 s handshake
+    # timeout (docs/operations.md, "Reconnect stampede"). No layer is configured by this name.
+    channel_layer_alias = None
+    channel_name = ""  # this socket's name in its slot's holder (m:{id}:sockets), set at connect
     seat: seats.Seat | None = None
     closing = False
     joined = False
@@ -74,6 +82,7 @@ class MatchConsumer(AsyncWebsocketConsumer):
     # --- lifecycle ---------------------------------------------------------------------------
     async def connect(self) -> None:
         public_id = self.scope["url_route"]["kwargs"]["public_id"]
+        self.channel_name = f"ws.{uuid.uuid4().hex}"
         # After a restart every socket of a Daphne comes back at once and the handshakes wait
         # their turn at the database thread; one whose client gave up meanwhile is dropped
         # unanswered, so the queue does not grow with work for nobody (docs/operations.md,
@@ -120,15 +129,22 @@ class MatchConsumer(AsyncWebsocketConsumer):
         self.joined = True
         await self.accept()
         self.socket = daphne.socket_of(self.base_send)
+        if daphne.gone(pending):
+            # Reset by Daphne's handshake timeout (or left) while it waited: claiming the slot
+            # now would take it from the player's live socket, and this one's disconnect would
+            # then leave the slot empty.
+            stats.FIGURES.count("handshakes_abandoned")
+            self.closing = True
+            return
         if seat.role == seats.PLAYER:
             previous = await relay.claim_slot(seat=seat, channel=self.channel_name)
             if previous:
-                await self.channel_layer.send(previous, {"type": "seat.replaced"})
+                await relay.seat_taken(seat=seat, previous=previous)
             await _db(seats.seat_presence)(seat=seat, connected=True)
         if self.compact:
             self.asked_at = time.monotonic()
-            await relay.ask_keyframe(seat=seat)
-        snapshot, tick, redis_status = await relay.snapshot(seat=seat)
+        # The keyframe ask and the snapshot read in one round trip.
+        snapshot, tick, redis_status = await relay.snapshot(seat=seat, ask_keyframe=self.compact)
         wire_fields = {"encoding": encoding}
         if self.compact:
             wire_fields["wire"] = protocol.state_schema_of(get_title(seat.title).wire_schema)
@@ -405,8 +421,10 @@ class MatchConsumer(AsyncWebsocketConsumer):
         if not self.closing:
             await self._finish(over)
 
-    async def seat_replaced(self, event: dict) -> None:
-        if not self.closing:
+    async def seat_taken(self, event: dict) -> None:
+        # Sent to every socket of the match (its group); it names the one a newer socket
+        # replaced, wherever that one is.
+        if event.get("channel") == self.channel_name and not self.closing:
             await self._fail("replaced", "this seat was taken by a newer connection",
                              CLOSE_REPLACED)  # fmt: skip
 

@@ -1,6 +1,6 @@
 """Every reach into Daphne's, autobahn's, Twisted's and Channels' internals, in one place.
 
-Three shortcuts on the per-socket hot path (figures in docs/benchmarks.md), and one fix:
+Four shortcuts on the per-socket hot path (figures in docs/benchmarks.md), and two fixes:
 
 - **direct frame writes**: each tick's state is framed once (``text_frame``) and written
   straight to every socket's transport (``socket_of``, ``write``), instead of the ASGI send
@@ -14,6 +14,17 @@ Three shortcuts on the per-socket hot path (figures in docs/benchmarks.md), and 
 - **a lean dispatch** (``dispatch``): Channels' ``AsyncConsumer.dispatch`` minus its
   ``close_old_connections`` thread hop before every message; the consumer's database calls
   go through ``database_sync_to_async``, which closes stale connections itself.
+- **no pretty-printed debug line per handshake** (``install``): autobahn's
+  ``WebSocketProtocol._connectionMade`` formats its ~30 settings with ``pformat`` for a
+  ``log.debug`` call on every new connection, whether or not debug lines are logged: a
+  visible share of a restarted Daphne's time (docs/operations.md, "Reconnect stampede"). The
+  module's ``pformat`` formats only while txaio logs at debug or trace. Relies on
+  ``autobahn.websocket.protocol.pformat`` and ``txaio.get_global_log_level``.
+- **a listen backlog for a stampede** (``install``): Daphne listens with Twisted's default
+  backlog, 50 connections; a restarted Daphne's players overflowed it while its loop was
+  busy with their handshakes, and their connects timed out. Its endpoints get
+  ``GATEWAY_LISTEN_BACKLOG`` unless they set a backlog. Relies on ``daphne.server.Server``'s
+  ``run`` and ``endpoints`` (Twisted endpoint strings).
 - **no cap on what the server sends** (``install``): autobahn holds outgoing messages to
   ``maxMessagePayloadSize`` too, Daphne's ``--websocket-max-message-size``, which is meant for
   what clients send (DAPHNE_MAX_MESSAGE_BYTES); a v1 state past it (a 64-ship Thrust Arena's
@@ -22,7 +33,7 @@ Three shortcuts on the per-socket hot path (figures in docs/benchmarks.md), and 
   on ``daphne.ws_protocol.WebSocketProtocol.serverSend`` and autobahn's
   ``maxMessagePayloadSize``.
 
-All four are on only while ``REALTIME_DIRECT_WRITE`` is set (the default) and the installed
+All six are on only while ``REALTIME_DIRECT_WRITE`` is set (the default) and the installed
 versions are exactly ``WRITTEN_FOR``. Otherwise the process logs a warning once and takes the
 public paths: slower, never a silent change of behaviour.
 """
@@ -197,12 +208,49 @@ def _uncapped_send(self, content, binary=False) -> None:
 _capped_send = None
 
 
+# --- no pretty-printed debug line per handshake --------------------------------------------
+
+
+def _pformat_if_logged(obj, *args, **kwargs) -> str:
+    import txaio
+
+    if txaio.get_global_log_level() in ("debug", "trace"):
+        return _pformat(obj, *args, **kwargs)
+    return "(not formatted: autobahn logs no debug lines)"
+
+
+_pformat = None
+
+
+# --- a listen backlog for a stampede ---------------------------------------------------------
+
+_BACKLOG_ENDPOINTS = ("tcp:", "tcp6:", "ssl:", "unix:")
+
+
+def with_backlog(endpoint: str, backlog: int) -> str:
+    """A Twisted server endpoint string with ``backlog`` unless it names its own."""
+    if not endpoint.startswith(_BACKLOG_ENDPOINTS) or ":backlog=" in endpoint:
+        return endpoint
+    return f"{endpoint}:backlog={backlog}"
+
+
+def _run_with_backlog(self) -> None:
+    self.endpoints = [with_backlog(e, settings.GATEWAY_LISTEN_BACKLOG) for e in self.endpoints]
+    _server_run(self)
+
+
+_server_run = None
+
+
 def install() -> bool:
-    """Make Twisted's TCP connections write eagerly and Daphne's sends go out whatever their
-    size (once per process, from config/asgi.py); False when the shortcuts are off."""
-    global _buffered_write, _capped_send
+    """Make Twisted's TCP connections write eagerly, Daphne's sends go out whatever their
+    size and autobahn's handshakes skip a debug line nobody logs (once per process, from
+    config/asgi.py); False when the shortcuts are off."""
+    global _buffered_write, _capped_send, _pformat, _server_run
     if not enabled():
         return False
+    from autobahn.websocket import protocol as autobahn_protocol
+    from daphne.server import Server
     from daphne.ws_protocol import WebSocketProtocol
     from twisted.internet import tcp
 
@@ -212,12 +260,18 @@ def install() -> bool:
     if _capped_send is None:
         _capped_send = WebSocketProtocol.serverSend
         WebSocketProtocol.serverSend = _uncapped_send
+    if _pformat is None:
+        _pformat = autobahn_protocol.pformat
+        autobahn_protocol.pformat = _pformat_if_logged
+    if _server_run is None:
+        _server_run = Server.run
+        Server.run = _run_with_backlog
     return True
 
 
 def uninstall() -> None:
-    """Back to Twisted's own write and Daphne's own send (tests)."""
-    global _buffered_write, _capped_send
+    """Back to Twisted's own write, Daphne's own send and run, autobahn's pformat (tests)."""
+    global _buffered_write, _capped_send, _pformat, _server_run
     if _buffered_write is not None:
         from twisted.internet import tcp
 
@@ -228,6 +282,16 @@ def uninstall() -> None:
 
         WebSocketProtocol.serverSend = _capped_send
         _capped_send = None
+    if _pformat is not None:
+        from autobahn.websocket import protocol as autobahn_protocol
+
+        autobahn_protocol.pformat = _pformat
+        _pformat = None
+    if _server_run is not None:
+        from daphne.server import Server
+
+        Server.run = _server_run
+        _server_run = None
 
 
 # --- a lean dispatch ---------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""Script calls on one pipelined Redis connection per event loop: the gateway's input path.
+"""Script calls on one pipelined Redis connection per event loop: the gateway's input path
+(and its sockets' other small calls: slots, snapshots, round trips).
 
 Every input a player sends is one EVALSHA. A call packs with hiredis, is written with the
 other calls of the same loop turn, and waits on a future; one protocol object reads replies in
@@ -102,6 +103,29 @@ class Pipe:
                 return await fallback()  # loads the script; later calls find it
             raise ResponseError(str(reply))
         return reply
+
+    async def commands(self, *commands: tuple) -> list:
+        """Other commands (not scripts), pipelined the same way and answered in order: the
+        sockets' small calls (slots, snapshots, round trips), a thousand at once after a
+        restart, without a pool checkout and a connection each."""
+        try:
+            protocol = await self._connected()
+        except (OSError, TimeoutError) as exc:
+            raise RedisConnectionError(f"cannot connect to Redis: {exc}") from exc
+        loop = asyncio.get_running_loop()
+        futures = []
+        for parts in commands:
+            futures.append(loop.create_future())
+            protocol.waiting.append(futures[-1])
+            protocol.send(hiredis.pack_command(parts))
+        # Every future awaited, so that a lost connection's error is not left unretrieved.
+        replies = await asyncio.gather(*futures, return_exceptions=True)
+        for reply in replies:
+            if isinstance(reply, BaseException):
+                raise reply
+            if isinstance(reply, hiredis.ReplyError):
+                raise ResponseError(str(reply))
+        return replies
 
     async def _connected(self) -> _Protocol:
         protocol = self._protocol

@@ -12,7 +12,7 @@ import weakref
 
 from django.conf import settings
 
-from realtime import redisconn, store
+from realtime import groups, redisconn, store
 from realtime.gateway.inputpipe import Pipe
 from realtime.gateway.seats import PLAYER, SPECTATOR, Seat
 
@@ -75,14 +75,17 @@ async def push_input(*, seat: Seat, seq: int, payload_json: str, at: int | None 
     )  # fmt: skip
 
 
-async def snapshot(*, seat: Seat) -> tuple[str | None, int | None, str | None]:
-    """The last encoded state message, its tick and the match status in Redis.
+async def snapshot(
+    *, seat: Seat, ask_keyframe: bool = False
+) -> tuple[str | None, int | None, str | None]:
+    """The last encoded state message, its tick and the match status in Redis; with
+    ``ask_keyframe``, in the same round trip, the ask for a compact keyframe (see below).
 
     All None before the match runs: the state lives in Redis from the begin on.
     """
-    raw, tick, status = await _redis().client.hmget(
-        store.key(seat.match_id, "state"), ["snapshot", "tick", "status"]
-    )
+    read = ("HMGET", store.key(seat.match_id, "state"), "snapshot", "tick", "status")
+    commands = (_keyframe_ask(seat), read) if ask_keyframe else (read,)
+    raw, tick, status = (await _redis().pipe.commands(*commands))[-1]
     return (
         raw.decode() if raw else None,
         int(tick) if tick is not None else None,
@@ -90,22 +93,43 @@ async def snapshot(*, seat: Seat) -> tuple[str | None, int | None, str | None]:
     )
 
 
+def _keyframe_ask(seat: Seat) -> tuple:
+    return ("SET", store.key(seat.match_id, "keyframe"), 1, "PX", store.KEYFRAME_ASK_TTL_MS)
+
+
 async def ask_keyframe(*, seat: Seat) -> None:
     """Ask the match's runner for a compact keyframe: its next commit takes the request."""
-    await _redis().client.set(store.key(seat.match_id, "keyframe"), 1, px=store.KEYFRAME_ASK_TTL_MS)
+    await _redis().pipe.commands(_keyframe_ask(seat))
+
+
+async def _script(script, *, keys: list, args: list):
+    # Over the loop's pipe, as inputs are: a socket's calls come a thousand at once after a
+    # restart (docs/operations.md, "Reconnect stampede").
+    return await _redis().pipe.call(
+        script, keys=keys, args=args, fallback=lambda: script(keys=keys, args=args)
+    )
 
 
 async def claim_slot(*, seat: Seat, channel: str) -> str | None:
-    old = await _redis().claim(
-        keys=[store.key(seat.match_id, "sockets")], args=[seat.slot, channel, KEY_TTL_S]
+    r = _redis()
+    old = await _script(
+        r.claim, keys=[store.key(seat.match_id, "sockets")], args=[seat.slot, channel, KEY_TTL_S]
     )
     old = old.decode() if old else None
     return old if old != channel else None
 
 
+async def seat_taken(*, seat: Seat, previous: str) -> None:
+    """Tell the socket ``previous`` (on any Daphne) that a newer one took its slot: one
+    PUBLISH to the match's group, whose hub hands it to each of the group's sockets there."""
+    message = groups.serialize(groups.SEAT_TAKEN, "", channel=previous)
+    await _redis().pipe.commands(("PUBLISH", groups.channel(seat.group), message))
+
+
 async def release_slot(*, seat: Seat, channel: str) -> bool:
-    released = await _redis().release(
-        keys=[store.key(seat.match_id, "sockets")], args=[seat.slot, channel]
+    r = _redis()
+    released = await _script(
+        r.release, keys=[store.key(seat.match_id, "sockets")], args=[seat.slot, channel]
     )
     return bool(released)
 
@@ -116,15 +140,16 @@ def _rtt_field(seat: Seat, channel: str) -> str:
 
 async def record_rtt(*, seat: Seat, channel: str, rtt_ms: float) -> None:
     key = store.key(seat.match_id, "rtt")
-    pipe = _redis().client.pipeline(transaction=False)
-    pipe.hset(key, _rtt_field(seat, channel), round(rtt_ms, 1))
-    pipe.expire(key, KEY_TTL_S)
-    await pipe.execute()
+    await _redis().pipe.commands(
+        ("HSET", key, _rtt_field(seat, channel), round(rtt_ms, 1)), ("EXPIRE", key, KEY_TTL_S)
+    )
 
 
 async def forget_rtt(*, seat: Seat, channel: str) -> None:
     if seat.role == SPECTATOR:
-        await _redis().client.hdel(store.key(seat.match_id, "rtt"), _rtt_field(seat, channel))
+        await _redis().pipe.commands(
+            ("HDEL", store.key(seat.match_id, "rtt"), _rtt_field(seat, channel))
+        )
 
 
 def now_ms() -> int:

@@ -12,7 +12,7 @@ from django.conf import settings
 from django.contrib.sessions.backends.base import SessionBase
 
 from matches import selectors, services
-from matches.identity import player_for_session
+from matches.identity import player_among
 from matches.models import Match, Participation, Player
 from matches.titles import get_title
 from realtime import groups, protocol, store
@@ -45,15 +45,20 @@ class Seat:
 
 
 def admit(*, public_id: str, session: SessionBase) -> Seat:
-    """The seat a session gets in a match; raises ``MatchNotFound``."""
+    """The seat a session gets in a match; raises ``MatchNotFound``.
+
+    Three queries (the match, its seats with their players, the session): every handshake
+    after a Daphne restart makes them (docs/operations.md, "Reconnect stampede"). The seats
+    give the welcome's people and the session's own seat; the session names the player."""
     match = selectors.match_get(public_id=public_id)
     seat = Seat(match_id=match.pk, public_id=match.public_id, title=match.title,
                 status=match.status)  # fmt: skip
     if match.is_over:
         seat.over_text = protocol.over(match)
         return seat
-    player = player_for_session(session)
-    participation = selectors.participation_for(match=match, player=player)
+    participations = selectors.seats_of(match=match)
+    player = player_among(session, [p.player for p in participations if p.player is not None])
+    participation = next((p for p in participations if player and p.player_id == player.pk), None)
     if participation is not None and participation.left_at is None:
         seat.role, seat.slot, seat.player = PLAYER, participation.slot, player
     title = get_title(match.title)
@@ -67,7 +72,7 @@ def admit(*, public_id: str, session: SessionBase) -> Seat:
         "tick_hz": match.tick_hz,
         "status": match.status,
         "starts_at": _iso(match.starts_at),
-        "players": protocol.people(match),
+        "players": protocol.people(match, participations),
         "pauses_on_disconnect": title.pauses_on_disconnect,
         "reconnect_grace_s": settings.RECONNECT_GRACE_S,
         "ping_interval_ms": round(settings.GATEWAY_PING_INTERVAL_S * 1000),

@@ -17,6 +17,9 @@ Daphne gets SIGTERM and is started again on the same port; the figures are from 
 /healthz answers again until every player is back: a welcome as the same player in the same
 slot, and two states after it. ``STAMPEDE_PLAYERS`` sets how many (a multiple of 5): `make
 chaos` uses 1,000, `make test` the default 200, which keeps this test near a minute.
+``STAMPEDE_DAPHNES`` (default 1) puts that many Daphnes behind nginx, whose `ws_everyone`
+rate and burst are then the shipped ones times that many (as deploy/nginx.conf says to);
+all of them restart at once, and *back* counts from the first one answering again.
 """
 
 import itertools
@@ -45,6 +48,7 @@ from tests.support import proxy, stack
 from tests.support.sockets import session_for
 
 PLAYERS = int(os.environ.get("STAMPEDE_PLAYERS", "200"))
+DAPHNES = int(os.environ.get("STAMPEDE_DAPHNES", "1"))
 HUMANS, BOTS = 5, 3  # per match: the bots are slots 5-7, seated when the match begins
 SNAKE = {"max_players": HUMANS + BOTS, "width": 64, "height": 64, "time_limit_s": 600}
 OUTLAST_TICKS = 3000  # 5 minutes at 10 Hz: past this scenario at 1,000 players with room
@@ -75,26 +79,26 @@ def long_lived_seeds(count: int) -> list[int]:
 
 
 class Sampler(threading.Thread):
-    """Every 0.25 s: the current Daphne's CPU % and RSS, Redis's commands processed."""
+    """Every 0.25 s: the current Daphnes' CPU % and RSS (summed), Redis's commands processed."""
 
     def __init__(self) -> None:
         super().__init__(daemon=True)
-        self.daphne: psutil.Process | None = None
+        self.daphnes: list[psutil.Process] = []
         self.rows: list[tuple[float, float, int, int]] = []  # (t, cpu %, rss, redis commands)
         self.halt = threading.Event()
         self.redis = store.client()
 
-    def watch(self, pid: int) -> None:
-        process = psutil.Process(pid)
-        process.cpu_percent(None)
-        self.daphne = process
+    def watch(self, pids: list[int]) -> None:
+        processes = [psutil.Process(pid) for pid in pids]
+        for process in processes:
+            process.cpu_percent(None)
+        self.daphnes = processes
 
     def run(self) -> None:
         while not self.halt.wait(0.25):
-            process = self.daphne
             try:
-                cpu = process.cpu_percent(None) if process else 0.0
-                rss = process.memory_info().rss if process else 0
+                cpu = sum(p.cpu_percent(None) for p in self.daphnes)
+                rss = sum(p.memory_info().rss for p in self.daphnes)
             except psutil.Error:  # it is being restarted
                 cpu, rss = 0.0, 0
             try:
@@ -127,10 +131,12 @@ class ReconnectStampedeTests(TransactionTestCase):
         workers = [stack.tick_worker("ticks-stampede"), stack.default_worker("default-stampede")]
         self.services += [*workers, stack.beat("beat-stampede")]
         stack.wait_ready(*workers)
-        self.daphne = self._daphne(port=None)
+        self.daphnes = [self._daphne(i, port=None) for i in range(DAPHNES)]
         self.nginx_port = stack.free_port()
-        self.nginx = proxy.nginx("nginx-stampede", upstreams=[f"127.0.0.1:{self.daphne.port}"],
-                                 listen=f"127.0.0.1:{self.nginx_port}")  # fmt: skip
+        self.nginx = proxy.nginx("nginx-stampede",
+                                 upstreams=[f"127.0.0.1:{d.port}" for d in self.daphnes],
+                                 listen=f"127.0.0.1:{self.nginx_port}",
+                                 scale_everyone=DAPHNES > 1)  # fmt: skip
         self.addCleanup(shutil.rmtree, self.nginx.directory, ignore_errors=True)
         self.addCleanup(self.nginx.stop)  # before its directory goes
         self.origin = f"http://127.0.0.1:{self.nginx_port}"
@@ -148,12 +154,13 @@ class ReconnectStampedeTests(TransactionTestCase):
                 self.players_proc.wait()
         store.client.cache_clear()
 
-    def _daphne(self, *, port: int | None) -> stack.Service:
-        service = stack.daphne("daphne-stampede", port=port, options=("--proxy-headers",))
+    def _daphne(self, index: int, *, port: int | None) -> stack.Service:
+        name = "daphne-stampede" + (f"-{index}" if index else "")
+        service = stack.daphne(name, port=port, options=("--proxy-headers",))
         if port is None:
             self.services.append(service)
         else:
-            self.services[self.services.index(self.daphne)] = service
+            self.services[self.services.index(self.daphnes[index])] = service
         return service
 
     def _matches(self) -> list[dict]:
@@ -221,17 +228,19 @@ class ReconnectStampedeTests(TransactionTestCase):
         sampler = Sampler()
         sampler.start()
         self.addCleanup(sampler.halt.set)
-        sampler.watch(self.daphne.pid)
+        sampler.watch([d.pid for d in self.daphnes])
         time.sleep(3)  # the steady state's figures, for comparison
         steady = sampler.between(time.monotonic() - 3, time.monotonic())
 
         down_at = time.monotonic()
-        self.daphne.signal(signal.SIGTERM)
-        self.daphne.proc.wait(timeout=30)
+        for daphne in self.daphnes:
+            daphne.signal(signal.SIGTERM)
+        for daphne in self.daphnes:
+            daphne.proc.wait(timeout=30)
         exited_s = time.monotonic() - down_at
-        self.daphne = self._daphne(port=self.daphne.port)
-        up_at = self.daphne.answered_at
-        sampler.watch(self.daphne.pid)
+        self.daphnes = [self._daphne(i, port=d.port) for i, d in enumerate(self.daphnes)]
+        up_at = min(d.answered_at for d in self.daphnes)  # players may return from then
+        sampler.watch([d.pid for d in self.daphnes])
         back = self._read("seated", timeout=BACK_TIMEOUT_S)
         self.players_proc.stdin.write(b"report\n")
         self.players_proc.stdin.flush()
@@ -261,6 +270,7 @@ class ReconnectStampedeTests(TransactionTestCase):
         return {
             "players": PLAYERS,
             "matches": PLAYERS // HUMANS,
+            "daphnes": DAPHNES,
             "title": "snake, 5 players + 3 bots, 10 Hz, compact states",
             "via": "nginx (deploy/nginx.conf)",
             "back_50pct_s": pct(0.5),

@@ -33,6 +33,14 @@ class NginxConfigTests(SimpleTestCase):
             self.assertIn(f"server 127.0.0.1:{port} {shipped};", text)
         self.assertNotIn("resolver", text)
 
+    def test_match_sockets_go_to_replicas_that_one_failure_does_not_mark_down(self):
+        # A websocket frees its peer only when it closes: a replica marked down after a
+        # restart took one socket per fail_timeout (docs/operations.md, "Reconnect stampede").
+        text = proxy.SHIPPED.read_text()
+        self.assertIn("proxy_pass http://daphne_ws;", ws_location(text))
+        block = text[text.index("upstream daphne_ws {") :].split("}", 1)[0]
+        self.assertRegex(block, r"server web:8000 resolve max_fails=0;")
+
     def test_a_dead_replica_is_given_up_in_seconds_but_a_quiet_socket_is_kept(self):
         text = proxy.SHIPPED.read_text()
         read = seconds(ws_location(text), "proxy_read_timeout")

@@ -163,7 +163,9 @@ class NginxLimitTests(TransactionTestCase):
         rate, burst = limit("ws_everyone")
         per_address = 5
         total = burst + 2 * rate
-        hosts = [f"127.0.2.{2 + i // per_address}" for i in range(total)]
+        # Five to an address, as many addresses as that takes (past one /24 at a burst of 1,000).
+        hosts = [f"127.0.{2 + i // (per_address * 250)}.{2 + (i // per_address) % 250}"
+                 for i in range(total)]  # fmt: skip
 
         async def stampede():
             loop = asyncio.get_running_loop()

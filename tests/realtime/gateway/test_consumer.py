@@ -8,7 +8,7 @@ from django.test import TransactionTestCase, override_settings
 
 from matches import services
 from matches.models import Match, Participation
-from realtime import figures, store
+from realtime import figures, groups, store
 from realtime.engine import supervisor
 from realtime.engine.match import MatchRunner, Outcome
 from realtime.gateway import relay, stats
@@ -449,6 +449,37 @@ class PresenceTests(GatewayCase):
         self.assertEqual(await database_sync_to_async(self.connected)(), [True, False])
         await second.disconnect()
         self.assertEqual(self.presence()[-1], (0, "off"))
+
+    async def test_sockets_subscribe_no_channel_of_their_own_only_their_matchs_group(self):
+        # One SUBSCRIBE and one lock per socket in the channel layer paced a restarted
+        # Daphne's handshakes (docs/operations.md, "Reconnect stampede").
+        await database_sync_to_async(self.start)()
+        ann, _ = await self.connect(self.ann_cookie)
+        bob, _ = await self.connect(self.bob_cookie)
+        watcher, _ = await self.connect(self.visitor_cookie)
+        channels = {c.decode() for c in store.client().pubsub_channels()}
+        self.assertEqual(channels, {groups.channel(groups.group_name(self.public_id))})
+        for comm in (ann, bob, watcher):
+            await comm.disconnect()
+
+    async def test_only_the_replaced_socket_closes_on_seat_taken(self):
+        # The notice goes to the match's group: every socket of it sees it, one closes.
+        runner = await database_sync_to_async(self.start)()
+        ann, _ = await self.connect(self.ann_cookie)
+        bob, _ = await self.connect(self.bob_cookie)
+        second, _ = await self.connect(self.ann_cookie)
+        for comm in (ann, bob, second):
+            self.assertEqual((await receive(comm))["type"], "state")  # the snapshot
+        seen = await receive_until_close(ann)
+        self.assertEqual((seen[-2]["code"], seen[-1]["code"]), ("replaced", 4409))
+        await database_sync_to_async(runner.advance)()
+        for comm in (bob, second):
+            self.assertEqual((await receive(comm))["type"], "state")
+        self.assertEqual(
+            sorted(store.client().hkeys(store.key(self.match.pk, "sockets"))), [b"0", b"1"]
+        )
+        for comm in (ann, bob, second):
+            await comm.disconnect()
 
     async def test_a_player_who_leaves_forfeits_and_the_socket_closes(self):
         runner = await database_sync_to_async(self.start)()

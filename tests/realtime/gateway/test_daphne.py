@@ -1,5 +1,6 @@
 """The gateway's reaches into Daphne, autobahn, Twisted and Channels internals."""
 
+import pprint
 import socket
 from functools import partial
 from unittest import mock
@@ -225,6 +226,30 @@ class EagerWriteTests(ShortcutsCase):
         self.assertFalse(direct.install())
         self.assertIs(tcp.Connection.write, ORIGINAL_WRITE)
         self.assertIs(DaphneProtocol.serverSend, ORIGINAL_SERVER_SEND)
+
+    def test_daphne_listens_with_the_settings_backlog_unless_its_endpoint_names_one(self):
+        self.assertEqual(direct.with_backlog("tcp:port=8000:interface=0.0.0.0", 1024),
+                         "tcp:port=8000:interface=0.0.0.0:backlog=1024")  # fmt: skip
+        self.assertEqual(direct.with_backlog("unix:/run/d.sock", 7), "unix:/run/d.sock:backlog=7")
+        self.assertEqual(direct.with_backlog("tcp:port=1:backlog=9", 1024), "tcp:port=1:backlog=9")
+        self.assertEqual(direct.with_backlog("fd:fileno=3", 1024), "fd:fileno=3")
+        self.assertIs(Server.run, direct._run_with_backlog)
+        direct.uninstall()
+        self.assertIsNot(Server.run, direct._run_with_backlog)
+
+    def test_autobahns_handshake_debug_line_is_formatted_only_when_debug_is_logged(self):
+        import txaio
+        from autobahn.websocket import protocol as autobahn_protocol
+
+        settings_log = [("openHandshakeTimeout", 5, "factory")] * 30
+        self.assertNotIn("openHandshakeTimeout", autobahn_protocol.pformat(settings_log))
+        level = txaio.get_global_log_level()
+        self.addCleanup(txaio.set_global_log_level, level)
+        txaio.set_global_log_level("debug")
+        self.assertEqual(autobahn_protocol.pformat(settings_log), pprint.pformat(settings_log))
+        txaio.set_global_log_level(level)
+        direct.uninstall()
+        self.assertIs(autobahn_protocol.pformat, pprint.pformat)
 
     def test_daphnes_send_is_uncapped_while_installed_and_its_own_after(self):
         # The send itself, past the cap, is on the real stack: test_large_states_live.
