@@ -20,10 +20,10 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--minutes", type=float, default=30.0)
         parser.add_argument(
-            "--players", type=int, default=100,
-            help="players (in pairs). make bench held 300-450 Pong players, but a soak "
-            "player also creates, joins, polls quick play and fetches replays: at 200 on the "
-            "shared 2-core machine Daphne fell behind for good (docs/benchmarks.md, Soak)",
+            "--players", type=int, default=200,
+            help="players (in pairs). make bench holds 500 Pong players, but a soak player "
+            "also creates, joins, polls quick play and fetches replays (docs/benchmarks.md, "
+            "Soak: 200 held for 30 minutes on a quiet 2-core machine)",
         )  # fmt: skip
         parser.add_argument("--spectators", type=int, default=20)
         parser.add_argument("--processes", type=int, default=2, help="load processes")
