@@ -48,10 +48,14 @@ def has_replay(match: Match) -> bool:
     known = getattr(match, "has_replay", None)
     if known is not None:
         return known
-    title = TITLES.get(match.title)
-    return (match.status == Status.FINISHED and title is not None
-            and title.version == match.rules_version
+    return (match.status == Status.FINISHED and _rules_current(match)
             and Replay.objects.filter(match=match).exists())  # fmt: skip
+
+
+def _rules_current(match: Match) -> bool:
+    """Whether this server runs the version of the title's rules the match was played under."""
+    title = TITLES.get(match.title)
+    return title is not None and title.version == match.rules_version
 
 
 def match_get(*, public_id: str) -> Match:
@@ -156,8 +160,8 @@ def replay_get(*, public_id: str) -> Replay:
 def replay_check(*, match: Match) -> None:
     """Raise ReplayOutdated if the match was played under another version of its title's
     rules than this server runs (or a title it no longer has)."""
-    title = TITLES.get(match.title)
-    if title is None or title.version != match.rules_version:
+    if not _rules_current(match):
+        title = TITLES.get(match.title)
         now = f"v{title.version}" if title is not None else "no such title"
         raise ReplayOutdated(
             f"match {match.public_id} was played under {match.title} rules "
