@@ -59,5 +59,7 @@ class PredictionBrowserTests(BrowserCase):
         self.assertGreaterEqual(len(presses), 3, presses)
         # A busy machine may miss a frame or two; the states alone take a round trip (120 ms+).
         self.assertLess(sorted(presses)[len(presses) // 2], 60, presses)
-        self.assertGreater(rtt, 100)
+        # The profile adds 60 ± 30 ms each way: a smoothed RTT of a few pings can be anywhere
+        # above 60 (loopback alone: ~1 ms).
+        self.assertGreater(rtt, 60)
         self.assertRegex(badge, r"^jitter \d+ ms · loss \d+(\.\d)? %$")
