@@ -258,6 +258,9 @@ RECONNECT_GRACE_S = _env_float("RECONNECT_GRACE_S", 30.0)
 # An input that arrives before the tick it asks for (`at`) is held until then, at most this
 # long past its arrival: the client predicts it exactly despite the uplink's jitter.
 INPUT_HOLD_MS = _env_float("INPUT_HOLD_MS", 250.0)
+# A late input moves its own player as if applied at the tick it asked for, at most this far
+# back: a stall on the uplink then leaves the predicting client nothing to correct.
+INPUT_CATCH_UP_MS = _env_float("INPUT_CATCH_UP_MS", 250.0)
 # A rematch offer stays open this long after the match ended; then it has expired.
 REMATCH_OFFER_S = _env_float("REMATCH_OFFER_S", 300.0)
 # Quick play: a player nobody was paired with by then plays against bots.

@@ -183,7 +183,7 @@ class Replay(models.Model):
     and rules version. Rules are deterministic, so seed + inputs give every state back."""
 
     match = models.OneToOneField(Match, on_delete=models.CASCADE, related_name="replay")
-    # zlib-compressed JSON: [[tick, [["i", slot, input] | ["f", slot], ...]], ...]
+    # zlib-compressed JSON: [[tick, [["i", slot, input(, late)] | ["f", slot], ...]], ...]
     log = models.BinaryField()
     ticks = models.PositiveIntegerField(help_text="Ticks the match ran.")
     inputs = models.PositiveIntegerField(help_text="Inputs and forfeits in the log.")

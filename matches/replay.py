@@ -2,7 +2,8 @@
 
 Pure Python over the title interface (no Django, no I/O), like the rules themselves. The
 log is what the tick runner applied, grouped by the tick at which it was applied:
-``[[tick, [["i", slot, input] | ["f", slot], ...]], ...]``; each tick is re-run by
+``[[tick, [["i", slot, input] | ["i", slot, input, late] | ["f", slot], ...]], ...]`` (``late``:
+an input caught up that many ticks, matches/tick.py); each tick is re-run by
 ``matches.tick.advance``, the function the runner ticks with.
 """
 

@@ -241,6 +241,11 @@ def state_tick(text: str) -> int | None:
     return int(text[at + 7 : end]) if end > at + 7 else None
 
 
+def ticks_of_ms(ms: float, tick_hz: int) -> int:
+    """A span of ``ms`` as whole ticks (the runner's hold and catch-up, the welcome's cap)."""
+    return max(0, round(ms / 1000 * tick_hz))
+
+
 def people(match: Match, participations: list | None = None) -> list[dict]:
     """The seats as sockets see them (welcome and status messages); ``participations``: the
     match's, loaded with their players in slot order, when the caller has them already."""

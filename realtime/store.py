@@ -510,7 +510,8 @@ def mark_dispatched(match_id: int) -> bool:
 
 
 def load_log(match_id: int) -> list[list]:
-    """The input log: ``[[tick, [[\"i\", slot, input] | [\"f\", slot], ...]], ...]`` in order."""
+    """The input log: ``[[tick, [[\"i\", slot, input(, late)] | [\"f\", slot], ...]], ...]`` in
+    order."""
     return [
         [int(fields[b"t"]), json.loads(fields[b"e"])]
         for _, fields in client().xrange(key(match_id, "log"))

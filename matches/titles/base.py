@@ -276,6 +276,15 @@ class Title:
     def apply_input(self, state: dict, slot: int, inp: dict) -> dict:
         raise NotImplementedError
 
+    def apply_late_input(self, state: dict, slot: int, inp: dict, late: int) -> dict:
+        """An input the runner applies ``late`` ticks after the tick it asked for (its ``at``,
+        docs/protocol.md; ``late`` ≥ 1, already bounded by the runner). A title whose own
+        object can be moved as if the input had been applied then (Pong's paddle) catches it
+        up here, touching nothing but the player's own object; by default, and where a late
+        change cannot be rewritten without changing what others saw (a Snake turn, an Arena
+        ship's thrust and shots), it is applied now like any input."""
+        return self.apply_input(state, slot, inp)
+
     def step(self, state: dict) -> dict:
         raise NotImplementedError
 

@@ -75,8 +75,11 @@ class MatchRunner:
         self._flushed_hists = _histograms(self.stats)
         self._refused: dict[str, int] = {}
         # Inputs that arrived before the tick they asked for (`at`), in arrival order:
-        # (the tick whose state first shows it, slot, seq, entry, the queued row).
-        self.held: list[tuple[int, int, int | None, list, bytes]] = []
+        # (the tick whose state first shows it, slot, seq, entry, its `at`, the queued row).
+        self.held: list[tuple[int, int, int | None, list, int, bytes]] = []
+        # Per slot, the tick whose step last applied one of its inputs: a late input's
+        # catch-up never reaches back past it.
+        self.applied: list[int] = []
         self._finished = False
         self.lease_ms = int(settings.MATCH_LEASE_TTL_S * 1000)
         self._keys = {part: store.key(match_id, part) for part in (
@@ -117,7 +120,10 @@ class MatchRunner:
         acks = saved["acks"]
         self.acks = [*acks[: self.meta.players], *[0] * (self.meta.players - len(acks))]
         self.grace_s = settings.RECONNECT_GRACE_S
-        self.hold_ticks = max(0, round(settings.INPUT_HOLD_MS / 1000 * self.meta.tick_hz))
+        self.hold_ticks = protocol.ticks_of_ms(settings.INPUT_HOLD_MS, self.meta.tick_hz)
+        self.catch_up_ticks = protocol.ticks_of_ms(settings.INPUT_CATCH_UP_MS, self.meta.tick_hz)
+        # What an earlier runner applied is not known here: no catch-up reaches before it.
+        self.applied = [self.state["tick"]] * self.meta.players
         self.stats = TickStats.from_json(self.redis.hget(self._keys["stats"], "json"))
         self._flushed = (self.stats.ticks, self.stats.skipped, self.stats.overruns, self.clock())
         self._flushed_hists = _histograms(self.stats)
@@ -218,28 +224,42 @@ class MatchRunner:
         """The entries to apply in the step that makes tick ``made``: the held inputs now due,
         then the new rows, except inputs asking for a later tick, which wait (at most
         ``hold_ticks`` past the tick they arrived at). A slot's inputs keep their order: one never
-        overtakes a held one. An input is acknowledged (``acks``) when it is applied."""
+        overtakes a held one. An input is acknowledged (``acks``) when it is applied.
+
+        An input applied after the tick it asked for says how many ticks late it is
+        (``["i", slot, input, late]``, for the title's ``apply_late_input``): at most
+        ``catch_up_ticks``, and never further back than the step that applied the slot's
+        previous input, so that a player cannot move further than in the time that passed."""
         entries, held = [], []
         for item in self.held:
             (entries if item[0] <= made else held).append(item)
-        entries = [(slot, seq, entry) for _, slot, seq, entry, _ in entries]
+        entries = [(slot, seq, entry, at) for _, slot, seq, entry, at, _ in entries]
         for raw in raw_inputs:
             parsed = self._entry(raw)
             if parsed is None:
                 continue
-            entry, seq, due = parsed
+            entry, seq, at = parsed
             slot = entry[1]
             if entry[0] == "f":  # what the slot still had held will never matter
                 held = [h for h in held if h[1] != slot]
-            elif (due := max(due, *(h[0] for h in held if h[1] == slot), 0)) > made:
-                held.append((due, slot, seq, entry, raw))
+            elif (due := max(at, *(h[0] for h in held if h[1] == slot), 0)) > made:
+                held.append((due, slot, seq, entry, at, raw))
                 continue
-            entries.append((slot, seq, entry))
+            entries.append((slot, seq, entry, at))
         self.held = held
-        for slot, seq, _ in entries:
+        applied = []
+        for slot, seq, entry, at in entries:
             if seq is not None:
                 self.acks[slot] = seq
-        return [entry for *_, entry in entries]
+            if entry[0] == "i":
+                late = 0
+                if 0 < at < made:
+                    late = min(made - at, self.catch_up_ticks, made - self.applied[slot])
+                self.applied[slot] = made
+                if late > 0:
+                    entry = [*entry, late]
+            applied.append(entry)
+        return applied
 
     def _entry(self, raw: bytes) -> tuple[list, int | None, int] | None:
         """A queued row as a tick entry (an input or a forfeit), its seq and the tick it asks

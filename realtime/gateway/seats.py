@@ -76,6 +76,7 @@ def admit(*, public_id: str, session: SessionBase) -> Seat:
         "pauses_on_disconnect": title.pauses_on_disconnect,
         "reconnect_grace_s": settings.RECONNECT_GRACE_S,
         "ping_interval_ms": round(settings.GATEWAY_PING_INTERVAL_S * 1000),
+        "catch_up_ticks": protocol.ticks_of_ms(settings.INPUT_CATCH_UP_MS, match.tick_hz),
         "limits": {
             "max_message_bytes": settings.GATEWAY_MAX_MESSAGE_BYTES,
             "rate_per_s": settings.GATEWAY_RATE_PER_S,

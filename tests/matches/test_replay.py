@@ -99,3 +99,28 @@ class ReplayTests(SimpleTestCase):
             max_ticks=saved["tick"],
         )  # fmt: skip
         self.assertEqual(deque(states, maxlen=1)[0], saved["state"])
+
+    def test_a_match_with_late_inputs_re_simulates_to_the_same_final_state(self):
+        flush_redis()
+        redis_match(1, title="pong", players=2, bots=(1,), settings=QUICK["pong"], seed=8)
+        runner = MatchRunner(1)
+        runner.acquire()
+        rnd = random.Random(8)
+        outcome = Outcome.CONTINUE
+        while outcome is Outcome.CONTINUE:
+            now = runner.state["tick"]
+            if rnd.random() < 0.2:
+                # Some on time, some up to 10 ticks late (the runner caps it at 8).
+                at = now + 1 - rnd.choice((0, 0, 1, 3, 6, 10))
+                queue_input(match_id=1, slot=0, tick=now, at=at,
+                            payload={"dir": rnd.choice([-1, 0, 1])})  # fmt: skip
+            outcome = runner.advance()
+        saved, log = store.load_state(1), store.load_log(1)
+        self.assertTrue(any(len(e) == 4 for _, entries in log for e in entries))
+        self.assertEqual(replay.unpack_log(replay.pack_log(log)), log)
+        states = replay.states(
+            title="pong", players=2, bots=(1,), seed=8,
+            settings=get_title("pong").validate_settings(QUICK["pong"]), log=log,
+            max_ticks=saved["tick"],
+        )  # fmt: skip
+        self.assertEqual(deque(states, maxlen=1)[0], saved["state"])

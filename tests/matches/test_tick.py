@@ -1,5 +1,6 @@
 """One tick function for the live match and its replay."""
 
+import json
 from unittest import mock
 
 from django.test import SimpleTestCase, TestCase
@@ -29,6 +30,21 @@ class AdvanceTests(SimpleTestCase):
                              step=False)  # fmt: skip
         self.assertEqual(state["tick"], 0)
         self.assertEqual(state["paddles"][0]["dir"], -1)
+
+    def test_an_entry_that_came_late_is_caught_up_by_the_title(self):
+        with mock.patch.object(PONG, "apply_late_input", wraps=PONG.apply_late_input) as spy:
+            state = tick.advance(PONG, new_pong(), entries=[["i", 0, {"dir": 1}, 3]], bots=())
+        spy.assert_called_once_with(mock.ANY, 0, {"dir": 1}, 3)
+        self.assertEqual(state["paddles"][0]["y"], new_pong()["paddles"][0]["y"] + 4 * 10.0)
+
+    def test_a_title_without_a_catch_up_applies_a_late_entry_as_it_comes(self):
+        snake = get_title("snake")
+        fresh = snake.initial_state(players=2, seed=3, settings=snake.validate_settings({}))
+        late, now = (
+            tick.advance(snake, json.loads(json.dumps(fresh)), entries=[entry], bots=())
+            for entry in (["i", 0, {"turn": "down"}, 4], ["i", 0, {"turn": "down"}])
+        )
+        self.assertEqual(late, now)
 
     def test_a_forfeit_entry_forfeits_the_slot(self):
         state = tick.advance(PONG, new_pong(), entries=[["f", 1]], bots=())

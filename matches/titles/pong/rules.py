@@ -113,6 +113,18 @@ class Pong(Title):
         state["paddles"][slot]["dir"] = inp["dir"]
         return state
 
+    def apply_late_input(self, state: dict, slot: int, inp: dict, late: int) -> dict:
+        """The paddle where it would be had the new ``dir`` been held for the ``late`` ticks
+        since the input's ``at``: what the predicting browser drew."""
+        self._check_slot(state, slot)
+        if state["finished"] or slot in state["forfeited"]:
+            return state
+        paddle = state["paddles"][slot]
+        y = paddle["y"] + (inp["dir"] - paddle["dir"]) * PADDLE_SPEED * late
+        paddle["y"] = HALF if y < HALF else (H - HALF if y > H - HALF else y)
+        paddle["dir"] = inp["dir"]
+        return state
+
     # -- simulation
 
     def step(self, state: dict) -> dict:

@@ -116,3 +116,87 @@ class HeldInputTests(SimpleTestCase):
         y0 = paddle(runner)
         runner.advance()
         self.assertEqual((paddle(runner), acks(), runner._refused), (y0, [0, 0], {"malformed": 1}))
+
+
+def log(match_id: int = 1) -> dict[int, list]:
+    """The replay log by the tick each entry was applied at (the step makes the next one)."""
+    return dict(store.load_log(match_id))
+
+
+def run_to(runner: MatchRunner, tick: int) -> None:
+    while runner.state["tick"] < tick:
+        runner.advance()
+
+
+class LateInputTests(SimpleTestCase):
+    """An input applied after the tick it asked for carries how late it is (its catch-up)."""
+
+    def setUp(self):
+        flush_redis()
+
+    def test_a_late_input_is_logged_with_how_many_ticks_after_its_at_it_was_applied(self):
+        runner = running()
+        run_to(runner, 5)
+        y0 = paddle(runner)
+        queue_input(match_id=1, slot=0, payload={"dir": 1}, seq=1, tick=5, at=3)
+        runner.advance()  # makes tick 6: 3 ticks after the one it asked for
+        self.assertEqual(log(), {5: [["i", 0, {"dir": 1}, 3]]})
+        self.assertEqual((paddle(runner), acks()), (y0 + 4 * 10.0, [1, 0]))
+
+    def test_the_catch_up_is_at_most_the_setting(self):
+        with override_settings(INPUT_CATCH_UP_MS=100):  # 3 ticks at 30 Hz
+            runner = running()
+        run_to(runner, 10)
+        queue_input(match_id=1, slot=0, payload={"dir": 1}, seq=1, tick=10, at=2)
+        runner.advance()
+        self.assertEqual(log(), {10: [["i", 0, {"dir": 1}, 3]]})
+
+    def test_no_catch_up_at_a_setting_of_zero(self):
+        with override_settings(INPUT_CATCH_UP_MS=0):
+            runner = running()
+        run_to(runner, 4)
+        queue_input(match_id=1, slot=0, payload={"dir": 1}, seq=1, tick=4, at=2)
+        runner.advance()
+        self.assertEqual(log(), {4: [["i", 0, {"dir": 1}]]})
+
+    def test_the_catch_up_never_reaches_back_past_the_slots_previous_input(self):
+        runner = running()
+        run_to(runner, 4)
+        queue_input(match_id=1, slot=0, payload={"dir": 1}, seq=1, tick=4)  # applied at 5
+        run_to(runner, 7)
+        queue_input(match_id=1, slot=0, payload={"dir": -1}, seq=2, tick=7, at=3)
+        queue_input(match_id=1, slot=1, payload={"dir": -1}, seq=9, tick=7, at=3)
+        runner.advance()  # makes tick 8: slot 0 moved at 5, slot 1 never did
+        self.assertEqual(log()[7], [["i", 0, {"dir": -1}, 3], ["i", 1, {"dir": -1}, 5]])
+
+    def test_a_second_late_input_of_a_slot_in_the_same_step_has_no_catch_up(self):
+        runner = running()
+        run_to(runner, 6)
+        queue_input(match_id=1, slot=0, payload={"dir": 1}, seq=1, tick=6, at=2)
+        queue_input(match_id=1, slot=0, payload={"dir": 0}, seq=2, tick=6, at=3)
+        runner.advance()
+        self.assertEqual(log(), {6: [["i", 0, {"dir": 1}, 5], ["i", 0, {"dir": 0}]]})
+
+    def test_an_input_on_time_or_without_at_keeps_three_elements(self):
+        runner = running()
+        run_to(runner, 2)
+        queue_input(match_id=1, slot=0, payload={"dir": 1}, seq=1, tick=2, at=3)
+        queue_input(match_id=1, slot=1, payload={"dir": 1}, seq=1, tick=2)
+        runner.advance()
+        self.assertEqual(log(), {2: [["i", 0, {"dir": 1}], ["i", 1, {"dir": 1}]]})
+
+    def test_a_held_input_applied_at_the_tick_it_asked_for_has_no_catch_up(self):
+        runner = running()
+        queue_input(match_id=1, slot=0, payload={"dir": 1}, seq=1, tick=0, at=4)
+        run_to(runner, 4)
+        self.assertEqual(log(), {3: [["i", 0, {"dir": 1}]]})
+
+    def test_a_runner_that_took_the_match_over_catches_up_no_further_back_than_its_takeover(self):
+        first = running()
+        run_to(first, 5)
+        first.release()
+        second = MatchRunner(1)
+        self.assertIs(second.acquire(), Outcome.CONTINUE)
+        queue_input(match_id=1, slot=0, payload={"dir": 1}, seq=1, tick=5, at=2)
+        second.advance()
+        self.assertEqual(log(), {5: [["i", 0, {"dir": 1}, 1]]})

@@ -68,6 +68,16 @@ class WelcomeTests(GatewayCase):
         self.assertIn("paddles", snapshot["state"])
         await comm.disconnect()
 
+    async def test_the_welcome_gives_the_runners_catch_up_of_late_inputs_in_ticks(self):
+        await database_sync_to_async(self.start)()
+        comm, welcome = await self.connect(self.ann_cookie)
+        self.assertEqual(welcome["catch_up_ticks"], 8)  # 250 ms at 30 Hz
+        await comm.disconnect()
+        with override_settings(INPUT_CATCH_UP_MS=100):
+            comm, welcome = await self.connect(self.ann_cookie)
+        self.assertEqual(welcome["catch_up_ticks"], 3)
+        await comm.disconnect()
+
     async def test_a_visitor_without_a_seat_is_welcomed_as_a_spectator(self):
         await database_sync_to_async(self.start)()
         for cookie in (self.visitor_cookie, None):

@@ -200,6 +200,78 @@ class PongPaddleTests(unittest.TestCase):
         self.assertEqual(state["paddles"][1]["y"], P.H - P.PADDLE_H / 2)
 
 
+def late_and_on_time(*, y: float, d0: int, d1: int, late: int):
+    """The paddle of slot 0 at the tick an input of ``d1`` was applied ``late`` ticks after
+    the tick it asked for, and the same paddle had it been applied at that tick; before it the
+    paddle was at ``y`` moving ``d0``."""
+    on_time = new()
+    on_time["paddles"][0].update(y=y, dir=d0)
+    delayed = roundtrip(on_time)
+    feed(T, on_time, 0, {"dir": d1})
+    for _ in range(late + 1):
+        T.step(on_time)
+    for _ in range(late):
+        T.step(delayed)
+    T.apply_late_input(delayed, 0, {"dir": d1}, late)
+    T.step(delayed)
+    return delayed["paddles"][0], on_time["paddles"][0]
+
+
+class PongLateInputTests(unittest.TestCase):
+    def test_a_late_input_moves_the_paddle_as_if_its_direction_was_held_since_it_was_due(self):
+        state = new()
+        T.apply_late_input(state, 0, {"dir": 1}, 3)
+        self.assertEqual(state["paddles"][0], {"y": P.H / 2 + 3 * P.PADDLE_SPEED, "dir": 1})
+
+    def test_a_late_reversal_takes_back_the_travel_it_was_late_for(self):
+        state = new()
+        state["paddles"][1].update(y=200.0, dir=1)
+        T.apply_late_input(state, 1, {"dir": -1}, 2)
+        self.assertEqual(state["paddles"][1], {"y": 200.0 - 4 * P.PADDLE_SPEED, "dir": -1})
+
+    def test_a_late_input_leaves_the_other_paddle_and_the_ball_alone(self):
+        state = in_play(new(), x=400.0, y=250.0, vx=5.0, vy=1.0)
+        before = roundtrip(state)
+        T.apply_late_input(state, 0, {"dir": -1}, 5)
+        self.assertEqual(state["paddles"][1], before["paddles"][1])
+        self.assertEqual(state["ball"], before["ball"])
+
+    def test_a_late_input_stops_the_paddle_at_the_walls(self):
+        state = new()
+        state["paddles"][0]["y"] = P.HALF + 5.0
+        T.apply_late_input(state, 0, {"dir": -1}, 8)
+        state["paddles"][1]["y"] = P.H - P.HALF - 5.0
+        T.apply_late_input(state, 1, {"dir": 1}, 8)
+        self.assertEqual([p["y"] for p in state["paddles"]], [P.HALF, P.H - P.HALF])
+
+    def test_a_finished_match_or_a_forfeited_slot_ignores_a_late_input(self):
+        state = T.forfeit(new(), 1)
+        before = roundtrip(state)
+        for slot in (0, 1):
+            T.apply_late_input(state, slot, {"dir": 1}, 4)
+        self.assertEqual(state, before)
+
+    def test_an_unknown_slot_is_refused(self):
+        with self.assertRaises(InputError):
+            T.apply_late_input(new(), 2, {"dir": 1}, 1)
+
+    @PROPERTY
+    @given(st.floats(P.HALF + 170.0, P.H - P.HALF - 170.0), st.sampled_from((-1, 0, 1)),
+           st.sampled_from((-1, 0, 1)), st.integers(1, 8))  # fmt: skip
+    def test_away_from_the_walls_late_is_where_on_time_would_have_been(self, y, d0, d1, late):
+        delayed, on_time = late_and_on_time(y=y, d0=d0, d1=d1, late=late)
+        self.assertEqual(delayed["dir"], on_time["dir"])
+        self.assertAlmostEqual(delayed["y"], on_time["y"], places=9)
+
+    @PROPERTY
+    @given(st.floats(P.HALF, P.H - P.HALF), st.sampled_from((-1, 1)), st.integers(1, 8))
+    def test_from_a_standing_paddle_late_is_where_on_time_would_have_been_anywhere(
+        self, y, d1, late
+    ):
+        delayed, on_time = late_and_on_time(y=y, d0=0, d1=d1, late=late)
+        self.assertAlmostEqual(delayed["y"], on_time["y"], places=9)
+
+
 class PongBallTests(unittest.TestCase):
     def test_the_first_serve_happens_after_the_countdown(self):
         state = new()
