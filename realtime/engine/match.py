@@ -77,8 +77,8 @@ class MatchRunner:
         # Inputs that arrived before the tick they asked for (`at`), in arrival order:
         # (the tick whose state first shows it, slot, seq, entry, its `at`, the queued row).
         self.held: list[tuple[int, int, int | None, list, int, bytes]] = []
-        # Per slot, the tick whose step last applied one of its inputs: a late input's
-        # catch-up never reaches back past it.
+        # Per slot, the tick its last input took effect at (the step that applied it, less its
+        # catch-up): a later input's catch-up never reaches back past it.
         self.applied: list[int] = []
         self._finished = False
         self.lease_ms = int(settings.MATCH_LEASE_TTL_S * 1000)
@@ -228,8 +228,9 @@ class MatchRunner:
 
         An input applied after the tick it asked for says how many ticks late it is
         (``["i", slot, input, late]``, for the title's ``apply_late_input``): at most
-        ``catch_up_ticks``, and never further back than the step that applied the slot's
-        previous input, so that a player cannot move further than in the time that passed."""
+        ``catch_up_ticks``, and never back past the tick the slot's previous input took effect
+        at: what the player's inputs did is always what they could have done in the ticks that
+        passed, each input at or after the one before it."""
         entries, held = [], []
         for item in self.held:
             (entries if item[0] <= made else held).append(item)
@@ -255,7 +256,7 @@ class MatchRunner:
                 late = 0
                 if 0 < at < made:
                     late = min(made - at, self.catch_up_ticks, made - self.applied[slot])
-                self.applied[slot] = made
+                self.applied[slot] = made - late
                 if late > 0:
                     entry = [*entry, late]
             applied.append(entry)

@@ -88,6 +88,145 @@ class PongPredictionTests(SimpleTestCase):
         self.assertEqual(late[-1]["y"], 460.0)  # 500 - 80 / 2
 
 
+CATCH_UP = 8  # ticks the runner catches a late input up by default (250 ms at 30 Hz)
+
+
+def steered(rng, tick, state):
+    """Inputs that keep Pong's right paddle between 210 and 290 when applied on time: far from
+    the walls, where a catch-up is exact."""
+    paddle = state["paddles"][1]
+    if paddle["y"] >= 290 and paddle["dir"] >= 0:
+        return {"dir": -1}
+    if paddle["y"] <= 210 and paddle["dir"] <= 0:
+        return {"dir": 1}
+    return {"dir": rng.choice((-1, 0, 1))} if rng.random() < 0.25 else None
+
+
+def arriving_late(session: dict, *, seed: int, lateness, ticks_n: int):
+    """The rules' states when the inputs of a recorded Pong ``session`` (each stamped with the
+    tick it asks for) reach the runner ``lateness(rng)`` ticks late, in their order, and are
+    caught up as the runner catches them up (realtime/engine/match.py, ``_due``); with the
+    tick each input was applied at."""
+    title = get_title("pong")
+    slot = session["slot"]
+    state = title.initial_state(players=2, seed=seed, settings=title.validate_settings({}))
+    rng = random.Random(seed)
+    made, last = {}, 0
+    for inp in session["inputs"]:
+        last = max(last, inp["tick"] + lateness(rng))
+        made.setdefault(last, []).append(inp)
+    acks = [0, 0]
+    states = {0: {"state": title.snapshot(state), "acks": list(acks), "paused": []}}
+    internal = {0: json.loads(json.dumps(state))}
+    since = 0  # the tick the slot's last input took effect at
+    for _ in range(ticks_n):
+        now = state["tick"] + 1
+        entries = []
+        for inp in made.get(now, ()):
+            late = min(now - inp["tick"], CATCH_UP, now - since)
+            since = now - late
+            entry = ["i", slot, title.validate_input(inp["input"])]
+            entries.append([*entry, late] if late else entry)
+            acks[slot] = inp["seq"]
+        state = ticks.advance(title, state, entries=entries, bots=[])
+        states[state["tick"]] = {"state": title.snapshot(state), "acks": list(acks), "paused": []}
+        internal[state["tick"]] = json.loads(json.dumps(state))
+    applied = {inp["seq"]: tick for tick, inps in made.items() for inp in inps}
+    return {**session, "states": states, "catch_up": CATCH_UP}, internal, applied
+
+
+class PongLateInputPredictionTests(SimpleTestCase):
+    """Inputs that reach the runner after the tick they asked for (behind a stall of the
+    uplink) are caught up by the rules, and the page predicts them so: what it draws of its
+    paddle does not depend on when its inputs arrive."""
+
+    def test_the_predicted_paddle_is_where_the_rules_catch_late_inputs_up_to(self):
+        def lateness(rng):
+            return rng.choice((0, 0, 0, 0, 1, 2, 3, 5, 8))  # within the cap (StaleInputTests)
+
+        compared = caught_up = 0
+        for seed in (1, 2, 3):
+            on_time, ideal = record("pong", players=2, slot=1, inputs_of=steered, ticks_n=400,
+                                    seed=seed)  # fmt: skip
+            session, internal, applied = arriving_late(on_time, seed=seed, lateness=lateness,
+                                                       ticks_n=420)  # fmt: skip
+            caught_up += sum(applied[i["seq"]] > i["tick"] for i in session["inputs"])
+            checks = list(range(0, 400 - AHEAD, 5))
+            for t, row in zip(checks, predicted("pong", session, checks), strict=True):
+                for k, own in zip(range(t + 1, t + 1 + AHEAD), row, strict=True):
+                    want = ideal[k]["paddles"][1]["y"]
+                    # The page draws every input where it asked to be, whether it came yet...
+                    self.assertEqual(own["y"], want, f"seed {seed}, tick {k} from {t}")
+                    if any(i["tick"] <= k < applied[i["seq"]] for i in session["inputs"]):
+                        continue
+                    # ...and the rules, once they have it, put the paddle there too.
+                    self.assertEqual(internal[k]["paddles"][1]["y"], want, f"seed {seed}, {k}")
+                    compared += 1
+        self.assertGreater(caught_up, 50)
+        self.assertGreater(compared, 1000)
+
+
+STALE = """
+const [predictPath, modelPath, stateJson] = process.argv.slice(1);
+const { Predictor } = await import(predictPath);
+const { predict } = await import(modelPath);
+const state = JSON.parse(stateJson);
+const y0 = state.paddles[0].y;
+// State 10 has not applied an input stamped for tick STAMP: it reaches the runner late.
+const at = (model, catchUp) => {
+  const p = new Predictor(model, { slot: 0, clock: (now) => now, rttTicks: () => 0, catchUp });
+  p.lead = 0;
+  p.sent(1, { dir: 1 }, STAMP - 0.5);
+  p.reconcile(state, 10, [0, 0], []);
+  return [11, 13].map((t) => p.present(t).y - y0);
+};
+const { late, ...plain } = predict;
+process.stdout.write(JSON.stringify({
+  caughtUp: at(predict, CATCH_UP), noCatchUp: at(predict, 0), noModel: at(plain, CATCH_UP),
+}));
+"""
+
+
+class StaleInputTests(SimpleTestCase):
+    """A pending input whose tick the newest state has passed is predicted as the runner will
+    apply it: caught up to its stamp, at most the welcome's catch_up_ticks."""
+
+    def rules(self, stamp: int) -> list[float]:
+        """Pong's left paddle at ticks 11 and 13 when the runner applies, in the step that makes
+        11, an input that asked for ``stamp``."""
+        title = get_title("pong")
+        state = title.initial_state(players=2, seed=1, settings=title.validate_settings({}))
+        y0 = state["paddles"][0]["y"]
+        for _ in range(10):
+            state = ticks.advance(title, state, entries=[], bots=[])
+        late = min(11 - stamp, CATCH_UP)
+        moved = []
+        for k in (11, 12, 13):
+            entries = [["i", 0, {"dir": 1}, late]] if k == 11 else []
+            state = ticks.advance(title, state, entries=entries, bots=[])
+            moved.append(state["paddles"][0]["y"] - y0)
+        return [moved[0], moved[2]]
+
+    def run_stale(self, stamp: int) -> dict:
+        script = STALE.replace("STAMP", str(stamp)).replace("CATCH_UP", str(CATCH_UP))
+        return run_on_pong(script)
+
+    def test_a_stale_input_is_predicted_where_the_rules_catch_it_up_to(self):
+        out = self.run_stale(7)
+        self.assertEqual(out["caughtUp"], self.rules(7))
+        self.assertEqual(out["caughtUp"], [50.0, 70.0])  # down since tick 7
+
+    def test_an_input_later_than_the_cap_is_caught_up_only_as_far_as_the_runner_does(self):
+        out = self.run_stale(1)
+        self.assertEqual(out["caughtUp"], self.rules(1))
+        self.assertEqual(out["caughtUp"], [90.0, 110.0])
+
+    def test_without_a_catch_up_or_a_late_model_it_is_predicted_from_the_next_tick(self):
+        out = self.run_stale(7)
+        self.assertEqual(out["noCatchUp"], [10.0, 30.0])
+        self.assertEqual(out["noModel"], [10.0, 30.0])
+
+
 class SnakePredictionTests(SimpleTestCase):
     def test_the_predicted_snake_follows_the_rules_exactly_on_recorded_turns(self):
         def inputs_of(rng, tick, state):

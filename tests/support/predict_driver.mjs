@@ -3,7 +3,8 @@
 // each server state given, the own object it predicts at the ticks asked.
 //
 // Time is counted in ticks (clock(now) = now) and the lead is 0, so an input "sent" at
-// tick j - 0.5 is stamped for tick j: the tick the server really applied it at.
+// tick j - 0.5 is stamped for tick j: the tick the server really applied it at, or, in a
+// session with `catch_up` (the welcome's catch_up_ticks), the tick it asked for.
 import { readFileSync } from "node:fs";
 import { pathToFileURL } from "node:url";
 
@@ -14,7 +15,9 @@ const session = JSON.parse(readFileSync(sessionPath, "utf8"));
 
 const out = [];
 for (const check of session.checks) {
-  const predictor = new Predictor(predict, { slot: session.slot, clock: (now) => now, rttTicks: () => 0 });
+  const predictor = new Predictor(predict, {
+    slot: session.slot, clock: (now) => now, rttTicks: () => 0, catchUp: session.catch_up ?? 0,
+  });
   predictor.lead = 0;
   for (const input of session.inputs) predictor.sent(input.seq, input.input, input.tick - 0.5);
   // The states before it too, as the page sees them (what a model `remember`s).

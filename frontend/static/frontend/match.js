@@ -26,6 +26,7 @@ const game = {
   startsAt: config.starts_at ? Date.parse(config.starts_at) : null,
   players: config.players,
   tickHz: config.tick_hz,
+  catchUp: 0, // ticks the server catches a late input up (welcome.catch_up_ticks)
   tick: null,
   state: null,
   paused: [],
@@ -72,6 +73,7 @@ function setupControls() {
     clock: (now) => timeline.clockTick(now),
     rttTicks: () => (socket.rtt === null ? null : socket.rtt / timeline.dt),
     local: (now) => now / timeline.dt,
+    catchUp: game.catchUp,
   }) : null;
   controls = createControls(title, {
     send: (input) => {
@@ -136,6 +138,7 @@ function onMessage(message) {
       game.players = message.players;
       game.startsAt = message.starts_at ? Date.parse(message.starts_at) : null;
       game.tickHz = message.tick_hz;
+      game.catchUp = message.catch_up_ticks ?? 0;
       clockOffset = message.server_ms - Date.now();
       // Spectators see a running match a few seconds late (so that watching cannot help a player).
       document.getElementById("spectator-delay").textContent =

@@ -2,9 +2,11 @@
 // newest server state, then the inputs it has not applied yet (its `acks`, docs/protocol.md)
 // replayed tick by tick with the title's `predict` model (its browser/predict.js), up to the
 // tick an input sent now would be applied at. Each input asks the server for that tick (`at`:
-// the runner holds one that comes early), so the uplink's jitter does not move the own player;
-// only an input later than that is corrected. A correction is faded out, not snapped, unless
-// it is larger than the model's `snap`.
+// the runner holds one that comes early), so the uplink's jitter does not move the own player.
+// One that comes later is caught up by the server as if applied at its `at` (at most
+// `welcome.catch_up_ticks` back) when the title can, and predicted so with the model's `late`;
+// for other titles it is corrected. A correction is faded out, not snapped, unless it is
+// larger than the model's `snap`.
 
 const MAX_AHEAD = 45; // ticks past the newest state predicted at most (a long stall)
 const SMOOTH_MS = 90; // a correction fades with this time constant
@@ -25,9 +27,11 @@ const size = (v) => Math.hypot(...v);
 export class Predictor {
   // `clock(now)`: the newest tick that has arrived by `now` on the least delayed path
   // (Timeline.clockTick); `rttTicks()`: the round trip in ticks, or null before one is known;
-  // `local(now)`: the page's own time in ticks (now / dt; by default `now` is in ticks).
-  constructor(model, { slot, clock, rttTicks, local = (now) => now }) {
+  // `local(now)`: the page's own time in ticks (now / dt; by default `now` is in ticks);
+  // `catchUp`: how many ticks back the server catches a late input up (the welcome's).
+  constructor(model, { slot, clock, rttTicks, local = (now) => now, catchUp = 0 }) {
     this.model = model;
+    this.catchUp = catchUp;
     this.slot = slot;
     this.clock = clock;
     this.rttTicks = rttTicks;
@@ -41,6 +45,7 @@ export class Predictor {
     // states' lateness changes while the uplink's does not.
     this.arrival = null;
     this.held = null; // the last input the server applied (models whose snapshot lacks it)
+    this.heldTick = null; // the tick it took effect at: no later input catches up past it
     this.samples = []; // measured arrivals: ticks past the local tick each input was sent at
     this.sentAt = new Map(); // seq → the local tick it was sent at (for its `ack`)
     this.lastStamp = 0;
@@ -95,7 +100,14 @@ export class Predictor {
     const ack = acks?.[this.slot] ?? 0;
     const predicted = this.base ? this.present(now) : null;
     const before = this.base ? this.drawn(now) : null;
-    while (this.pending.length && this.pending[0].seq <= ack) this.held = this.pending.shift().input;
+    let applied = null;
+    while (this.pending.length && this.pending[0].seq <= ack) applied = this.pending.shift();
+    if (applied) {
+      // The first state that acknowledges it is the one whose step applied it, caught up to
+      // its stamp as far as the server's cap allows.
+      this.held = applied.input;
+      this.heldTick = Math.max(Math.min(applied.tick, tick), tick - this.catchUp);
+    }
     if (this.model.remember) this.memory = this.model.remember(this.memory, state, this.slot);
     this.base = { tick, state, moves: !paused?.length && this.model.moves(state) };
     if (!before) return 0;
@@ -132,9 +144,16 @@ export class Predictor {
     if (model.sticky && this.held) own = model.input(own, this.held);
     let prev = own;
     let p = 0;
+    // A late input catches up as the server's runner does: at most `catchUp` ticks, never
+    // before the previous input took effect, and not in a match that no longer moves.
+    const catchUp = model.late && model.moves(base.state) ? this.catchUp : 0;
+    let since = this.heldTick ?? -Infinity;
     for (let j = base.tick + 1; j <= k + 1; j++) {
       while (p < this.pending.length && this.pending[p].tick <= j) {
-        own = model.input(own, this.pending[p++].input);
+        const { input, tick } = this.pending[p++];
+        const late = tick > 0 ? Math.min(j - tick, catchUp, j - since) : 0;
+        own = late > 0 ? model.late(own, input, late, base.state) : model.input(own, input);
+        since = j - Math.max(0, late);
       }
       if (base.moves) own = model.step(own, base.state);
       if (j === k) prev = own;

@@ -169,13 +169,33 @@ class LateInputTests(SimpleTestCase):
         runner.advance()  # makes tick 8: slot 0 moved at 5, slot 1 never did
         self.assertEqual(log()[7], [["i", 0, {"dir": -1}, 3], ["i", 1, {"dir": -1}, 5]])
 
-    def test_a_second_late_input_of_a_slot_in_the_same_step_has_no_catch_up(self):
+    def test_inputs_stalled_together_each_catch_up_to_their_own_at(self):
         runner = running()
         run_to(runner, 6)
+        y0 = paddle(runner)
         queue_input(match_id=1, slot=0, payload={"dir": 1}, seq=1, tick=6, at=2)
+        queue_input(match_id=1, slot=0, payload={"dir": 0}, seq=2, tick=6, at=4)
+        runner.advance()  # makes tick 7
+        self.assertEqual(log(), {6: [["i", 0, {"dir": 1}, 5], ["i", 0, {"dir": 0}, 3]]})
+        self.assertEqual(paddle(runner), y0 + 2 * 10.0)  # down for ticks 2 and 3, as asked
+
+    def test_a_catch_up_never_reaches_back_before_the_previous_input_took_effect(self):
+        runner = running()
+        run_to(runner, 6)
+        queue_input(match_id=1, slot=0, payload={"dir": 1}, seq=1, tick=6, at=4)
+        queue_input(match_id=1, slot=0, payload={"dir": 0}, seq=2, tick=6, at=2)
+        queue_input(match_id=1, slot=0, payload={"dir": -1}, seq=3, tick=6, at=2)
+        runner.advance()  # makes tick 7: the first took effect at 4, so do the others
+        self.assertEqual(log()[6], [["i", 0, {"dir": 1}, 3], ["i", 0, {"dir": 0}, 3],
+                                    ["i", 0, {"dir": -1}, 3]])  # fmt: skip
+
+    def test_a_second_input_of_a_slot_in_the_same_step_as_an_on_time_one_has_no_catch_up(self):
+        runner = running()
+        run_to(runner, 6)
+        queue_input(match_id=1, slot=0, payload={"dir": 1}, seq=1, tick=6)
         queue_input(match_id=1, slot=0, payload={"dir": 0}, seq=2, tick=6, at=3)
         runner.advance()
-        self.assertEqual(log(), {6: [["i", 0, {"dir": 1}, 5], ["i", 0, {"dir": 0}]]})
+        self.assertEqual(log(), {6: [["i", 0, {"dir": 1}], ["i", 0, {"dir": 0}]]})
 
     def test_an_input_on_time_or_without_at_keeps_three_elements(self):
         runner = running()

@@ -6,6 +6,13 @@ export const predict = {
   // The own object as the snapshot has it.
   own: (state, slot) => ({ y: state.paddles[slot].y, dir: state.paddles[slot].dir }),
   input: (own, input) => ({ ...own, dir: input.dir }),
+  // An input applied `ticks` after the tick it asked for: the paddle as if its direction had
+  // been held since then (rules.py, apply_late_input).
+  late(own, input, ticks, state) {
+    const half = state.paddle_h / 2;
+    const y = own.y + (input.dir - own.dir) * PADDLE_SPEED * ticks;
+    return { ...own, dir: input.dir, y: y < half ? half : y > state.h - half ? state.h - half : y };
+  },
   step(own, state) {
     if (!own.dir) return own;
     const half = state.paddle_h / 2;
