@@ -203,7 +203,7 @@ class Soak:
             self.base = f"http://127.0.0.1:{o.port}"
             self.jitter_before = self._jitter()
             workers = lifecycle.spawn(
-                o.processes, nice=o.nice, base_url=self.base, pairs=o.players // 2,
+                o.processes, nice=o.nice, log_dir=o.out, base_url=self.base, pairs=o.players // 2,
                 spectators=o.spectators, score_to=tuple(o.score_to),
                 created_share=o.created_share, drop_share=o.drop_share,
                 replay_share=o.replay_share,
@@ -385,7 +385,9 @@ class Soak:
         finished_db = Match.objects.filter(status=Match.Status.FINISHED).count()
         modes = Counter(e["mode"] for e in by_match.values())
         gaps = [s["gap_p99_ms"] for s in self.samples[1:] if s["gap_p99_ms"] is not None]
-        memory = self._memory_slopes()
+        warmup = self._warmup_minutes()
+        memory = self._memory_slopes(warmup)
+        configured = self._memory_slopes(self.o.warmup_minutes)
         p = self.players_total.summary(tick_hz=30)
         s = self.spectators_total.summary(tick_hz=30)
         closes = {**p["closes"], **{f"spectator:{k}": v for k, v in s["closes"].items()}}
@@ -403,8 +405,13 @@ class Soak:
             "ratings": ratings,
             "tracebacks": None,  # filled in once the processes stopped and flushed their logs
             "memory_slope_mib_per_10min": memory["slopes"],
-            "memory_warmup_minutes": self.o.warmup_minutes,
+            "memory_warmup_minutes": warmup,
             "memory_slope_points": memory["points"],
+            "memory_slope_redis_used_memory": memory["redis_used_memory"],
+            # The same fit from the configured warm-up, while Redis was still filling.
+            "memory_slope_from_configured_warmup": {
+                "warmup_minutes": self.o.warmup_minutes, **configured,
+            },
             "memory_slope_bar_mib_per_10min": 1.0,
             "memory_flat": all(v is not None and v < 1.0 for v in memory["slopes"].values()),
             "gap_p99_ms_max": max(gaps, default=None),
@@ -451,15 +458,27 @@ class Soak:
         return {"rated_matches": rated.count(), "player_games": sum(expected.values()),
                 "missing": missing, "doubled": doubled}  # fmt: skip
 
-    def _memory_slopes(self) -> dict:
-        later = [s for s in self.samples if s["minute"] >= self.o.warmup_minutes]
+    def _warmup_minutes(self) -> float:
+        """The configured warm-up, or longer: Redis keeps a finished match's keys for the
+        retention after its end, so what it holds grows until the longest match and then the
+        retention have passed (both counted from the run's matches)."""
+        lengths = (
+            Match.objects.filter(status=Match.Status.FINISHED, started_at__isnull=False)
+            .values_list("started_at", "ended_at")
+        )  # fmt: skip
+        longest = max(((end - start).total_seconds() for start, end in lengths if end), default=0)
+        return round(max(self.o.warmup_minutes, (longest + self.o.retention_s) / 60), 2)
+
+    def _memory_slopes(self, warmup_minutes: float) -> dict:
+        later = [s for s in self.samples if s["minute"] >= warmup_minutes]
         slopes = {}
         for name in self.watched:
             points = [
                 (s["minute"], s["rss_mib"][name]) for s in later if s["rss_mib"][name] is not None
             ]
             slopes[name] = slope_per_10_min(points)
-        return {"slopes": slopes, "points": len(later)}
+        used = slope_per_10_min([(s["minute"], s["redis_used_memory_mib"]) for s in later])
+        return {"slopes": slopes, "points": len(later), "redis_used_memory": used}
 
 
 def table(results: dict) -> str:
@@ -523,6 +542,7 @@ def summary(results: dict) -> str:
         return "ok  " if ok else "FAIL"
 
     slopes = results["memory_slope_mib_per_10min"]
+    configured = results["memory_slope_from_configured_warmup"]
     return "\n".join([
         f"{mark(results['matches_finished'] > 0)} {results['matches_finished']} matches finished "
         f"({results['matches_seen_finished']} seen to the end by players: "
@@ -536,7 +556,9 @@ def summary(results: dict) -> str:
         f"{mark(results['unexpected_closes_total'] == 0)} unexpected close codes: "
         f"{results['unexpected_closes'] or 'none'}",
         f"{mark(results['memory_flat'])} memory slope after {results['memory_warmup_minutes']:g} "
-        f"min (MiB / 10 min, < 1): {slopes}",
+        f"min (MiB / 10 min, < 1): {slopes}; Redis used_memory "
+        f"{results['memory_slope_redis_used_memory']}",
+        f"     from the configured {configured['warmup_minutes']:g} min: {configured['slopes']}",
         f"{mark(results['redis_keys_bounded'])} Redis keys within MATCH_RETENTION_S "
         f"({results['retention_s']:g} s)"
         + (f": {results['redis_keys_unbounded']}" if not results["redis_keys_bounded"] else ""),

@@ -208,7 +208,8 @@ class BotClient:
             if self.over or stop.is_set():
                 return True
             code = conn.close_code
-            self._count(self.window.closes, str(code) if code is not None else "none")
+            why = str(code) if code is not None else f"none_{conn.ended_by}"
+            self._count(self.window.closes, why)
             return backoff.is_final(code)
         finally:
             sender.cancel()

@@ -15,12 +15,15 @@ closes, errors) and every match a player saw end, to check against the database.
 import asyncio
 import contextlib
 import json
+import logging
 import multiprocessing
 import os
 import random
+import sys
 import time
 import urllib.error
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import uvloop
 
@@ -368,22 +371,30 @@ class Lifecycle:
                 return
 
 
-def _main(conn, kwargs: dict, nice: int) -> None:
+def _main(conn, kwargs: dict, nice: int, log_path: Path | None) -> None:
     if nice:
         os.nice(nice)  # as fleet.py: the server has the CPU first, figures only get worse
+    if log_path is not None:  # its warnings and tracebacks beside the servers', for the checks
+        sys.stderr = open(log_path, "a", buffering=1)  # noqa: SIM115 - the process's own stderr
+        logging.basicConfig(level=logging.WARNING, stream=sys.stderr,
+                            format="%(asctime)s %(levelname)s %(name)s: %(message)s")  # fmt: skip
     uvloop.run(Lifecycle(**kwargs).serve(conn))
 
 
-def spawn(count: int, *, nice: int, **kwargs) -> list[tuple[multiprocessing.Process, object]]:
-    """``count`` load processes sharing out ``pairs`` and ``spectators``."""
+def spawn(
+    count: int, *, nice: int, log_dir: Path | None = None, **kwargs
+) -> list[tuple[multiprocessing.Process, object]]:
+    """``count`` load processes sharing out ``pairs`` and ``spectators``; each logs to
+    ``load-<index>.log`` in ``log_dir`` if given."""
     ctx = multiprocessing.get_context("spawn")
     out = []
     for index in range(count):
         share = {k: kwargs[k] // count + (index < kwargs[k] % count)
                  for k in ("pairs", "spectators")}  # fmt: skip
         parent, child = ctx.Pipe()
-        proc = ctx.Process(target=_main, args=(child, {**kwargs, **share, "index": index}, nice),
-                           daemon=True, name=f"soak-load-{index}")  # fmt: skip
+        log_path = log_dir / f"load-{index}.log" if log_dir is not None else None
+        args = (child, {**kwargs, **share, "index": index}, nice, log_path)
+        proc = ctx.Process(target=_main, args=args, name=f"soak-load-{index}", daemon=True)
         proc.start()
         out.append((proc, parent))
     return out

@@ -12,6 +12,7 @@ server's close, reassembly of fragmented messages. No extensions are offered.
 import asyncio
 import base64
 import hashlib
+import logging
 import os
 import ssl
 import struct
@@ -20,6 +21,8 @@ from urllib.parse import urlsplit
 
 GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 MAX_MESSAGE = 16 * 1024 * 1024
+
+log = logging.getLogger(__name__)
 
 OP_CONT, OP_TEXT, OP_BINARY, OP_CLOSE, OP_PING, OP_PONG = 0x0, 0x1, 0x2, 0x8, 0x9, 0xA
 
@@ -70,6 +73,9 @@ class Connection(asyncio.Protocol):
         self.handshake: asyncio.Future = asyncio.get_running_loop().create_future()
         self.closed: asyncio.Future = asyncio.get_running_loop().create_future()
         self.close_code: int | None = None  # the server's, None if it sent no close frame
+        # Without a close frame, what ended it: "eof" (the server shut TCP), "reset", or this
+        # end's "protocol_violation" or "client_error" (a bug of the load tool: logged).
+        self.ended_by: str | None = None
         self.close_sent = False
         self.fragments: list[bytes] = []
         self.fragment_binary = False
@@ -85,10 +91,18 @@ class Connection(asyncio.Protocol):
             if self.handshaking and not self._read_handshake():
                 return
             self._read_frames()
-        except (HandshakeError, ProtocolViolation) as exc:
+        except HandshakeError as exc:
             self._fail(exc)
+        except ProtocolViolation as exc:
+            log.warning("protocol violation by the server: %s", exc)
+            self._fail(exc, "protocol_violation")
+        except Exception as exc:
+            log.exception("the message callback raised")
+            self._fail(exc, "client_error")
 
     def connection_lost(self, exc: Exception | None) -> None:
+        if self.close_code is None and self.ended_by is None:
+            self.ended_by = "eof" if exc is None else "reset"
         if not self.handshake.done():
             self.handshake.set_exception(exc or ConnectionError("closed during the handshake"))
         if not self.closed.done():
@@ -196,7 +210,8 @@ class Connection(asyncio.Protocol):
         elif opcode != OP_PONG:
             raise ProtocolViolation(f"unknown opcode {opcode}")
 
-    def _fail(self, exc: Exception) -> None:
+    def _fail(self, exc: Exception, why: str | None = None) -> None:
+        self.ended_by = self.ended_by or why
         if not self.handshake.done():
             self.handshake.set_exception(exc)
         if self.transport is not None:

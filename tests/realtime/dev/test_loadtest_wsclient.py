@@ -91,6 +91,44 @@ class WsClientTests(SimpleTestCase):
 
         self.assertEqual(asyncio.run(with_server(handler, scenario)), 4410)
 
+    def test_a_socket_the_server_drops_without_a_close_frame_says_it_ended_by_eof(self):
+        async def handler(ws):
+            await ws.send("hello")
+            ws.transport.close()  # TCP shut, no close frame
+
+        async def scenario(url):
+            received = Received()
+            conn = await wsclient.connect(url, origin="http://o", headers={}, on_message=received)
+            return await conn.closed, conn.ended_by
+
+        self.assertEqual(asyncio.run(with_server(handler, scenario)), (None, "eof"))
+
+    def test_a_callback_that_raises_ends_the_socket_as_a_logged_client_error(self):
+        async def handler(ws):
+            await ws.send("boom")
+            await ws.wait_closed()
+
+        def on_message(payload, binary):
+            raise KeyError("a bug of the load tool")
+
+        async def scenario(url):
+            conn = await wsclient.connect(url, origin="http://o", headers={}, on_message=on_message)
+            return await conn.closed, conn.ended_by
+
+        with self.assertLogs("realtime.dev.loadtest.wsclient", "ERROR") as logs:
+            self.assertEqual(asyncio.run(with_server(handler, scenario)), (None, "client_error"))
+        self.assertIn("KeyError", logs.output[0])
+
+    def test_a_close_frame_leaves_no_end_reason_beside_its_code(self):
+        async def handler(ws):
+            await ws.close(4409, "seat taken")
+
+        async def scenario(url):
+            conn = await wsclient.connect(url, origin="http://o", headers={}, on_message=Received())
+            return await conn.closed, conn.ended_by
+
+        self.assertEqual(asyncio.run(with_server(handler, scenario)), (4409, None))
+
     def test_the_handshake_carries_origin_cookie_path_and_query(self):
         seen = {}
 

@@ -43,6 +43,9 @@ class SoakLiveTests(TransactionTestCase):
         self.assertTrue(written["redis_keys_bounded"], written["redis_keys_unbounded"])
         self.assertEqual(set(written["memory_slope_mib_per_10min"]),
                          {"daphne", "tick-worker", "default-worker", "beat", "redis"})  # fmt: skip
+        # Not before the retention has passed: Redis fills with finished matches until then.
+        self.assertGreaterEqual(written["memory_warmup_minutes"], 20.0 / 60)
+        self.assertTrue((out / "load-0.log").exists())  # the load's own log, scanned too
         self.assertGreaterEqual(len(written["samples"]), 4)  # 0, 15, 30, 45 and 60 s
         self.assertGreater(written["samples"][-1]["rows"]["replays"], 0)
         self.assertIn("<polyline", (out / "soak.svg").read_text())

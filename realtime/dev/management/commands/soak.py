@@ -30,8 +30,9 @@ class Command(BaseCommand):
         parser.add_argument("--sample-s", type=float, default=60.0, help="seconds per sample")
         parser.add_argument(
             "--warmup-minutes", type=float, default=5.0,
-            help="samples before this are left out of the memory slope (imports, pools, the "
-            "first retention drops, allocator arenas settling)",
+            help="samples before this are left out of the memory slope (imports, pools, "
+            "allocator arenas settling); at least the longest match plus --retention-s, until "
+            "which Redis is still filling with retained matches",
         )  # fmt: skip
         parser.add_argument(
             "--retention-s", type=float, default=300.0,
