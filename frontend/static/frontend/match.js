@@ -349,6 +349,8 @@ document.getElementById("leave")?.addEventListener("click", async (event) => {
   }
 });
 document.getElementById("start").addEventListener("click", startMatch);
+// The button follows the box at once, not at the next drawn frame.
+document.getElementById("start-bots").addEventListener("change", waitingBar);
 document.getElementById("copy-link").addEventListener("click", copyLink);
 const joinButton = document.getElementById("join");
 joinButton?.addEventListener("click", async (event) => {
