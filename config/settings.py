@@ -297,6 +297,10 @@ GATEWAY_RESYNC_MIN_S = _env_float("GATEWAY_RESYNC_MIN_S", 0.5)
 # Threads for the sockets' database work (who a socket is, presence): Channels' default is one
 # per process, which a restarted Daphne's thousand handshakes queue behind one at a time.
 GATEWAY_DB_THREADS = _env_int("GATEWAY_DB_THREADS", 4, minimum=1)
+# Those threads keep their connections while they have work (opening one per call was most of
+# a restarted Daphne's database time), at most this long, and close them when idle this long.
+GATEWAY_DB_CONN_MAX_AGE_S = _env_float("GATEWAY_DB_CONN_MAX_AGE_S", 60.0)
+GATEWAY_DB_CONN_IDLE_S = _env_float("GATEWAY_DB_CONN_IDLE_S", 1.0)
 # Connections the kernel holds for Daphne until its reactor accepts them (Twisted's default is
 # 50): past it a restarted Daphne's returning players' connects were dropped and timed out.
 GATEWAY_LISTEN_BACKLOG = _env_int("GATEWAY_LISTEN_BACKLOG", 1024, minimum=1)

@@ -15,6 +15,7 @@ from django.db import connections
 from django.test.runner import DiscoverRunner
 
 from realtime.dev import devredis
+from realtime.gateway import dbpool
 
 
 class StackTestRunner(DiscoverRunner):
@@ -37,6 +38,7 @@ class StackTestRunner(DiscoverRunner):
         # Live tests' servers and the ASGI test client's worker threads open connections of
         # their own; PostgreSQL refuses to drop a test database anyone is still connected to.
         connections.close_all()
+        dbpool.POOL.release()
         for alias in connections:
             _end_other_sessions(connections[alias])
         super().teardown_databases(old_config, **kwargs)

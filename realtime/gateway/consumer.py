@@ -8,7 +8,7 @@ docs/protocol.md.
 """
 
 import asyncio
-import concurrent.futures
+import functools
 import logging
 import time
 import uuid
@@ -17,14 +17,13 @@ from urllib.parse import parse_qs
 
 import orjson
 import redis
-from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
 from matches.errors import MatchError, MatchNotFound
 from matches.titles import GameError, get_title
 from realtime import protocol, store
-from realtime.gateway import daphne, relay, seats, stats
+from realtime.gateway import daphne, dbpool, relay, seats, stats
 from realtime.gateway.hub import Packed, hub
 from realtime.gateway.ratelimit import TokenBucket
 from realtime.protocol import (
@@ -40,17 +39,13 @@ from realtime.protocol import (
 log = logging.getLogger(__name__)
 UNAVAILABLE = ("unavailable", "the server cannot reach its store right now; try again")
 
-# The sockets' database calls run on a few threads of their own, not Channels' one thread per
-# process: after a restart a thousand handshakes wait on the database (SQLite's lock,
-# PostgreSQL's round trips) side by side instead of in one queue. Each call is a whole unit
-# (its own transaction), so none needs the thread of another.
-_DB = concurrent.futures.ThreadPoolExecutor(
-    max_workers=settings.GATEWAY_DB_THREADS, thread_name_prefix="gateway-db"
-)
-
-
-def _db(func):
-    return database_sync_to_async(func, thread_sensitive=False, executor=_DB)
+# The sockets' database calls run on a few threads of their own (gateway/dbpool.py), not
+# Channels' one thread per process: after a restart a thousand handshakes wait on the
+# database side by side instead of in one queue. Each call is a whole unit (its own
+# transaction), so none needs the thread of another.
+# Calls for sockets already admitted go before new handshakes' (gateway/dbpool.py).
+_db = dbpool.on_pool
+_admitted_db = functools.partial(dbpool.on_pool, urgent=True)
 
 
 try:  # what Daphne (autobahn) raises for a send to a socket whose client is closing it
@@ -140,7 +135,7 @@ class MatchConsumer(AsyncWebsocketConsumer):
             previous = await relay.claim_slot(seat=seat, channel=self.channel_name)
             if previous:
                 await relay.seat_taken(seat=seat, previous=previous)
-            await _db(seats.seat_presence)(seat=seat, connected=True)
+            await _admitted_db(seats.seat_presence)(seat=seat, connected=True)
         if self.compact:
             self.asked_at = time.monotonic()
         # The keyframe ask and the snapshot read in one round trip.
@@ -173,7 +168,7 @@ class MatchConsumer(AsyncWebsocketConsumer):
         if redis_status == "finished":
             # The final tick is written; the database may have recorded it before we joined
             # the group, in which case its `over` went out without us.
-            over = await _db(seats.over_now)(seat=seat)
+            over = await _admitted_db(seats.over_now)(seat=seat)
             if over is not None:
                 await self._finish(over)
 
@@ -207,7 +202,7 @@ class MatchConsumer(AsyncWebsocketConsumer):
             and not self.left
             and await relay.release_slot(seat=seat, channel=self.channel_name)
         ):
-            await _db(seats.seat_presence)(seat=seat, connected=False)
+            await _admitted_db(seats.seat_presence)(seat=seat, connected=False)
         await relay.forget_rtt(seat=seat, channel=self.channel_name)
 
     # --- client → server ---------------------------------------------------------------------
@@ -282,7 +277,7 @@ class MatchConsumer(AsyncWebsocketConsumer):
         if seat.role != seats.PLAYER:
             raise ProtocolError("not_a_player", "spectators have no seat to leave", ref="leave")
         try:
-            await _db(seats.player_leave)(match_id=seat.match_id, player=seat.player)
+            await _admitted_db(seats.player_leave)(match_id=seat.match_id, player=seat.player)
         except MatchError as exc:
             raise ProtocolError(exc.code, exc.reason, ref="leave") from None
         self.left = True
@@ -408,7 +403,7 @@ class MatchConsumer(AsyncWebsocketConsumer):
 
     async def _over_meanwhile(self) -> None:
         try:
-            over = await database_sync_to_async(seats.over_now)(seat=self.seat)
+            over = await _admitted_db(seats.over_now)(seat=self.seat)
         finally:
             self.rechecking = None
         if over is not None:
