@@ -297,8 +297,8 @@ GATEWAY_RESYNC_MIN_S = _env_float("GATEWAY_RESYNC_MIN_S", 0.5)
 # Threads for the sockets' database work (who a socket is, presence): Channels' default is one
 # per process, which a restarted Daphne's thousand handshakes queue behind one at a time.
 GATEWAY_DB_THREADS = _env_int("GATEWAY_DB_THREADS", 4, minimum=1)
-# Those threads keep their connections while they have work (opening one per call was most of
-# a restarted Daphne's database time), at most this long, and close them when idle this long.
+# Those threads keep their connections while they have work (opening one per call was a large
+# share of a restarted Daphne's database time), at most this long, and close them when idle.
 GATEWAY_DB_CONN_MAX_AGE_S = _env_float("GATEWAY_DB_CONN_MAX_AGE_S", 60.0)
 GATEWAY_DB_CONN_IDLE_S = _env_float("GATEWAY_DB_CONN_IDLE_S", 1.0)
 # Connections the kernel holds for Daphne until its reactor accepts them (Twisted's default is

@@ -42,8 +42,8 @@ UNAVAILABLE = ("unavailable", "the server cannot reach its store right now; try 
 # The sockets' database calls run on a few threads of their own (gateway/dbpool.py), not
 # Channels' one thread per process: after a restart a thousand handshakes wait on the
 # database side by side instead of in one queue. Each call is a whole unit (its own
-# transaction), so none needs the thread of another.
-# Calls for sockets already admitted go before new handshakes' (gateway/dbpool.py).
+# transaction), so none needs the thread of another. Calls for sockets already admitted go
+# before new handshakes'.
 _db = dbpool.on_pool
 _admitted_db = functools.partial(dbpool.on_pool, urgent=True)
 

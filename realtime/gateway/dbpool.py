@@ -3,8 +3,8 @@
 Channels runs a consumer's database calls on one thread per process and, as Django does
 under ASGI, opens and closes a connection around each call. After a Daphne restart its
 thousand handshakes each made two calls, and opening the connection (SQLite's PRAGMAs and
-functions and the schema read of its first query; PostgreSQL's login) was most of their
-database time (docs/operations.md, "Reconnect stampede"). Here each thread keeps its
+functions and the schema read of its first query; PostgreSQL's login) was a large share of
+their database time (docs/operations.md, "Reconnect stampede"). Here each thread keeps its
 connection while it has work, up to ``GATEWAY_DB_CONN_MAX_AGE_S``, and closes it after
 ``GATEWAY_DB_CONN_IDLE_S`` without a call, so an idle gateway holds no connection.
 
@@ -44,7 +44,7 @@ class Pool(concurrent.futures.Executor):
         self._order = itertools.count()
         self._workers: list[threading.Thread] = []
         self._start = threading.Lock()
-        self._released = threading.Barrier(threads)
+        self._released = threading.Barrier(threads + 1)  # every worker and ``release``
 
     def submit(self, fn, /, *args, **kwargs) -> concurrent.futures.Future:
         return self.submit_at(NORMAL, fn, *args, **kwargs)
@@ -68,9 +68,13 @@ class Pool(concurrent.futures.Executor):
             return
         for _ in range(self.threads):
             self._put(URGENT, _RELEASE)
-        done = threading.Event()
-        self._put(URGENT, (None, done.set, (), {}))  # behind the releases in the queue
-        done.wait(timeout)
+        self._await_release(timeout)
+
+    def _await_release(self, timeout: float) -> None:
+        try:
+            self._released.wait(timeout)
+        except threading.BrokenBarrierError:
+            self._released.reset()
 
     def _ensure_workers(self) -> None:
         if len(self._workers) == self.threads:
@@ -92,15 +96,9 @@ class Pool(concurrent.futures.Executor):
                 _, _, job = self._jobs.get()
             if job is _RELEASE:
                 connections.close_all()
-                try:  # each worker takes one release: none goes on until all have
-                    self._released.wait(timeout=10)
-                except threading.BrokenBarrierError:
-                    self._released.reset()
+                self._await_release(10.0)  # so that each worker takes exactly one release
                 continue
             future, fn, args, kwargs = job
-            if future is None:
-                fn(*args, **kwargs)
-                continue
             if not future.set_running_or_notify_cancel():
                 continue
             try:
