@@ -325,6 +325,8 @@ LOGIN_FAILURE_WINDOW_S = _env_float("LOGIN_FAILURE_WINDOW_S", 300.0)
 # Accounts one client address may sign up per window (realtime/lobby/accounts.py); then 429.
 SIGNUP_MAX_PER_ADDRESS = _env_int("SIGNUP_MAX_PER_ADDRESS", 10, minimum=1)
 SIGNUP_WINDOW_S = _env_float("SIGNUP_WINDOW_S", 3600.0)
+# Django's database sessions, read in plain SQL: every match socket's handshake loads one.
+SESSION_ENGINE = "matches.sessions"
 SESSION_COOKIE_AGE = 60 * 60 * 24 * 30
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

@@ -27,25 +27,23 @@ def _logged_in_as(session: SessionBase, user) -> bool:
     )
 
 
+def session_player_id(session: SessionBase) -> int | None:
+    """The id of the player the session was bound to, if any (not yet checked: ``player_held``)."""
+    player_id = session.get(SESSION_KEY)
+    return player_id if isinstance(player_id, int) else None
+
+
 def player_for_session(session: SessionBase) -> Player | None:
     """The session's player, or None for a visitor who has not picked a nickname yet."""
-    player_id = session.get(SESSION_KEY)
-    if not isinstance(player_id, int):
+    player_id = session_player_id(session)
+    if player_id is None:
         return None
-    return _held(session, Player.objects.select_related("user").filter(pk=player_id).first())
+    return player_held(session, Player.objects.select_related("user").filter(pk=player_id).first())
 
 
-def player_among(session: SessionBase, players: list[Player]) -> Player | None:
-    """``player_for_session`` if the session's player is one of ``players`` (loaded with their
-    ``user``), else None, without a query of its own beyond the session's: a match socket
-    already has its match's players."""
-    player_id = session.get(SESSION_KEY)
-    if not isinstance(player_id, int):
-        return None
-    return _held(session, next((p for p in players if p.pk == player_id), None))
-
-
-def _held(session: SessionBase, player: Player | None) -> Player | None:
+def player_held(session: SessionBase, player: Player | None) -> Player | None:
+    """``player`` (loaded with its ``user``, the session's bound player) if the session still
+    holds it: a player with an account only while the session is logged in to it."""
     if player is not None and player.user is not None and not _logged_in_as(session, player.user):
         return None
     return player

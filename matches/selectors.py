@@ -1,7 +1,9 @@
 """Reads: the lobby, a match by its public id, results, what the supervisor must look at."""
 
+from dataclasses import dataclass
 from datetime import datetime
 
+from django.contrib.auth import get_user_model
 from django.db.models import (
     BooleanField,
     Case,
@@ -14,6 +16,7 @@ from django.db.models import (
     When,
 )
 
+from matches import sql
 from matches.errors import MatchNotFound, ReplayOutdated
 from matches.models import Match, Participation, Player, Rating, Replay
 from matches.titles import TITLES
@@ -68,7 +71,82 @@ def match_get(*, public_id: str) -> Match:
 
 
 def match_status(*, match_id: int) -> str | None:
-    return Match.objects.filter(pk=match_id).values_list("status", flat=True).first()
+    found = sql.rows(sql.match_status(), [match_id])  # each socket's presence asks (sql.py)
+    return found[0][0] if found else None
+
+
+@dataclass(frozen=True, slots=True)
+class SeatRow:
+    """One seat as a match socket's handshake reads it (``match_seats``)."""
+
+    slot: int
+    is_bot: bool
+    connected: bool
+    left: bool
+    player_id: int | None
+    player_name: str | None
+    user_id: int | None
+    user_active: bool | None
+    user_password: str | None
+
+    @property
+    def name(self) -> str:
+        return f"Bot {self.slot + 1}" if self.is_bot else self.player_name
+
+    def player(self) -> Player | None:
+        """The seat's player with its account (the fields a session check reads), unsaved."""
+        if self.player_id is None:
+            return None
+        player = Player(pk=self.player_id, display_name=self.player_name, user_id=self.user_id)
+        if self.user_id is not None:
+            player.user = get_user_model()(pk=self.user_id, is_active=self.user_active,
+                                           password=self.user_password)  # fmt: skip
+        return player
+
+
+@dataclass(frozen=True, slots=True)
+class MatchSeats:
+    """A match and its seats in slot order, as a match socket's handshake reads them."""
+
+    match_id: int
+    public_id: str
+    title: str
+    status: str
+    rules_version: int
+    settings: dict
+    tick_hz: int
+    starts_at: datetime | None
+    seats: list[SeatRow]
+
+    @property
+    def is_over(self) -> bool:
+        return self.status in Match.OVER_STATUSES
+
+
+def _seat_row(slot, is_bot, connected, left_at, player_id, name, user_id, active, password):
+    """A seat from ``match_seats``' columns (SQLite gives its booleans as 0 and 1)."""
+    return SeatRow(
+        slot=slot, is_bot=bool(is_bot), connected=bool(connected), left=left_at is not None,
+        player_id=player_id, player_name=name, user_id=user_id,
+        user_active=None if active is None else bool(active), user_password=password,
+    )  # fmt: skip
+
+
+def match_seats(*, public_id: str) -> MatchSeats:
+    """The match and its seats in one statement (every match socket's handshake reads it:
+    matches/sql.py says why not through the ORM); raises ``MatchNotFound``."""
+    if "\x00" in public_id:
+        raise MatchNotFound(f"no match {public_id!r}")
+    found = sql.rows(sql.match_seats(), [public_id])
+    if not found:
+        raise MatchNotFound(f"no match {public_id!r}")
+    first = found[0]
+    seats = [_seat_row(*row[8:]) for row in found if row[8] is not None]
+    return MatchSeats(
+        match_id=first[0], public_id=first[1], title=first[2], status=first[3],
+        rules_version=first[4], settings=sql.json_value(Match, "settings", first[5]),
+        tick_hz=first[6], starts_at=sql.aware(first[7]), seats=seats,
+    )  # fmt: skip
 
 
 def lobby_matches(*, title: str | None = None, limit: int = 50) -> list[Match]:
@@ -94,12 +172,6 @@ def player_matches(*, player: Player, limit: int = 50) -> list[Match]:
 
 def player_has_finished(*, player: Player) -> bool:
     return Match.objects.filter(participations__player=player, status=Status.FINISHED).exists()
-
-
-def seats_of(*, match: Match) -> list[Participation]:
-    """The match's participations in slot order, each with its player and the player's account
-    (one query): who sits where, and whether a session may play a seat."""
-    return list(match.participations.select_related("player__user").order_by("slot"))
 
 
 def participation_for(*, match: Match, player: Player | None) -> Participation | None:

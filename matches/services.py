@@ -14,7 +14,7 @@ from django.conf import settings as django_settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from matches import replay, standings
+from matches import replay, sql, standings
 from matches.errors import (
     AlreadyJoined,
     IllegalTransition,
@@ -171,14 +171,13 @@ def participation_set_connected(*, match_id: int, player: Player, connected: boo
     """Record whether the player's socket is open; False if they hold no seat to mark.
 
     One UPDATE, so it is atomic without a lock; a player who left or a match that is over
-    keeps ``connected=False``.
+    keeps ``connected=False``. In plain SQL: every match socket's handshake makes it
+    (matches/sql.py).
     """
-    changed = Participation.objects.filter(
-        match_id=match_id,
-        player=player,
-        left_at__isnull=True,
-        match__status__in=[Status.WAITING, Status.COUNTDOWN, Status.RUNNING],
-    ).update(connected=connected)
+    changed = sql.write(
+        sql.participation_set_connected(),
+        [connected, match_id, player.pk, match_id, *sql.PRESENT_STATUSES],
+    )
     return changed > 0
 
 

@@ -248,7 +248,8 @@ def ticks_of_ms(ms: float, tick_hz: int) -> int:
 
 def people(match: Match, participations: list | None = None) -> list[dict]:
     """The seats as sockets see them (welcome and status messages); ``participations``: the
-    match's, loaded with their players in slot order, when the caller has them already."""
+    match's in slot order when the caller has them already (loaded with their players, or
+    ``selectors.SeatRow``s: anything with ``slot``, ``name``, ``is_bot`` and ``connected``)."""
     if participations is None:
         participations = match.participations.select_related("player").order_by("slot")
     return [

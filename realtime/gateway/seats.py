@@ -12,7 +12,7 @@ from django.conf import settings
 from django.contrib.sessions.backends.base import SessionBase
 
 from matches import selectors, services
-from matches.identity import player_among
+from matches.identity import player_held, session_player_id
 from matches.models import Match, Participation, Player
 from matches.titles import get_title
 from realtime import groups, protocol, store
@@ -47,20 +47,20 @@ class Seat:
 def admit(*, public_id: str, session: SessionBase) -> Seat:
     """The seat a session gets in a match; raises ``MatchNotFound``.
 
-    Three queries (the match, its seats with their players, the session): every handshake
-    after a Daphne restart makes them (docs/operations.md, "Reconnect stampede"). The seats
-    give the welcome's people and the session's own seat; the session names the player."""
-    match = selectors.match_get(public_id=public_id)
-    seat = Seat(match_id=match.pk, public_id=match.public_id, title=match.title,
+    Two statements (the match with its seats, players and accounts; the session), in plain SQL
+    (matches/sql.py): every handshake after a Daphne restart makes them (docs/operations.md,
+    "Reconnect stampede"). The seats give the welcome's people and the session's own seat."""
+    match = selectors.match_seats(public_id=public_id)
+    seat = Seat(match_id=match.match_id, public_id=match.public_id, title=match.title,
                 status=match.status)  # fmt: skip
     if match.is_over:
-        seat.over_text = protocol.over(match)
+        seat.over_text = protocol.over(selectors.match_get(public_id=public_id))
         return seat
-    participations = selectors.seats_of(match=match)
-    player = player_among(session, [p.player for p in participations if p.player is not None])
-    participation = next((p for p in participations if player and p.player_id == player.pk), None)
-    if participation is not None and participation.left_at is None:
-        seat.role, seat.slot, seat.player = PLAYER, participation.slot, player
+    wanted = session_player_id(session)
+    own = next((r for r in match.seats if wanted is not None and r.player_id == wanted), None)
+    player = player_held(session, own.player()) if own is not None else None
+    if player is not None and not own.left:
+        seat.role, seat.slot, seat.player = PLAYER, own.slot, player
     title = get_title(match.title)
     seat.welcome = {
         "match": match.public_id,
@@ -72,7 +72,7 @@ def admit(*, public_id: str, session: SessionBase) -> Seat:
         "tick_hz": match.tick_hz,
         "status": match.status,
         "starts_at": _iso(match.starts_at),
-        "players": protocol.people(match, participations),
+        "players": protocol.people(match, match.seats),
         "pauses_on_disconnect": title.pauses_on_disconnect,
         "reconnect_grace_s": settings.RECONNECT_GRACE_S,
         "ping_interval_ms": round(settings.GATEWAY_PING_INTERVAL_S * 1000),
