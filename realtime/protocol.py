@@ -172,8 +172,13 @@ def _field(kind: str, name: str, check: Callable[[Any], Any], value: Any, ref: A
 
 
 def dumps(value: Any) -> str:
-    """Compact JSON text: every message, and the values the tick worker stores."""
-    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+    """Compact JSON text: every message, and the values the tick worker stores. Integer keys
+    (a slot's) become strings; orjson's option for them doubles the cost of every other
+    value, so it is used only for a value that has them."""
+    try:
+        return orjson.dumps(value).decode()
+    except orjson.JSONEncodeError:
+        return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
 def encode(kind: str, **fields: Any) -> str:

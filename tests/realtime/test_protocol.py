@@ -11,3 +11,18 @@ class StateTickTests(SimpleTestCase):
     def test_a_text_without_a_tick_has_none(self):
         for text in ("after", "{}", '{"tick":}', '{"type":"over"}'):
             self.assertIsNone(protocol.state_tick(text), text)
+
+
+class DumpsTests(SimpleTestCase):
+    def test_values_are_compact_json_text(self):
+        self.assertEqual(protocol.dumps({"a": [1, 2.5, None], "b": "é"}),
+                         '{"a":[1,2.5,null],"b":"é"}')  # fmt: skip
+
+    def test_integer_keys_become_strings_however_deep(self):
+        self.assertEqual(protocol.dumps({0: 1.5, "x": {3: [True]}}), '{"0":1.5,"x":{"3":[true]}}')
+
+    def test_a_value_json_cannot_hold_still_raises(self):
+        with self.assertRaises(TypeError):
+            protocol.dumps({"a": object()})
+        with self.assertRaises(TypeError):
+            protocol.dumps({1: object()})
