@@ -127,6 +127,11 @@ class Match(models.Model):
         return None
 
 
+def seat_name(*, slot: int, is_bot: bool, display_name: str | None) -> str:
+    """What a seat is called: its player's name, or a bot's by its slot."""
+    return f"Bot {slot + 1}" if is_bot else display_name
+
+
 class Participation(models.Model):
     class Result(models.TextChoices):
         NONE = "", "—"
@@ -175,7 +180,8 @@ class Participation(models.Model):
 
     @property
     def name(self) -> str:
-        return f"Bot {self.slot + 1}" if self.is_bot else self.player.display_name
+        display_name = None if self.is_bot else self.player.display_name
+        return seat_name(slot=self.slot, is_bot=self.is_bot, display_name=display_name)
 
 
 class Replay(models.Model):

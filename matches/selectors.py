@@ -18,7 +18,7 @@ from django.db.models import (
 
 from matches import sql
 from matches.errors import MatchNotFound, ReplayOutdated
-from matches.models import Match, Participation, Player, Rating, Replay
+from matches.models import Match, Participation, Player, Rating, Replay, seat_name
 from matches.titles import TITLES
 
 Status = Match.Status
@@ -91,7 +91,7 @@ class SeatRow:
 
     @property
     def name(self) -> str:
-        return f"Bot {self.slot + 1}" if self.is_bot else self.player_name
+        return seat_name(slot=self.slot, is_bot=self.is_bot, display_name=self.player_name)
 
     def player(self) -> Player | None:
         """The seat's player with its account (the fields a session check reads), unsaved."""

@@ -90,7 +90,7 @@ def rows(statement: str, params: list, *, using: str = "default") -> list[tuple]
 
 
 def write(statement: str, params: list, *, using: str = "default") -> int:
-    """Runs one statement in its own transaction (autocommit); the rows it changed."""
+    """Runs one statement (committed at once unless inside ``atomic``); the rows it changed."""
     with connections[using].cursor() as cursor:
         cursor.execute(statement, params)
         return cursor.rowcount
