@@ -68,6 +68,12 @@ def _width(node: dict) -> int:
 _Flat = tuple[list[_Rows | None], list[list[int]], list[bytes], dict[str, Any]]
 
 
+def _scaled(var: str, scale: int) -> str:
+    # round(x) for a float x is x.__round__(), which the method call reaches without round()'s
+    # lookup of it (half the cost of a leaf).
+    return var if scale == 1 else f"({var} * {scale}).__round__()"
+
+
 def _dumps(value: Any) -> bytes:
     return orjson.dumps(value)
 
@@ -82,7 +88,9 @@ class Schema:
         self._env: dict[str, Any] = {"_dumps": _dumps}
         self._lines: list[str] = []
         self._names = 0
-        self._gen(root, "v0", "c0", "", 1)
+        pending: list[str] = []
+        self._gen(root, "v0", "c0", "", 1, pending)
+        self._flush("c0", pending, 1)
         src = "\n".join(["def flatten(v0):", " c0 = []", " specs, chans = [None], [c0]",
                           " blobs, consts = [], {}", *self._lines,
                           " return specs, chans, blobs, consts"])  # fmt: skip
@@ -109,6 +117,9 @@ class Schema:
             raise ValueError(f"unknown wire node {kind!r}")
 
     # -- flatten: generated once per schema as straight-line Python
+    #
+    # A channel's leaves are gathered (``pending``) and added with one ``chan += (...)`` where
+    # the block ends or before a block that adds to it, not one statement per field.
 
     def _name(self, prefix: str, value: Any = None) -> str:
         self._names += 1
@@ -121,11 +132,11 @@ class Schema:
         """Expressions of a node's leaves, or None when it holds more than leaves."""
         kind = node["k"]
         if kind == "num":
-            return [var if node["s"] == 1 else f"round({var} * {node['s']})"]
+            return [_scaled(var, node["s"])]
         if kind == "bool":
             return [f"(1 if {var} else 0)"]
         if kind == "opt":
-            q = var if node["s"] == 1 else f"round({var} * {node['s']})"
+            q = _scaled(var, node["s"])
             return [f"(0 if {var} is None else 1)", f"(0 if {var} is None else {q})"]
         if kind == "enum":
             return [f"{self._name('_e', {v: i for i, v in enumerate(node['of'])})}[{var}]"]
@@ -143,41 +154,58 @@ class Schema:
             out += exprs
         return out
 
-    def _gen(self, node: dict, var: str, chan: str, path: str, depth: int) -> None:
+    def _flush(self, chan: str, pending: list[str], depth: int) -> None:
+        if pending:
+            self._lines.append(f"{' ' * depth}{chan} += ({', '.join(pending)},)")
+            pending.clear()
+
+    def _gen(self, node: dict, var: str, chan: str, path: str, depth: int,
+             pending: list[str]) -> None:  # fmt: skip
         pad, kind, emit = " " * depth, node["k"], self._lines.append
         leaves = self._leaves(node, var)
         if leaves is not None:
-            emit(f"{pad}{chan} += ({', '.join(leaves)},)")
+            pending += leaves
         elif kind == "struct":
             for key, sub, *opt in node["f"]:
                 sub_path = f"{path}.{key}" if path else key
-                if sub["k"] in ("const", "tick", "json"):
-                    self._gen(sub, f"{var}[{key!r}]", chan, sub_path, depth)
+                if sub["k"] in ("const", "tick", "json") or (
+                    not opt and sub["k"] in ("num", "bool", "enum")
+                ):  # used once: no variable of its own
+                    self._gen(sub, f"{var}[{key!r}]", chan, sub_path, depth, pending)
                     continue
                 inner = self._name("v")
                 if opt:
                     emit(f"{pad}{inner} = {var}.get({key!r})")
-                    emit(f"{pad}{chan}.append(0 if {inner} is None else 1)")
+                    pending.append(f"(0 if {inner} is None else 1)")
+                    if _width(sub):  # the block adds to this channel: what comes before first
+                        self._flush(chan, pending, depth)
                     emit(f"{pad}if {inner} is not None:")
-                    self._gen(sub, inner, chan, sub_path, depth + 1)
+                    inside: list[str] = []
+                    self._gen(sub, inner, chan, sub_path, depth + 1, inside)
+                    self._flush(chan, inside, depth + 1)
                 else:
                     emit(f"{pad}{inner} = {var}[{key!r}]")
-                    self._gen(sub, inner, chan, sub_path, depth)
+                    self._gen(sub, inner, chan, sub_path, depth, pending)
         elif kind == "tuple":
             for i, sub in enumerate(node["of"]):
-                self._gen(sub, f"{var}[{i}]", chan, path, depth)
+                self._gen(sub, f"{var}[{i}]", chan, path, depth, pending)
         elif kind == "rows":
             spec = self._name("_r", self._rows[id(node)])
             own, item = self._name("c"), self._name("v")
             elem = self._leaves(node["of"], item)
-            if elem is not None:
-                emit(f"{pad}{own} = [q for {item} in {var} for q in ({', '.join(elem)},)]")
-                emit(f"{pad}specs.append({spec}); chans.append({own})")
+            if elem == [item]:  # ints as they are: a copy
+                emit(f"{pad}{own} = list({var})")
+            elif elem is not None and len(elem) == 1:
+                emit(f"{pad}{own} = [{elem[0]} for {item} in {var}]")
             else:
                 emit(f"{pad}{own} = []")
-                emit(f"{pad}specs.append({spec}); chans.append({own})")
+            emit(f"{pad}specs.append({spec}); chans.append({own})")
+            if elem is None or len(elem) > 1:
+                # A loop adding each row's tuple: cheaper than a comprehension over the tuples.
                 emit(f"{pad}for {item} in {var}:")
-                self._gen(node["of"], item, own, path, depth + 1)
+                inside = []
+                self._gen(node["of"], item, own, path, depth + 1, inside)
+                self._flush(own, inside, depth + 1)
         elif kind == "json":
             emit(f"{pad}blobs.append(_dumps({var}))")
         elif kind == "const":

@@ -33,8 +33,14 @@ def _put(out: bytearray, n: int) -> None:
     out.append(n)
 
 
-def _zig(n: int) -> int:
-    return n << 1 if n >= 0 else ((-n) << 1) - 1
+def _put_zigs(out: bytearray, values: list[int]) -> None:
+    """Each value zigzag coded (0, -1, 1, -2, ... as 0, 1, 2, 3, ...), then ``_put``, inline."""
+    for v in values:
+        z = v << 1 if v >= 0 else ((-v) << 1) - 1
+        while z > 0x7F:
+            out.append((z & 0x7F) | 0x80)
+            z >>= 7
+        out.append(z)
 
 
 def _unzig(z: int) -> int:
@@ -79,8 +85,7 @@ class _Reader:
 
 def _raw(out: bytearray, values: list[int]) -> None:
     _put(out, len(values))
-    for v in values:
-        _put(out, _zig(v))
+    _put_zigs(out, values)
 
 
 def _read_raw(r: _Reader) -> list[int]:
@@ -89,28 +94,31 @@ def _read_raw(r: _Reader) -> list[int]:
 
 def _aligned(out: bytearray, old: list[int], new: list[int]) -> None:
     """0: unchanged; odd: raw values follow; 2c: c values changed, mask then differences."""
-    if len(old) != len(new):
+    n = len(new)
+    if len(old) != n:
         _put(out, 1)
         _raw(out, new)
         return
     if old == new:
         out.append(0)
         return
-    changed = [i for i, (a, b) in enumerate(zip(old, new, strict=True)) if a != b]
-    _put(out, len(changed) << 1)
-    if not changed:
-        return
-    mask = bytearray((len(new) + 7) >> 3)
-    for i in changed:
-        mask[i >> 3] |= 1 << (i & 7)
-    out += mask
-    for i in changed:
-        d = new[i] - old[i]
-        z = d << 1 if d >= 0 else ((-d) << 1) - 1
-        if z < 0x80:
-            out.append(z)
-        else:
-            _put(out, z)
+    # One pass, by index (zip and enumerate cost more here); the mask as an int, its bits
+    # counted at the end.
+    bits = 0
+    diffs = bytearray()
+    for i in range(n):
+        a = old[i]
+        b = new[i]
+        if a != b:
+            bits |= 1 << i
+            z = (b - a) << 1 if b >= a else ((a - b) << 1) - 1
+            while z > 0x7F:
+                diffs.append((z & 0x7F) | 0x80)
+                z >>= 7
+            diffs.append(z)
+    _put(out, bits.bit_count() << 1)
+    out += bits.to_bytes((n + 7) >> 3, "little")
+    out += diffs
 
 
 def _read_aligned(r: _Reader, old: list[int]) -> list[int]:
@@ -136,73 +144,170 @@ def _predicted(spec: _Rows, old: list[int]) -> list[int]:
     """The previous frame's rows moved one tick on: what this frame's copies start from."""
     if not spec.move:
         return old
-    pred, w, div = list(old), spec.width, spec.div
+    pred, w, div = old[:], spec.width, spec.div
     half = div >> 1
     for x, vx in spec.move:
-        pred[x::w] = [p + (v + half) // div for p, v in zip(old[x::w], old[vx::w], strict=True)]
+        to_v = vx - x
+        for i in range(x, len(old), w):  # by index: cheaper than slices, zip and a comprehension
+            pred[i] = old[i] + (old[i + to_v] + half) // div
     return pred
 
 
-def _run(new: list[int], j: int, pred: list[int], m: int, w: int, most: int) -> int:
-    """How many rows from row j of ``new`` equal those from row m of ``pred`` (at least 1)."""
-    if new[j * w : (j + most) * w] == pred[m * w : (m + most) * w]:
-        return most
-    lo, hi = 1, most - 1  # rows lo match; hi is the most that might
-    while lo < hi:
-        mid = (lo + hi + 1) >> 1
-        if new[j * w : (j + mid) * w] == pred[m * w : (m + mid) * w]:
-            lo = mid
-        else:
-            hi = mid - 1
-    return lo
+# A seq channel's runs are coded as ints: per op, count << 1 | 1 for literal rows, count << 1
+# and then the skip for a copy run. Copy runs are maximal, so a copy right after another skips
+# rows: two copies never make one run.
 
 
-def _seq(out: bytearray, spec: _Rows, old: list[int], new: list[int]) -> None:
-    """Rows matched to the previous frame's: runs of copies (rows predicted by ``move``, their
-    residuals coded as one aligned block) and literal rows."""
-    w = spec.width
-    pred = _predicted(spec, old)
-    exact = len(spec.key) in (0, w)
-    key = spec.key
-    n_old, n_new = len(pred) // w if w else 0, len(new) // w if w else 0
-    ops: list[list[int]] = []  # [count, literal, skip]
-    base: list[int] = []
-    copied: list[int] = []
+def _find_row(pred: list[int], row: list[int], lo: int, w: int) -> int:
+    """The first of the ``_SEQ_WINDOW`` rows of ``pred`` from row ``lo`` equal to ``row``, or -1."""
+    start, end = lo * w, (lo + _SEQ_WINDOW) * w
+    for c in range(w):  # a value absent from its column rules out every row, without tuples
+        if row[c] not in pred[start + c : end : w]:
+            return -1
+    window = list(zip(*[iter(pred[start:end])] * w))  # noqa: B905 - whole rows; strict= costs
+    row_t = tuple(row)
+    return lo + window.index(row_t) if row_t in window else -1
+
+
+def _match_rows(pred: list[int], new: list[int], w: int) -> tuple[list[int], int, list[int]]:
+    """Runs matching whole rows: the codes, the number of runs and the literal values. Rows are
+    compared as slices of the flat lists (as tuples only in a window ``_find_row`` searches)."""
+    n_old, n_new = len(pred) // w, len(new) // w
+    codes: list[int] = []
+    ops = lits = 0
     literal: list[int] = []
     nxt = j = 0
     while j < n_new:
         row = new[j * w : (j + 1) * w]
-        found = -1
-        for m in range(nxt, min(n_old, nxt + _SEQ_WINDOW)):
-            if (pred[m * w : (m + 1) * w] == row if exact
-                    else all(pred[m * w + k] == row[k] for k in key)):  # fmt: skip
-                found = m
-                break
+        if nxt < n_old and pred[nxt * w : (nxt + 1) * w] == row:
+            found = nxt
+        else:
+            found = _find_row(pred, row, nxt, w)
         if found < 0:
-            if ops and ops[-1][1]:
-                ops[-1][0] += 1
-            else:
-                ops.append([1, 1, 0])
+            lits += 1
             literal += row
             j += 1
             continue
-        count = _run(new, j, pred, found, w, min(n_new - j, n_old - found)) if exact else 1
-        if ops and not ops[-1][1] and found == nxt:
-            ops[-1][0] += count
+        if lits:
+            codes.append(lits << 1 | 1)
+            ops, lits = ops + 1, 0
+        run = min(n_new - j, n_old - found)
+        a, b = new[j * w : (j + run) * w], pred[found * w : (found + run) * w]
+        if a != b:  # the run ends at the first row with a differing value
+            k = w
+            while a[k] == b[k]:
+                k += 1
+            run = k // w
+        codes += (run << 1, found - nxt)
+        ops += 1
+        nxt, j = found + run, j + run
+    if lits:
+        codes.append(lits << 1 | 1)
+        ops += 1
+    return codes, ops, literal
+
+
+def _match_keys(
+    pred: list[int], new: list[int], w: int, kp: list, kn: list
+) -> tuple[list[int], int, list[int], list[int], list[int]]:
+    """Runs matching rows on their keys (``kp``, ``kn``): the codes, the number of runs, the
+    literal values and the copies' predicted and actual values (their residuals)."""
+    n_old, n_new = len(kp), len(kn)
+    codes: list[int] = []
+    ops = lits = 0
+    literal: list[int] = []
+    base: list[int] = []
+    copied: list[int] = []
+    nxt = j = 0
+    while j < n_new:
+        row = kn[j]
+        if nxt < n_old and kp[nxt] == row:
+            found = nxt
         else:
-            ops.append([count, 0, found - nxt])
-        base += pred[found * w : (found + count) * w]
-        copied += new[j * w : (j + count) * w]
-        nxt, j = found + count, j + count
-    _put(out, n_new)
-    _put(out, len(ops))
-    for count, lit, skip in ops:
-        _put(out, count << 1 | lit)
-        if not lit:
-            _put(out, skip)
-    _aligned(out, base, copied)
-    for v in literal:
-        _put(out, _zig(v))
+            window = kp[nxt : nxt + _SEQ_WINDOW]
+            found = nxt + window.index(row) if row in window else -1
+        if found < 0:
+            lits += 1
+            literal += new[j * w : (j + 1) * w]
+            j += 1
+            continue
+        if lits:
+            codes.append(lits << 1 | 1)
+            ops, lits = ops + 1, 0
+        run = min(n_new - j, n_old - found)
+        if kn[j : j + run] != kp[found : found + run]:
+            k = 1
+            while kn[j + k] == kp[found + k]:
+                k += 1
+            run = k
+        codes += (run << 1, found - nxt)
+        ops += 1
+        base += pred[found * w : (found + run) * w]
+        copied += new[j * w : (j + run) * w]
+        nxt, j = found + run, j + run
+    if lits:
+        codes.append(lits << 1 | 1)
+        ops += 1
+    return codes, ops, literal, base, copied
+
+
+def _one_run(out: bytearray, n: int) -> None:
+    """The row count and runs of ``n`` rows copied in order: one run, or none without rows."""
+    if n < 64:  # every varint one byte
+        out += bytes((n, 1, n << 1, 0)) if n else b"\x00\x00"
+        return
+    _put(out, n)
+    out.append(1)
+    _put(out, n << 1)
+    out.append(0)
+
+
+def _keys(flat: list[int], w: int, key: tuple[int, ...]) -> list:
+    """Each row's key columns: an int per row for one column, else a tuple."""
+    if len(key) == 1:
+        return flat[key[0] :: w]
+    return list(zip(*[flat[k::w] for k in key]))  # noqa: B905 - as long; strict= costs
+
+
+def _seq(out: bytearray, spec: _Rows, old: list[int], new: list[int]) -> None:
+    """Rows matched to the previous frame's: runs of copies (rows predicted by ``move``, their
+    residuals coded as one aligned block) and literal rows. A row matches the first of the
+    next ``_SEQ_WINDOW`` rows not yet copied with the same key (the whole row when the key is
+    none or all its columns); a run goes on while the rows match."""
+    w = spec.width
+    pred = _predicted(spec, old) if spec.move else old
+    n_new = len(new) // w if w else 0
+    if pred == new:  # every row as predicted (or none): one copy run without residuals
+        _one_run(out, n_new)
+        out.append(0)
+        return
+    if len(spec.key) in (0, w):
+        first = new[:w]
+        if n_new > 1 and new[w:] == pred[: len(new) - w] and _find_row(pred, first, 0, w) < 0:
+            # One new row before the previous ones (a snake's step): a literal and one run.
+            codes, ops, literal = [3, (n_new - 1) << 1, 0], 2, first
+        else:
+            codes, ops, literal = _match_rows(pred, new, w)
+        base = copied = None  # whole rows copied equal their predictions: no residuals
+    else:
+        kp, kn = _keys(pred, w, spec.key), _keys(new, w, spec.key)
+        if kp == kn:  # the same rows in the same order: one copy run and its residuals
+            _one_run(out, n_new)
+            _aligned(out, pred, new)
+            return
+        codes, ops, literal, base, copied = _match_keys(pred, new, w, kp, kn)
+    if n_new < 64:  # counts, skips (< _SEQ_WINDOW) and the number of runs all one byte
+        out += bytes((n_new, ops, *codes))
+    else:
+        _put(out, n_new)
+        _put(out, ops)
+        for z in codes:
+            _put(out, z)
+    if base is None:
+        out.append(0)
+    else:
+        _aligned(out, base, copied)
+    _put_zigs(out, literal)
 
 
 def _read_seq(r: _Reader, spec: _Rows, old: list[int]) -> list[int]:
@@ -286,19 +391,26 @@ class Encoder:
                 out += blob
             self._since_key = 0
         else:
-            for spec, old, new in zip(specs, last[1], chans, strict=True):
+            # By index: the same specs mean as many channels, and zip(strict=True) costs more
+            # than a pass over a few channels.
+            olds = last[1]
+            for i in range(len(chans)):
+                spec, old, new = specs[i], olds[i], chans[i]
                 if spec is not None and spec.seq:
                     _seq(out, spec, old, new)
                 elif old == new:
                     out.append(0)
                 else:
                     _aligned(out, old, new)
-            for old, new in zip(last[2], blobs, strict=True):
-                if old == new:
-                    out.append(0)
-                else:
-                    _put(out, len(new) + 1)
-                    out += new
+            if blobs == last[2]:
+                out += bytes(len(blobs))  # a 0 for each: unchanged
+            else:
+                for old, new in zip(last[2], blobs, strict=True):
+                    if old == new:
+                        out.append(0)
+                    else:
+                        _put(out, len(new) + 1)
+                        out += new
             self._since_key += 1
         self._last = flat
         return bytes(out), key

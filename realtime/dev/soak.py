@@ -34,7 +34,7 @@ from matches.models import AuditLog, Match, Participation, Player, Rating, Repla
 from realtime import store
 from realtime.dev import benchchart, benchstack
 from realtime.dev.loadtest import lifecycle
-from realtime.dev.loadtest.client import Window
+from realtime.dev.loadtest.client import BUCKETS, Window, pct
 from realtime.dev.loadtest.orchestrator import Bar
 
 TRACEBACK = "Traceback (most recent call last)"
@@ -253,6 +253,7 @@ class Soak:
     def _sample(self, t0: float, workers) -> None:
         players, spectators = Window(), Window()
         connected = [0, 0]
+        lag = [0] * BUCKETS
         for _, conn in workers:
             conn.send(("report", None))
         for _, conn in workers:
@@ -261,6 +262,7 @@ class Soak:
             spectators.merge(report["spectators"])
             connected[0] += report["players_connected"]
             connected[1] += report["spectators_connected"]
+            lag = [a + b for a, b in zip(lag, report["loop_lag"], strict=True)]
         jitter = self._jitter()
         jitter_p99 = histogram_quantile(self.jitter_before, jitter, 0.99) if jitter else None
         self.jitter_before = jitter or self.jitter_before
@@ -283,6 +285,7 @@ class Soak:
             "gap_p50_ms": p["gap_p50_ms"] if p["states"] else None,
             "delivered_ratio": p["delivered_ratio"],
             "spectator_gap_p99_ms": s["gap_p99_ms"] if s["states"] else None,
+            "load_loop_lag_p99_ms": pct(lag, 0.99) if any(lag) else None,
             "players_connected": connected[0], "spectators_connected": connected[1],
             "closes": {**p["closes"], **{f"spectator:{k}": v for k, v in s["closes"].items()}},
             "errors": {**p["errors"], **{f"spectator:{k}": v for k, v in s["errors"].items()}},
@@ -295,6 +298,7 @@ class Soak:
         self.log(
             f"{sample['minute']:>6.1f} min  finished {sample['matches_finished']:>6}  "
             f"gap p99 {sample['gap_p99_ms']} ms  jitter p99 {jitter_p99} ms  "
+            f"load's loop lag p99 {sample['load_loop_lag_p99_ms']} ms  "
             f"players {connected[0]}  spectators {connected[1]}  "
             f"rss {sample['rss_mib']}  fds {sample['fds']}  "
             f"redis {sample['redis_used_memory_mib']} MiB {keys['total']} keys"

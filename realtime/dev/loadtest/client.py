@@ -26,7 +26,7 @@ BUCKET_MS = 0.5
 BUCKETS = 4000  # 0 .. 2 s
 
 
-def _bucket(ms: float) -> int:
+def bucket(ms: float) -> int:
     return min(BUCKETS - 1, max(0, int(ms / BUCKET_MS)))
 
 
@@ -68,12 +68,12 @@ class Window:
             "states": self.states,
             "delivered_ratio": round(self.states / seen, 5) if seen else 0.0,
             "missed_ticks": self.missed,
-            "gap_p50_ms": _pct(self.gaps, 0.5),
-            "gap_p99_ms": _pct(self.gaps, 0.99),
+            "gap_p50_ms": pct(self.gaps, 0.5),
+            "gap_p99_ms": pct(self.gaps, 0.99),
             "gap_max_ms": _max(self.gaps),
             "gaps_over_1_5_periods": round(over / gaps, 5) if gaps else 0.0,
-            "input_latency_p50_ms": _pct(self.latency, 0.5),
-            "input_latency_p99_ms": _pct(self.latency, 0.99),
+            "input_latency_p50_ms": pct(self.latency, 0.5),
+            "input_latency_p99_ms": pct(self.latency, 0.99),
             "inputs": self.inputs,
             "reconnects": self.reconnects,
             # Every state goes to every player: a state's bytes times the tick rate.
@@ -85,7 +85,7 @@ class Window:
         }
 
 
-def _pct(hist: list[int], q: float) -> float:
+def pct(hist: list[int], q: float) -> float:
     return round(percentile(hist, q) * BUCKET_MS / 0.1, 2)  # stats.percentile assumes 0.1 ms
 
 
@@ -266,7 +266,7 @@ class BotClient:
         tick = message["tick"]
         if self.last_tick is not None and tick > self.last_tick:
             window.missed += tick - self.last_tick - 1
-            window.gaps[_bucket((now - self.last_at) * 1000)] += 1
+            window.gaps[bucket((now - self.last_at) * 1000)] += 1
         if self.last_tick is None or tick > self.last_tick:
             self.last_tick, self.last_at = tick, now
             window.states += 1
@@ -274,7 +274,7 @@ class BotClient:
         if self.pending is not None and self.slot is not None:
             shown = self.policy.shows(state, self.slot, self.pending[0])
             if shown:
-                window.latency[_bucket((now - self.pending[1]) * 1000)] += 1
+                window.latency[bucket((now - self.pending[1]) * 1000)] += 1
             if shown is not False:
                 self.pending = None
 

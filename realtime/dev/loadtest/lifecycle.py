@@ -28,7 +28,7 @@ from pathlib import Path
 import uvloop
 
 from matches.titles import LoadPolicy
-from realtime.dev.loadtest.client import BotClient, Lobby, Window
+from realtime.dev.loadtest.client import BUCKETS, BotClient, Lobby, Window, bucket
 from realtime.dev.loadtest.fleet import LOBBY_ERRORS
 
 TITLE = "pong"
@@ -49,6 +49,7 @@ PAUSE_S = (0.5, 3.0)  # between a match's end and the next
 # thousands of matches finish in a soak.
 LAPSE_PER_DECISION = 0.02
 LAPSE_S = 1.0
+LAG_PROBE_S = 0.01
 
 
 class Lapsing(LoadPolicy):
@@ -92,6 +93,9 @@ class Lifecycle:
         self.ended: list[dict] = []  # matches seen to end since the last report
         self.counts: dict[str, int] = {}
         self.tasks: list[asyncio.Task] = []
+        # How late this process's own event loop wakes (LAG_PROBE_S sleeps): a late loop reads
+        # every socket's states late, which the gaps would blame on the server.
+        self.lag = [0] * BUCKETS
 
     # --- the orchestrator's side ---------------------------------------------------------------
     async def serve(self, conn) -> None:
@@ -105,6 +109,7 @@ class Lifecycle:
                 self.tasks += [
                     asyncio.create_task(self._spectator(n)) for n in range(self.spectators)
                 ]
+                self.tasks.append(asyncio.create_task(self._probe_lag()))
                 conn.send(("started", None))
             elif command == "report":
                 conn.send(("report", self._report()))
@@ -126,8 +131,10 @@ class Lifecycle:
             watchers.merge(client.take_window())
         ended, self.ended = self.ended, []
         counts, self.counts = self.counts, {}
+        lag, self.lag = self.lag, [0] * BUCKETS
         return {
             "players": players, "spectators": watchers, "ended": ended, "counts": counts,
+            "loop_lag": lag,
             "players_connected": len(self.players), "spectators_connected": len(self.watchers),
         }  # fmt: skip
 
@@ -142,6 +149,13 @@ class Lifecycle:
                 reason = f"{exc.code}_{json.loads(exc.read())['error']}"
         key = f"lobby_{reason}"
         window.errors[key] = window.errors.get(key, 0) + 1
+
+    async def _probe_lag(self) -> None:
+        loop = asyncio.get_running_loop()
+        while not self.stop.is_set():
+            asked = loop.time() + LAG_PROBE_S
+            await asyncio.sleep(LAG_PROBE_S)
+            self.lag[bucket((loop.time() - asked) * 1000)] += 1
 
     async def _sleep(self, seconds: float) -> bool:
         """Wait, or less if the run stops; True when it stopped."""

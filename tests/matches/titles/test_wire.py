@@ -188,7 +188,69 @@ class GenericCodecTest(unittest.TestCase):
         with contextlib.suppress(ValueError):  # WireError, or JSON in a corrupt blob
             decoder.decode(bytes(frame[:cut]))
 
+    @PROPERTY
+    @given(messages=histories(), data=st.data())
+    def test_after_a_keyframe_request_an_encoder_sends_what_a_new_one_would(self, messages, data):
+        every = data.draw(st.integers(min_value=1, max_value=4))
+        cut = data.draw(st.integers(min_value=0, max_value=len(messages) - 1))
+        old = wirecodec.Encoder(self.schema, keyframe_every=every)
+        for message in messages[:cut]:
+            old.encode(message)
+        old.request_keyframe()
+        new = wirecodec.Encoder(self.schema, keyframe_every=every, first_frame=old.frame)
+        for message in messages[cut:]:
+            self.assertEqual(old.encode(message), new.encode(message))
+
     def test_quantisation_rounds_to_the_scale(self):
         schema = wire.Schema(wire.struct(("tick", wire.TICK), ("x", wire.num(10))))
         frame, _ = wirecodec.Encoder(schema, keyframe_every=1).encode({"tick": 3, "x": 1.26})
         self.assertEqual(wirecodec.Decoder(schema).decode(frame), {"tick": 3, "x": 1.3})
+
+
+# --- the bytes themselves (docs/protocol.md, "Compact states") --------------------------------
+
+BYTES_SCHEMA = wire.struct(
+    ("tick", wire.TICK), ("size", wire.CONST), ("n", wire.INT), ("f", wire.num(10)),
+    ("cells", CELLS), ("shots", SHOTS), ("scores", wire.rows(wire.INT)), ("extra", wire.JSON),
+)  # fmt: skip
+BYTES_HISTORY = [
+    {"tick": 7, "size": 10, "n": 5, "f": 1.5, "cells": [[1, 2], [3, 4]],
+     "shots": [[0.0, 3, 1], [1.0, -3, 2]], "scores": [1, 2], "extra": []},
+    # f drops by 21.5; a cell in front; a new shot in front, shot 2 gone, shot 1 off its
+    # prediction (0.0 + (3 + 1) // 3 tenths) by a tenth; the blob changes.
+    {"tick": 8, "size": 10, "n": 5, "f": -20.0, "cells": [[9, 9], [1, 2], [3, 4]],
+     "shots": [[0.5, 0, 7], [0.2, 3, 1]], "scores": [1, 2], "extra": [1]},
+    # The front cell gone (a copy run that skips it); both shots where predicted; a score more.
+    {"tick": 9, "size": 10, "n": 5, "f": -20.0, "cells": [[1, 2], [3, 4]],
+     "shots": [[0.5, 0, 7], [0.3, 3, 1]], "scores": [1, 2, 3], "extra": [1]},
+]  # fmt: skip
+BYTES_FRAMES = [
+    # keyframe 1, tick 7; the constants' JSON; 4 channels (root n, f; cells; shots; scores),
+    # each its length and zigzag values; the blob
+    "01 01 07  0b" + b'{"size":10}'.hex() + " 04  02 0a 1e  04 02 04 06 08  06 00 06 02 14 05 04"
+    " 02 02 04  02" + b"[]".hex(),
+    # delta 2, tick 8. root: 1 change, mask 0b10, zigzag(-215) in two bytes. cells: 3 rows in
+    # 2 runs, 1 literal row, then a copy of 2 rows skipping 0; no residuals; the literal 9, 9.
+    # shots: 2 rows, 2 runs (1 literal, 1 copy skipping 0); residuals: 1 change, mask 1, +1;
+    # the literal 5, 0, 7. scores unchanged. The blob: its length + 1, the JSON.
+    "02 02 08  02 02 ad 03  03 02 03 04 00 00 12 12  02 02 03 02 00 02 01 02 0a 00 0e  00"
+    " 04" + b"[1]".hex(),
+    # delta 3, tick 9. root unchanged. cells: 2 rows, 1 run of 2 skipping 1 row, no residuals.
+    # shots: 1 run of both, residuals unchanged. scores: another length, so raw values. The
+    # blob unchanged.
+    "02 03 09  00  02 01 04 01 00  02 01 04 00 00  01 03 02 04 06  00",
+]
+
+
+class FrameBytesTest(unittest.TestCase):
+    schema = wire.Schema(BYTES_SCHEMA)
+
+    def test_keyframes_and_deltas_are_the_bytes_the_format_describes(self):
+        encoder = wirecodec.Encoder(self.schema, keyframe_every=100)
+        for message, want in zip(BYTES_HISTORY, BYTES_FRAMES, strict=True):
+            self.assertEqual(encoder.encode(message)[0], bytes.fromhex(want))
+
+    def test_the_frames_decode_to_the_history(self):
+        decoder = wirecodec.Decoder(self.schema)
+        for message, frame in zip(BYTES_HISTORY, BYTES_FRAMES, strict=True):
+            self.assertEqual(decoder.decode(bytes.fromhex(frame)), message)

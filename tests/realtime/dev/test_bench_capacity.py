@@ -41,7 +41,7 @@ class FixedReportTests(SimpleTestCase):
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "fixed.json"
             o = {"fixed_matches": 150, "samples": len(rows), "seconds": 20.0, "settle": 10.0,
-                 "load_nice": 10, "json": path}  # fmt: skip
+                 "load_nice": 10, "encoding": "v1", "json": path}  # fmt: skip
             command._report_fixed(rows, peer, o, Path(tmp))
             return out.getvalue(), json.loads(path.read_text())
 
@@ -67,6 +67,10 @@ class FixedReportTests(SimpleTestCase):
         self.assertIsNone(result["cpu_us_per_update"]["redis"])
         self.assertIsNone(result["per_redis"]["tick_worker"])
         self.assertIn("redis n/a", text)
+
+    def test_the_encoding_the_players_took_is_kept_with_the_figures(self):
+        _, written = self.report([sample(300, (26.2, 21.6, 11.4))])
+        self.assertEqual(written["encoding"], "v1")
 
     def test_the_peer_row_is_printed_beside_ours_and_kept(self):
         rows = [sample(300, (26.2, 21.6, 11.4)), sample(300, (30.0, 25.0, 12.0)),

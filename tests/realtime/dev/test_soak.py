@@ -2,15 +2,19 @@
 finish has its result, ratings and replay once, the logs are clean, no socket closed on its
 own. (The memory slope and the latency figures are the benchmark's, not a test's.)"""
 
+import asyncio
 import json
 import math
 import tempfile
+import time
 from pathlib import Path
 
 from django.conf import settings
 from django.test import SimpleTestCase, TransactionTestCase
 
 from realtime.dev import soak
+from realtime.dev.loadtest import lifecycle
+from realtime.dev.loadtest.client import pct
 from tests.support import stack
 
 KEYS = ("minutes", "matches_finished", "results_missing", "results_doubled", "tracebacks",
@@ -48,7 +52,30 @@ class SoakLiveTests(TransactionTestCase):
         self.assertTrue((out / "load-0.log").exists())  # the load's own log, scanned too
         self.assertGreaterEqual(len(written["samples"]), 4)  # 0, 15, 30, 45 and 60 s
         self.assertGreater(written["samples"][-1]["rows"]["replays"], 0)
+        self.assertIsNotNone(written["samples"][-1]["load_loop_lag_p99_ms"])
         self.assertIn("<polyline", (out / "soak.svg").read_text())
+
+
+class LoadLoopLagTests(SimpleTestCase):
+    def test_a_load_process_blocked_for_80_ms_reports_a_loop_lag_that_long(self):
+        load = lifecycle.Lifecycle(
+            base_url="http://127.0.0.1:1", pairs=0, spectators=0, index=0, score_to=(1, 1),
+            created_share=0.0, drop_share=0.0, replay_share=0.0,
+        )  # fmt: skip
+
+        async def blocked_once():
+            probe = asyncio.create_task(load._probe_lag())
+            await asyncio.sleep(0.05)
+            time.sleep(0.08)  # the loop's thread busy, as with a long decode or a lobby call
+            await asyncio.sleep(0.05)
+            load.stop.set()
+            await probe
+
+        asyncio.run(blocked_once())
+        lag = load._report()["loop_lag"]
+        self.assertGreaterEqual(pct(lag, 1.0), 60.0)
+        self.assertLess(pct(lag, 0.5), 20.0)
+        self.assertEqual(sum(load._report()["loop_lag"]), 0)  # each report starts afresh
 
 
 class SoakFigureTests(SimpleTestCase):

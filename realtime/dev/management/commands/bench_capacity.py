@@ -76,7 +76,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--arena-players",
             type=int,
-            default=50,
+            default=64,
             help="players in the one Thrust Arena measured first (0: skip)",
         )
         parser.add_argument("--max-matches", type=int, default=300)
@@ -95,6 +95,9 @@ class Command(BaseCommand):
             "match starts and first connections settle)",
         )
         parser.add_argument("--processes", type=int, default=2, help="load processes")
+        parser.add_argument("--encoding", choices=["v1", "compact"], default="v1",
+                            help="how the players take states: v1 text, or compact frames "
+                                 "as the browser does (docs/protocol.md)")  # fmt: skip
         add_nice_argument(parser, "--load-nice", default=10)
         parser.add_argument("--port", type=int, default=8077)
         parser.add_argument("--no-doc", action="store_true", help="do not touch docs/")
@@ -166,7 +169,7 @@ class Command(BaseCommand):
         with LoadTest(base_url=f"http://127.0.0.1:{o['port']}", title="arena",
                       players_per_match=o["arena_players"], processes=1,
                       settings={"time_limit_s": 900}, log=self.stdout.write,
-                      nice=o["load_nice"]) as test:  # fmt: skip
+                      nice=o["load_nice"], encoding=o["encoding"]) as test:  # fmt: skip
             test.add(1)
             time.sleep(o["settle"])
             row = self._measure(test, o["seconds"], watched)
@@ -181,7 +184,7 @@ class Command(BaseCommand):
         rows = []
         with LoadTest(base_url=f"http://127.0.0.1:{o['port']}", processes=o["processes"],
                       settings={"score_to": 21}, log=self.stdout.write,
-                      nice=o["load_nice"]) as test:  # fmt: skip
+                      nice=o["load_nice"], encoding=o["encoding"]) as test:  # fmt: skip
             while test.matches + o["step"] <= o["max_matches"]:
                 test.add(o["step"])
                 time.sleep(o["settle"])
@@ -196,7 +199,7 @@ class Command(BaseCommand):
         rows = []
         with LoadTest(base_url=f"http://127.0.0.1:{o['port']}", processes=o["processes"],
                       settings={"score_to": 21}, log=self.stdout.write,
-                      nice=o["load_nice"]) as test:  # fmt: skip
+                      nice=o["load_nice"], encoding=o["encoding"]) as test:  # fmt: skip
             while test.matches < o["fixed_matches"]:
                 test.add(min(o["step"], o["fixed_matches"] - test.matches))
             time.sleep(o["settle"])
@@ -269,7 +272,7 @@ class Command(BaseCommand):
         result = {
             "fixed_matches": o["fixed_matches"], "seconds": o["seconds"], "settle": o["settle"],
             "samples": rows, "cpu_us_per_update": spread, "per_redis": per_redis, "peer": peer,
-            "load_nice": o["load_nice"], "machine": _machine(),
+            "load_nice": o["load_nice"], "encoding": o["encoding"], "machine": _machine(),
         }  # fmt: skip
         path = o["json"] or out / "fixed.json"
         path.write_text(json.dumps(result, indent=2) + "\n")
@@ -340,6 +343,7 @@ class Command(BaseCommand):
             "steps": rows,
             "arena": arena,
             "load_nice": o["load_nice"],
+            "encoding": o["encoding"],
             "machine": _machine(),
             "peer": peer,
         }
@@ -409,7 +413,8 @@ class Command(BaseCommand):
             f"{START}\nLatest `make bench` ({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())},"
             f" {result['machine']}): **capacity {result['capacity_players']} players in "
             f"{result['capacity_matches']} Pong matches** at 30 Hz{arena_line}; load processes "
-            f"at niceness {result['load_nice']}.\n\n{CHART_LINE}\n\n{table}\n"
+            f"at niceness {result['load_nice']}, taking {result['encoding']} states."
+            f"\n\n{CHART_LINE}\n\n{table}\n"
             f"{END}"
         )
         text = DOC.read_text()
