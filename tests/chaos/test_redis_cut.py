@@ -5,6 +5,7 @@ writes are fenced off; a Daphne whose connections go half-open finds out and rec
 import asyncio
 import re
 import time
+import urllib.error
 import urllib.request
 
 from asgiref.sync import async_to_sync
@@ -90,13 +91,18 @@ class CutOffTests(TransactionTestCase):
         self.assertIn("a half-open connection", daphne.log())
 
         def counted() -> int:
-            with urllib.request.urlopen(f"{daphne.origin}/metrics", timeout=5) as response:
-                text = response.read().decode()
+            try:
+                with urllib.request.urlopen(f"{daphne.origin}/metrics", timeout=5) as response:
+                    text = response.read().decode()
+            except (TimeoutError, urllib.error.URLError):
+                # A pooled connection still half-open fails only after REDIS_DEAD_AFTER_S:
+                # on a busy machine that request may outlast ours; the next one is fresh.
+                return 0
             series = r'arcade_redis_reconnects_total\{[^}]*connection="hub"[^}]*\} ([\d.]+)'
             return sum(float(n) for n in re.findall(series, text))
 
         figures["hub_reconnects_in_metrics"] = stack.wait_for(
-            counted, timeout=10, interval=0.2, what="the hub's reconnection in /metrics"
+            counted, timeout=20, interval=0.2, what="the hub's reconnection in /metrics"
         )
         return figures
 
