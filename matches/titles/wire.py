@@ -63,6 +63,30 @@ def _width(node: dict) -> int:
     return 0  # rows (their own channel), const, tick, json
 
 
+def _holds(node: dict, kind: str) -> bool:
+    """Whether a node or one below it is of ``kind``."""
+    if node["k"] == kind:
+        return True
+    if node["k"] == "struct":
+        return any(_holds(f[1], kind) for f in node["f"])
+    if node["k"] in ("tuple", "rows"):
+        subs = node["of"] if node["k"] == "tuple" else [node["of"]]
+        return any(_holds(sub, kind) for sub in subs)
+    return False
+
+
+def _plain(node: dict) -> bool:
+    """Whether a rows element is leaves of a fixed width: no optional field, rows or blob."""
+    if node["k"] == "struct":
+        return all(len(f) == 2 and _plain(f[1]) for f in node["f"])
+    if node["k"] == "tuple":
+        return all(_plain(sub) for sub in node["of"])
+    return node["k"] not in ("rows", "json")
+
+
+# A position in a channel as ``build`` is generated: a variable's name (None: 0) and an offset.
+_Pos = tuple[str | None, int]
+
 # A flattened message: each channel's rows spec (None: the root's) and values, the blobs, the
 # constants.
 _Flat = tuple[list[_Rows | None], list[list[int]], list[bytes], dict[str, Any]]
@@ -96,6 +120,7 @@ class Schema:
                           " return specs, chans, blobs, consts"])  # fmt: skip
         exec(src, self._env)  # our own schema, compiled: flattening is the per-tick hot path
         self.flatten = self._env["flatten"]
+        self.build = self._gen_build(root)
 
     def _compile(self, node: dict) -> None:
         kind = node["k"]
@@ -211,11 +236,170 @@ class Schema:
         elif kind == "const":
             emit(f"{pad}consts[{path!r}] = {var}")
 
-    # -- build back
+    # -- build back: generated too, as ``build(chans, blobs, consts, tick)``
+    #
+    # Every client decodes every frame, so ``build`` is straight-line Python as well: values
+    # are read at offsets the schema fixes (``c0[3]``), a position variable only after an
+    # optional field or within a ``rows`` loop; rows of plain leaves are one comprehension over
+    # the channel's columns. It reads exactly what ``_Cursor`` reads: a read past a channel's
+    # end (IndexError), a channel or blob too few (IndexError) or an enum index out of range
+    # (KeyError) is its WireError. ``_Cursor`` remains the reference walk (``_specs_of``).
 
-    def build(self, chans: list[list[int]], blobs: list[Any], consts: dict, tick: int) -> dict:
-        cursor = _Cursor(chans, blobs, consts, tick)
-        return cursor.get(self.root, cursor.next_chan(), "")
+    def _gen_build(self, root: dict) -> Any:
+        self._lines = []
+        self._chan_at: _Pos = (None, 1)  # the next channel's index
+        self._blob_at: _Pos = (None, 0)  # the next blob's index
+        expr, _ = self._bget(root, "c0", (None, 0), "", 2, False)
+        src = "\n".join(["def build(chans, blobs, consts, tick):", " try:", "  c0 = chans[0]",
+                          *self._lines, f"  return {expr}", " except (IndexError, KeyError):",
+                          "  raise WireError('fewer values than the schema needs')"])  # fmt: skip
+        self._env["WireError"] = WireError
+        exec(src, self._env)  # as flatten: our own schema, compiled
+        return self._env["build"]
+
+    @staticmethod
+    def _at(pos: _Pos) -> str:
+        var, off = pos
+        return str(off) if var is None else (f"{var} + {off}" if off else var)
+
+    def _read(self, chan: str | list[str], pos: _Pos) -> str:
+        """The value at ``pos``: a comprehension's column variable, or the channel indexed."""
+        if isinstance(chan, list):
+            return chan[pos[1]]
+        return f"{chan}[{self._at(pos)}]"
+
+    def _next(self, which: str) -> str:
+        """The index expression of the next channel or blob, and the count moved on."""
+        attr = "_chan_at" if which == "ci" else "_blob_at"
+        var, off = getattr(self, attr)
+        setattr(self, attr, (var, off + 1))
+        return self._at((var, off))
+
+    def _counter_var(self, which: str, depth: int) -> None:
+        """Before and at the end of a loop body or optional field that takes channels (blobs):
+        their index as a variable, since how many were taken is known only when running."""
+        attr = "_chan_at" if which == "ci" else "_blob_at"
+        var, off = getattr(self, attr)
+        if var is None:
+            self._lines.append(f"{' ' * depth}{which} = {off}")
+        elif off:
+            self._lines.append(f"{' ' * depth}{which} += {off}")
+        setattr(self, attr, (which, 0))
+
+    def _bget(self, node: dict, chan: str | list[str], pos: _Pos, path: str,
+              depth: int, in_range: bool) -> tuple[str, _Pos]:  # fmt: skip
+        """The expression of a node's value read from ``pos`` on and the position after it,
+        emitting what must come first. ``in_range``: every read is known to be in the channel."""
+        pad, kind, emit = " " * depth, node["k"], self._lines.append
+        var, off = pos
+        if kind == "num":
+            q, s = self._read(chan, pos), node["s"]
+            return (q if s == 1 else f"{q} / {s!r}"), (var, off + 1)
+        if kind == "bool":
+            return f"({self._read(chan, pos)} != 0)", (var, off + 1)
+        if kind == "enum":
+            table = self._name("_e", dict(enumerate(node["of"])))
+            return f"{table}[{self._read(chan, pos)}]", (var, off + 1)
+        if kind == "opt":
+            flag, q, s = self._read(chan, pos), self._read(chan, (var, off + 1)), node["s"]
+            if not in_range:  # read even when absent, as _Cursor does: past the end is an error
+                emit(f"{pad}{q}")
+            return f"({q if s == 1 else f'{q} / {s!r}'} if {flag} else None)", (var, off + 2)
+        if kind == "tick":
+            return "tick", pos
+        if kind == "const":
+            return f"consts.get({path!r})", pos
+        if kind == "json":
+            at = self._next("bi")
+            if self._blob_at[0] is None:  # a fixed index: the expression may wait
+                return f"blobs[{at}]", pos
+            blob = self._name("b")
+            emit(f"{pad}{blob} = blobs[{at}]")
+            return blob, pos
+        if kind == "tuple":
+            items = []
+            for sub in node["of"]:
+                expr, pos = self._bget(sub, chan, pos, path, depth, in_range)
+                items.append(expr)
+            return f"[{', '.join(items)}]", pos
+        if kind == "struct":
+            return self._bstruct(node, chan, pos, path, depth, in_range)
+        if kind == "rows":
+            return self._brows(node, path, depth), pos
+        raise WireError(f"unknown wire node {kind!r}")
+
+    def _bstruct(self, node: dict, chan: str | list[str], pos: _Pos, path: str, depth: int,
+                 in_range: bool) -> tuple[str, _Pos]:  # fmt: skip
+        pad, emit = " " * depth, self._lines.append
+        fields: list[str] = []
+        out = None  # the dict's variable, from the first optional field on
+        for key, sub, *opt in node["f"]:
+            sub_path = f"{path}.{key}" if path else key
+            if not opt:
+                expr, pos = self._bget(sub, chan, pos, sub_path, depth, in_range)
+                if out is None:
+                    fields.append(f"{key!r}: {expr}")
+                else:
+                    emit(f"{pad}{out}[{key!r}] = {expr}")
+                continue
+            if out is None:
+                out = self._name("d")
+                emit(f"{pad}{out} = {{{', '.join(fields)}}}")
+            flag = self._read(chan, pos)
+            pos = (pos[0], pos[1] + 1)
+            after = None
+            if _width(sub):  # the field moves the position by as much as it holds
+                after = self._name("p")
+                emit(f"{pad}{after} = {self._at(pos)}")
+                pos = (after, 0)
+            takes = [w for w, kind in (("ci", "rows"), ("bi", "json")) if _holds(sub, kind)]
+            for which in takes:  # what comes after counts on from a variable
+                self._counter_var(which, depth)
+            emit(f"{pad}if {flag}:")
+            expr, end = self._bget(sub, chan, pos, sub_path, depth + 1, in_range)
+            emit(f"{pad} {out}[{key!r}] = {expr}")
+            if after is not None and end != pos:
+                emit(f"{pad} {after} = {self._at(end)}")
+            for which in takes:
+                self._counter_var(which, depth + 1)
+        return (out if out is not None else f"{{{', '.join(fields)}}}"), pos
+
+    def _brows(self, node: dict, path: str, depth: int) -> str:
+        pad, emit, of = " " * depth, self._lines.append, node["of"]
+        own, out = self._name("c"), self._name("l")
+        emit(f"{pad}{own} = chans[{self._next('ci')}]")
+        width = _width(of)
+        if not width:  # _Cursor's count of such rows: none
+            emit(f"{pad}{out} = []")
+        elif _plain(of):
+            # Fixed-width rows: one comprehension over the columns; zip stops at the last
+            # whole row, as len // width does.
+            cols = [self._name("q") for _ in range(width)]
+            expr, _ = self._bget(of, cols, (None, 0), path, depth, True)
+            if width == 1:
+                source = own
+            else:
+                slices = ", ".join(f"{own}[{k}::{width}]" for k in range(width))
+                source = f"zip({slices})"
+            if expr == cols[0] and width == 1:
+                emit(f"{pad}{out} = {own}[:]")  # ints as they are: a copy, not the channel
+            else:
+                emit(f"{pad}{out} = [{expr} for {', '.join(cols)} in {source}]")
+        else:
+            # Rows with optional fields, nested rows or blobs: read on, row by row.
+            at = self._name("p")
+            emit(f"{pad}{out} = []")
+            emit(f"{pad}{at} = 0")
+            takes = [w for w, kind in (("ci", "rows"), ("bi", "json")) if _holds(of, kind)]
+            for which in takes:
+                self._counter_var(which, depth)
+            emit(f"{pad}for _ in range(len({own}) // {width}):")
+            expr, end = self._bget(of, own, (at, 0), path, depth + 1, False)
+            emit(f"{pad} {out}.append({expr})")
+            emit(f"{pad} {at} = {self._at(end)}")
+            for which in takes:
+                self._counter_var(which, depth + 1)
+        return out
 
 
 class _Cursor:

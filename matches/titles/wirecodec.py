@@ -55,7 +55,11 @@ class _Reader:
         self.pos = 0
 
     def uint(self) -> int:
-        data, pos, shift, n = self.data, self.pos, 0, 0
+        data, pos = self.data, self.pos
+        if pos < len(data) and data[pos] < 0x80:  # one byte: most are
+            self.pos = pos + 1
+            return data[pos]
+        shift = n = 0
         while True:
             if pos >= len(data):
                 raise WireError("frame ends inside a number")
@@ -88,8 +92,41 @@ def _raw(out: bytearray, values: list[int]) -> None:
     _put_zigs(out, values)
 
 
+def _varint_tail(data: bytes, pos: int, first: int) -> tuple[int, int]:
+    """A varint whose first byte ``first`` (before ``pos``) has more after it: its value and
+    the position after it. IndexError at the end of ``data``."""
+    n, shift = first & 0x7F, 7
+    while True:
+        b = data[pos]
+        pos += 1
+        n |= (b & 0x7F) << shift
+        if b < 0x80:
+            return n, pos
+        shift += 7
+        if shift > 63:
+            raise WireError("number too long")
+
+
+def _read_zigs(r: _Reader, count: int) -> list[int]:
+    """``count`` zigzag varints, read inline (most are one byte): what ``sint`` reads."""
+    data, pos = r.data, r.pos
+    out: list[int] = []
+    append = out.append
+    try:
+        for _ in range(count):
+            z = data[pos]
+            pos += 1
+            if z > 0x7F:
+                z, pos = _varint_tail(data, pos, z)
+            append((z >> 1) ^ -(z & 1))  # _unzig without the call
+    except IndexError:
+        raise WireError("frame ends inside a number") from None
+    r.pos = pos
+    return out
+
+
 def _read_raw(r: _Reader) -> list[int]:
-    return [r.sint() for _ in range(r.uint())]
+    return _read_zigs(r, r.uint())
 
 
 def _aligned(out: bytearray, old: list[int], new: list[int]) -> None:
@@ -128,16 +165,37 @@ def _read_aligned(r: _Reader, old: list[int]) -> list[int]:
     count = head >> 1
     if not count:
         return old
-    new = list(old)
-    mask = r.take((len(old) + 7) >> 3)
+    n = len(old)
+    new = old[:]
+    mask = r.take((n + 7) >> 3)
+    data, pos = r.data, r.pos
     seen = 0
-    for i in range(len(old)):
-        if mask[i >> 3] & (1 << (i & 7)):
-            new[i] += r.sint()
-            seen += 1
+    try:
+        # Only the mask's set bits, byte by byte (most bytes are 0): not a test per value.
+        for j in range(len(mask)):
+            byte = mask[j]
+            if not byte:
+                continue
+            at = j << 3
+            for k in _BITS[byte]:
+                i = at + k
+                if i >= n:  # bits past the last value mean nothing
+                    break
+                z = data[pos]
+                pos += 1
+                if z > 0x7F:
+                    z, pos = _varint_tail(data, pos, z)
+                new[i] += (z >> 1) ^ -(z & 1)
+                seen += 1
+    except IndexError:
+        raise WireError("frame ends inside a number") from None
+    r.pos = pos
     if seen != count:
         raise WireError("a change mask does not match its count")
     return new
+
+
+_BITS = [tuple(k for k in range(8) if byte >> k & 1) for byte in range(256)]  # set bits
 
 
 def _predicted(spec: _Rows, old: list[int]) -> list[int]:
@@ -315,33 +373,38 @@ def _read_seq(r: _Reader, spec: _Rows, old: list[int]) -> list[int]:
     pred = _predicted(spec, old)
     n_old = len(pred) // w if w else 0
     rows = r.uint()
-    plan: list[int] = []  # per new row: its old row, or -1 for a literal
-    nxt = 0
+    # The runs as (first old row, count), -1 for literals; the copies' rows as one slice each.
+    runs: list[tuple[int, int]] = []
+    base: list[int] = []
+    total = nxt = 0
     for _ in range(r.uint()):
         head = r.uint()
-        count, lit = head >> 1, head & 1
-        if lit:
-            plan += [-1] * count
+        count = head >> 1
+        total += count
+        if head & 1:
+            runs.append((-1, count))
             continue
         nxt += r.uint()
         if nxt + count > n_old:
             raise WireError("a copy run reaches past the previous rows")
-        plan += range(nxt, nxt + count)
+        runs.append((nxt, count))
+        base += pred[nxt * w : (nxt + count) * w]
         nxt += count
-    if len(plan) != rows:
+    if total != rows:
         raise WireError("runs do not add up to the row count")
-    base = [v for i in plan if i >= 0 for v in pred[i * w : (i + 1) * w]]
     copied = _read_aligned(r, base)
     if len(copied) != len(base):
         raise WireError("residuals do not match the copied rows")
+    if len(runs) == 1 and runs[0][0] >= 0:  # one copy run: the rows are the copies
+        return copied if copied is not base else base[:]
     out: list[int] = []
     ci = 0
-    for i in plan:
-        if i >= 0:
-            out += copied[ci : ci + w]
-            ci += w
+    for first, count in runs:
+        if first >= 0:
+            out += copied[ci : ci + count * w]
+            ci += count * w
         else:
-            out += [r.sint() for _ in range(w)]
+            out += _read_zigs(r, count * w)
     return out
 
 
@@ -442,6 +505,9 @@ class Decoder:
             for spec, old in zip(self._specs, self._chans, strict=True):
                 if spec is not None and spec.seq:
                     chans.append(_read_seq(r, spec, old))
+                elif r.pos < len(data) and data[r.pos] == 0:  # unchanged: most, without a call
+                    r.pos += 1
+                    chans.append(old)
                 else:
                     chans.append(_read_aligned(r, old))
         else:
@@ -456,7 +522,9 @@ class Decoder:
                 blobs.append(old if not head else r.take(head - 1))
         if r.pos != len(data):
             raise WireError("bytes left over after the frame")
-        message = self.schema.build(chans, [json.loads(b) for b in blobs], consts, tick)
+        # No events is the usual blob: its list without the parser's detours.
+        values = [[] if b == b"[]" else json.loads(b) for b in blobs]
+        message = self.schema.build(chans, values, consts, tick)
         self.frame, self._chans, self._specs = frame, chans, specs
         self._blobs, self._consts = blobs, consts
         return message

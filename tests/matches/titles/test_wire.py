@@ -115,6 +115,16 @@ ANY_SCHEMA = wire.struct(
     ("cells", CELLS), ("shots", SHOTS), ("maybe", wire.rows(wire.INT), 1),
 )  # fmt: skip
 
+# Rows whose elements hold optional fields, blobs and rows of their own (read row by row).
+WALK_SCHEMA = wire.struct(
+    ("rows", wire.rows(wire.struct(
+        ("k", wire.CONST), ("v", wire.OPT_INT), ("tag", wire.JSON),
+        ("more", wire.rows(wire.INT), 1),
+        ("pair", wire.tup(wire.enum("a", "b"), wire.num(10)), 1),
+    ))),
+    ("after", wire.rows(wire.INT)), ("last", wire.JSON), ("flag", wire.BOOL, 1),
+)  # fmt: skip
+
 
 def _tenths(lo: int, hi: int):
     return st.integers(min_value=lo, max_value=hi).map(lambda q: q / 10)
@@ -200,6 +210,24 @@ class GenericCodecTest(unittest.TestCase):
         new = wirecodec.Encoder(self.schema, keyframe_every=every, first_frame=old.frame)
         for message in messages[cut:]:
             self.assertEqual(old.encode(message), new.encode(message))
+
+    @PROPERTY
+    @given(chans=st.lists(st.lists(SMALL, max_size=12), max_size=8),
+           blobs=st.lists(SMALL, max_size=3), data=st.data())  # fmt: skip
+    def test_built_messages_are_what_the_schema_walk_reads(self, chans, blobs, data):
+        # Arbitrary channels: too few, too short, with enum indices out of range.
+        root = data.draw(st.sampled_from([ANY_SCHEMA, WALK_SCHEMA]))
+
+        def outcome(build):
+            try:
+                return build()
+            except wire.WireError:
+                return wire.WireError
+
+        cursor = wire._Cursor(chans, blobs, {"size": 10, "rows.k": 1}, 5)
+        want = outcome(lambda: cursor.get(root, cursor.next_chan(), ""))
+        got = outcome(lambda: wire.Schema(root).build(chans, blobs, {"size": 10, "rows.k": 1}, 5))
+        self.assertEqual(got, want)
 
     def test_quantisation_rounds_to_the_scale(self):
         schema = wire.Schema(wire.struct(("tick", wire.TICK), ("x", wire.num(10))))
