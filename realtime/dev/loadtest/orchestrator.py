@@ -19,6 +19,13 @@ def add_nice_argument(parser, flag: str, *, default: int) -> None:
     )  # fmt: skip
 
 
+def add_encoding_argument(parser, flag: str = "--encoding") -> None:
+    """How the load's players take states, for the commands that start them."""
+    parser.add_argument(flag, choices=["v1", "compact"], default="v1",
+                        help="how the players take states: v1 text, or compact frames as the "
+                             "browser does (docs/protocol.md)")  # fmt: skip
+
+
 @dataclass(frozen=True)
 class Bar:
     """What "held" means: every player connected, every update on time and (almost) every

@@ -29,7 +29,12 @@ from matches import services
 from matches.models import Match
 from realtime import store
 from realtime.dev import benchchart, benchstack
-from realtime.dev.loadtest.orchestrator import Bar, LoadTest, add_nice_argument
+from realtime.dev.loadtest.orchestrator import (
+    Bar,
+    LoadTest,
+    add_encoding_argument,
+    add_nice_argument,
+)
 from realtime.engine.stats import TickStats, percentile
 
 DOC = Path(settings.BASE_DIR) / "docs" / "benchmarks.md"
@@ -95,9 +100,7 @@ class Command(BaseCommand):
             "match starts and first connections settle)",
         )
         parser.add_argument("--processes", type=int, default=2, help="load processes")
-        parser.add_argument("--encoding", choices=["v1", "compact"], default="v1",
-                            help="how the players take states: v1 text, or compact frames "
-                                 "as the browser does (docs/protocol.md)")  # fmt: skip
+        add_encoding_argument(parser)
         add_nice_argument(parser, "--load-nice", default=10)
         parser.add_argument("--port", type=int, default=8077)
         parser.add_argument("--no-doc", action="store_true", help="do not touch docs/")

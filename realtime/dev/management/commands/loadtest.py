@@ -8,7 +8,12 @@ from django.core.management import BaseCommand, CommandError
 from matches.titles import get_title
 from realtime.dev import netem
 from realtime.dev.loadtest import policies
-from realtime.dev.loadtest.orchestrator import Bar, LoadTest, add_nice_argument
+from realtime.dev.loadtest.orchestrator import (
+    Bar,
+    LoadTest,
+    add_encoding_argument,
+    add_nice_argument,
+)
 
 COLUMNS = ("players", "gap_p50_ms", "gap_p99_ms", "gap_max_ms", "gaps_over_1_5_periods",
            "delivered_ratio", "missed_ticks", "input_latency_p50_ms", "input_latency_p99_ms",
@@ -37,8 +42,7 @@ class Command(BaseCommand):
         parser.add_argument("--seconds", type=float, default=10.0, help="measured per step")
         parser.add_argument("--settle", type=float, default=4.0, help="wait before measuring")
         parser.add_argument("--processes", type=int, default=2)
-        parser.add_argument("--encoding", choices=["v1", "compact"], default="v1",
-                            help="how the clients take states (docs/protocol.md)")  # fmt: skip
+        add_encoding_argument(parser)
         add_nice_argument(parser, "--nice", default=0)
         parser.add_argument(
             "--title-settings",
