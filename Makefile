@@ -82,6 +82,7 @@ fuzz: deps
 # The capacity benchmark: the whole stack on its own Redis and database under var/bench/.
 #   make bench ARGS="--fixed-matches 150"   CPU per delivered update at a fixed load (no ramp)
 #   make bench ARGS=--with-peer              then the Colyseus peer, same load (needs node)
+#   make bench ARGS="--daphnes 2"            two Daphnes behind nginx (deploy/nginx.conf)
 bench: deps
 	mkdir -p var/bench
 	DATABASE_URL=$${BENCH_DATABASE_URL:-sqlite:///$(CURDIR)/var/bench/db.sqlite3} \

@@ -139,9 +139,12 @@ class BotClient:
 
     def __init__(
         self, *, lobby: Lobby, public_id: str, input_hz: float, seed: int, title: str = "pong",
-        encoding: str = "v1",
+        encoding: str = "v1", ws_base: str | None = None, local_host: str | None = None,
     ) -> None:  # fmt: skip
+        """``ws_base`` (``ws://host:port``): where the socket goes when not to the lobby's
+        server (a proxy in front of several); ``local_host``: the address it comes from."""
         self.lobby = lobby
+        self.ws_base, self.local_host = ws_base, local_host
         self.encoding = encoding
         self.decoder: wirecodec.Decoder | None = None  # a compact welcome's
         self.resync_at = -1e9
@@ -170,8 +173,8 @@ class BotClient:
         a lost socket (or a refused handshake) is opened again after the browser's backoff,
         and each attempt after the first is counted in ``reconnects``."""
         parts = urlsplit(self.lobby.base)
-        scheme = "wss" if parts.scheme == "https" else "ws"
-        url = f"{scheme}://{parts.netloc}/ws/matches/{self.public_id}/?encoding={self.encoding}"
+        base = self.ws_base or f"{'wss' if parts.scheme == 'https' else 'ws'}://{parts.netloc}"
+        url = f"{base}/ws/matches/{self.public_id}/?encoding={self.encoding}"
         try:
             while not await self._play_socket(url, stop):
                 with contextlib.suppress(TimeoutError):
@@ -188,7 +191,7 @@ class BotClient:
         try:
             self.conn = conn = await wsclient.connect(
                 url, origin=self.lobby.origin, headers={"Cookie": self.lobby.cookie_header()},
-                on_message=self._on_message,
+                on_message=self._on_message, local_host=self.local_host,
             )  # fmt: skip
         except wsclient.HandshakeError as exc:
             self._count(self.window.errors, f"handshake_{exc.status or 'refused'}")

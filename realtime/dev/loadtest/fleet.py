@@ -22,11 +22,22 @@ SIGN_IN_ATTEMPTS = 5
 LOBBY_ERRORS = (OSError, ValueError, KeyError)
 
 
+def source_host(n: int, count: int) -> str:
+    """The ``n``-th player's local address of ``count`` (1-250), all on the loopback's /8:
+    a proxy's per-address limits see players from many addresses, as in the field."""
+    return f"127.0.1.{n % count + 1}"
+
+
 class Fleet:
     def __init__(self, *, base_url: str, title: str, players: int, input_hz: float,
-                 settings: dict, index: int, encoding: str = "v1") -> None:  # fmt: skip
+                 settings: dict, index: int, encoding: str = "v1", ws_base: str | None = None,
+                 source_hosts: int = 0) -> None:  # fmt: skip
         self.base_url, self.title, self.players = base_url, title, players
         self.encoding = encoding
+        # Sockets to ws_base (a proxy) from that many local addresses; the lobby calls (set-up,
+        # not measured) go to base_url's server directly.
+        self.ws_base, self.source_hosts = ws_base, source_hosts
+        self.sockets = itertools.count(index * 7919)  # the fleets' addresses interleave
         self.input_hz, self.settings, self.index = input_hz, settings, index
         self.stop = asyncio.Event()
         self.clients: list[BotClient] = []
@@ -107,6 +118,10 @@ class Fleet:
                     seed=hash((public_id, i)),
                     title=self.title,
                     encoding=self.encoding,
+                    ws_base=self.ws_base,
+                    local_host=source_host(next(self.sockets), self.source_hosts)
+                    if self.source_hosts
+                    else None,
                 )
                 for i, lobby in enumerate(lobbies)
             ]

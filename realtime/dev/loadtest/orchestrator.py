@@ -52,14 +52,18 @@ class LoadTest:
         self, *, base_url: str, title: str = "pong", players_per_match: int = 2,
         input_hz: float = 10.0, settings: dict | None = None, processes: int = 2,
         log: Callable[[str], None] = print, nice: int = 0, encoding: str = "v1",
+        ws_base: str | None = None, source_hosts: int = 0,
     ) -> None:  # fmt: skip
+        """``ws_base``: the players' sockets go there (a proxy) from ``source_hosts`` local
+        addresses (``fleet.source_host``), their lobby calls to ``base_url``."""
         self.tick_hz = get_title(title).tick_hz
         self.players_per_match = players_per_match
         self.log = log
         self.matches = 0
         self.workers = fleet.spawn(
             processes, nice=nice, base_url=base_url, title=title, players=players_per_match,
-            input_hz=input_hz, settings=settings or {}, encoding=encoding,
+            input_hz=input_hz, settings=settings or {}, encoding=encoding, ws_base=ws_base,
+            source_hosts=source_hosts,
         )  # fmt: skip
 
     def __enter__(self) -> "LoadTest":

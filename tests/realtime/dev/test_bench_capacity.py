@@ -4,6 +4,8 @@ measured rows, and what it says when the peer cannot run."""
 import io
 import json
 import os
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 from unittest import mock
@@ -11,6 +13,7 @@ from unittest import mock
 from django.test import SimpleTestCase
 
 from realtime.dev.management.commands import bench_capacity
+from tests.support import stack
 
 
 def sample(players: int, us: tuple) -> dict:
@@ -41,7 +44,8 @@ class FixedReportTests(SimpleTestCase):
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "fixed.json"
             o = {"fixed_matches": 150, "samples": len(rows), "seconds": 20.0, "settle": 10.0,
-                 "load_nice": 10, "encoding": "v1", "json": path}  # fmt: skip
+                 "load_nice": 10, "encoding": "v1", "daphnes": 1, "proxy": False,
+                 "json": path}  # fmt: skip
             command._report_fixed(rows, peer, o, Path(tmp))
             return out.getvalue(), json.loads(path.read_text())
 
@@ -95,3 +99,39 @@ class PeerProblemTests(SimpleTestCase):
             with mock.patch.dict(os.environ, {"PATH": tmp}):
                 problem = bench_capacity.Command()._peer_problem(Path(tmp))
         self.assertIn(f"no peer at {tmp}", problem)
+
+
+class ProxiedBenchTests(SimpleTestCase):
+    """`make bench --daphnes 2`, for real: its own Redis and database, two Daphnes behind
+    nginx from deploy/nginx.conf, players from many local addresses."""
+
+    def test_two_daphnes_behind_nginx_share_the_players_and_nginx_counts_as_server_cpu(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            env = {k: v for k, v in os.environ.items() if not k.startswith("REDIS_")}
+            env.update(VAR_DIR=tmp, DATABASE_URL=f"sqlite:///{tmp}/bench.sqlite3", DEBUG="1",
+                       PRIVATE_REDIS_PORT=str(stack.free_port()), PYTHONUNBUFFERED="1")  # fmt: skip
+            path = Path(tmp) / "fixed.json"
+            done = subprocess.run(
+                [sys.executable, "manage.py", "bench_capacity", "--fixed-matches", "4",
+                 "--samples", "1", "--seconds", "3", "--settle", "3", "--processes", "1",
+                 "--daphnes", "2", "--port", str(stack.free_port()),
+                 "--proxy-port", str(stack.free_port()), "--json", str(path)],
+                cwd=stack.ROOT, env=env, capture_output=True, text=True, timeout=240,
+            )  # fmt: skip
+            self.assertEqual(done.returncode, 0, done.stdout[-3000:] + done.stderr[-3000:])
+            result = json.loads(path.read_text())
+            sockets = [line for line in (Path(tmp) / "bench" / "nginx.log").read_text().splitlines()
+                       if '"GET /ws/matches/' in line]  # fmt: skip
+        self.assertEqual((result["daphnes"], result["proxy"]), (2, True))
+        (row,) = result["samples"]
+        self.assertEqual(row["clients_connected"], 8)
+        self.assertGreater(row["states"], 8 * 3 * 30 * 0.8)
+        self.assertEqual((row["errors"], row["closes"]), ({}, {}))
+        for name in ("daphne", "tick_worker", "redis", "nginx"):
+            self.assertGreater(row["cpu_us_per_update"][name], 0, name)
+        # Each socket went through nginx with a 101, from an address of its own, and the two
+        # Daphnes both took some (nginx's round robin).
+        self.assertEqual(len(sockets), 8)
+        self.assertTrue(all(" 101 " in line for line in sockets), sockets)
+        self.assertEqual(len({line.split()[0] for line in sockets}), 8)
+        self.assertEqual(len({line.rsplit("upstream=", 1)[1].split()[0] for line in sockets}), 2)

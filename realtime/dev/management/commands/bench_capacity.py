@@ -42,19 +42,40 @@ CHART = DOC.parent / "benchmarks" / "capacity.svg"
 START, END = "<!-- capacity:start -->", "<!-- capacity:end -->"
 # The peer to beat (issue #20): Colyseus Pong, kept outside the repository with its packages.
 PEER_DIR = "/work/shared/peers/colyseus"
+# Local addresses the players' sockets come from through the proxy: deploy/nginx.conf limits
+# sockets per address, as it should in the field, where players have addresses of their own.
+SOURCE_HOSTS = 250
 # The chart's line in the section, relative to docs/benchmarks.md.
 CHART_LINE = (f"![p99 update gap and server CPU per update against players, the bar drawn]"
               f"({CHART.relative_to(DOC.parent)})")  # fmt: skip
 
 
-def _cpu(proc: psutil.Process | None) -> float:
-    if proc is None:
-        return 0.0
-    try:
-        t = proc.cpu_times()
-    except psutil.Error:
-        return 0.0
-    return t.user + t.system + getattr(t, "children_user", 0) + getattr(t, "children_system", 0)
+def _cpu(procs: list[psutil.Process] | None) -> float:
+    """CPU seconds of the processes (several Daphnes; nginx's master) and their live children
+    (nginx's workers) and reaped ones."""
+    total = 0.0
+    for proc in procs or ():
+        try:
+            family = [proc, *proc.children(recursive=True)]
+        except psutil.Error:
+            continue
+        for member in family:
+            try:
+                t = member.cpu_times()
+            except psutil.Error:
+                continue
+            total += t.user + t.system
+            if member is proc:
+                total += getattr(t, "children_user", 0) + getattr(t, "children_system", 0)
+    return total
+
+
+def _front(result: dict) -> str:
+    """What the players connected to, when not one Daphne directly."""
+    if not result.get("proxy"):
+        return ""
+    n = result["daphnes"]
+    return f", through nginx to {n} Daphne{'s' if n > 1 else ''}"
 
 
 def _machine() -> str:
@@ -102,7 +123,18 @@ class Command(BaseCommand):
         parser.add_argument("--processes", type=int, default=2, help="load processes")
         add_encoding_argument(parser)
         add_nice_argument(parser, "--load-nice", default=10)
-        parser.add_argument("--port", type=int, default=8077)
+        parser.add_argument("--port", type=int, default=8077,
+                            help="the first Daphne's; the others' follow it")  # fmt: skip
+        parser.add_argument(
+            "--daphnes", type=int, default=1,
+            help="Daphne processes, behind nginx from deploy/nginx.conf when more than one",
+        )  # fmt: skip
+        parser.add_argument(
+            "--proxy", action="store_true",
+            help="the players' sockets through nginx (deploy/nginx.conf; `make nginx`) even "
+            "with one Daphne; its CPU counts as the server's",
+        )  # fmt: skip
+        parser.add_argument("--proxy-port", type=int, default=8070)
         parser.add_argument("--no-doc", action="store_true", help="do not touch docs/")
         parser.add_argument(
             "--fixed-matches", type=int, default=0,
@@ -131,17 +163,26 @@ class Command(BaseCommand):
             return
         if o["fixed_matches"] < 0 or o["samples"] < 1 or o["step"] < 1 or o["seconds"] <= 0:
             raise CommandError("--fixed-matches ≥ 0, --samples ≥ 1, --step ≥ 1, --seconds > 0")
+        if o["daphnes"] < 1:
+            raise CommandError("--daphnes ≥ 1")
+        o["proxy"] = o["proxy"] or o["daphnes"] > 1
         out = Path(settings.VAR_DIR) / "bench"
         out.mkdir(parents=True, exist_ok=True)
         peer_problem = self._peer_problem(o["peer_dir"]) if o["with_peer"] else None
         if peer_problem:
             self.stdout.write(f"PEER: {peer_problem}; only our stack is measured")
-        with benchstack.running_stack(port=o["port"], out=out) as (procs, redis_proc):
+        proxy_port = o["proxy_port"] if o["proxy"] else None
+        with benchstack.running_stack(port=o["port"], out=out, daphnes=o["daphnes"],
+                                      proxy_port=proxy_port) as (procs, redis_proc):  # fmt: skip
+            daphnes = [name for name in procs if name.split("-")[0] == "daphne"]
+            redis_process = self._redis_process(redis_proc)
             watched = {
-                "daphne": psutil.Process(procs["daphne"].pid),
-                "tick_worker": psutil.Process(procs["tick-worker"].pid),
-                "redis": self._redis_process(redis_proc),
+                "daphne": [psutil.Process(procs[name].pid) for name in daphnes],
+                "tick_worker": [psutil.Process(procs["tick-worker"].pid)],
+                "redis": [redis_process] if redis_process is not None else None,
             }
+            if proxy_port is not None:
+                watched["nginx"] = [psutil.Process(procs["nginx"].pid)]
             if o["fixed_matches"]:
                 rows = self._fixed(o, watched)
             else:
@@ -164,15 +205,21 @@ class Command(BaseCommand):
                 return proc
         return None  # a remote Redis: its CPU is not ours to see
 
+    def _load(self, o, **kwargs) -> LoadTest:
+        """The load, its lobby calls to the first Daphne; its sockets through the proxy, from
+        many local addresses, when there is one."""
+        if o["proxy"]:
+            kwargs.update(ws_base=f"ws://127.0.0.1:{o['proxy_port']}", source_hosts=SOURCE_HOSTS)
+        return LoadTest(base_url=f"http://127.0.0.1:{o['port']}", log=self.stdout.write,
+                        nice=o["load_nice"], encoding=o["encoding"], **kwargs)  # fmt: skip
+
     def _arena(self, o, watched) -> dict | None:
         """One Thrust Arena with many players, before the Pong ramp, on a quiet stack."""
         if not o["arena_players"]:
             return None
         self.stdout.write(f"Thrust Arena: one match of {o['arena_players']} players")
-        with LoadTest(base_url=f"http://127.0.0.1:{o['port']}", title="arena",
-                      players_per_match=o["arena_players"], processes=1,
-                      settings={"time_limit_s": 900}, log=self.stdout.write,
-                      nice=o["load_nice"], encoding=o["encoding"]) as test:  # fmt: skip
+        with self._load(o, title="arena", players_per_match=o["arena_players"], processes=1,
+                        settings={"time_limit_s": 900}) as test:  # fmt: skip
             test.add(1)
             time.sleep(o["settle"])
             row = self._measure(test, o["seconds"], watched)
@@ -185,9 +232,7 @@ class Command(BaseCommand):
 
     def _ramp(self, o, watched) -> list[dict]:
         rows = []
-        with LoadTest(base_url=f"http://127.0.0.1:{o['port']}", processes=o["processes"],
-                      settings={"score_to": 21}, log=self.stdout.write,
-                      nice=o["load_nice"], encoding=o["encoding"]) as test:  # fmt: skip
+        with self._load(o, processes=o["processes"], settings={"score_to": 21}) as test:
             while test.matches + o["step"] <= o["max_matches"]:
                 test.add(o["step"])
                 time.sleep(o["settle"])
@@ -200,9 +245,7 @@ class Command(BaseCommand):
     def _fixed(self, o, watched) -> list[dict]:
         """The same load held for ``--samples`` windows: the spread between them is the noise."""
         rows = []
-        with LoadTest(base_url=f"http://127.0.0.1:{o['port']}", processes=o["processes"],
-                      settings={"score_to": 21}, log=self.stdout.write,
-                      nice=o["load_nice"], encoding=o["encoding"]) as test:  # fmt: skip
+        with self._load(o, processes=o["processes"], settings={"score_to": 21}) as test:
             while test.matches < o["fixed_matches"]:
                 test.add(min(o["step"], o["fixed_matches"] - test.matches))
             time.sleep(o["settle"])
@@ -275,7 +318,8 @@ class Command(BaseCommand):
         result = {
             "fixed_matches": o["fixed_matches"], "seconds": o["seconds"], "settle": o["settle"],
             "samples": rows, "cpu_us_per_update": spread, "per_redis": per_redis, "peer": peer,
-            "load_nice": o["load_nice"], "encoding": o["encoding"], "machine": _machine(),
+            "load_nice": o["load_nice"], "encoding": o["encoding"], "daphnes": o["daphnes"],
+            "proxy": o["proxy"], "machine": _machine(),
         }  # fmt: skip
         path = o["json"] or out / "fixed.json"
         path.write_text(json.dumps(result, indent=2) + "\n")
@@ -347,6 +391,8 @@ class Command(BaseCommand):
             "arena": arena,
             "load_nice": o["load_nice"],
             "encoding": o["encoding"],
+            "daphnes": o["daphnes"],
+            "proxy": o["proxy"],
             "machine": _machine(),
             "peer": peer,
         }
@@ -416,7 +462,8 @@ class Command(BaseCommand):
             f"{START}\nLatest `make bench` ({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())},"
             f" {result['machine']}): **capacity {result['capacity_players']} players in "
             f"{result['capacity_matches']} Pong matches** at 30 Hz{arena_line}; load processes "
-            f"at niceness {result['load_nice']}, taking {result['encoding']} states."
+            f"at niceness {result['load_nice']}, taking {result['encoding']} states"
+            f"{_front(result)}."
             f"\n\n{CHART_LINE}\n\n{table}\n"
             f"{END}"
         )
