@@ -103,6 +103,12 @@ class Connection(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         if self.close_code is None and self.ended_by is None:
             self.ended_by = "eof" if exc is None else "reset"
+            if exc is not None and not self.handshaking:
+                # The server's side never does this on purpose: when and which socket, to
+                # find in its logs (the soak counts these as unexpected closes).
+                log.warning("socket %s -> %s lost without a close frame: %r",
+                            self.transport.get_extra_info("sockname"),
+                            self.transport.get_extra_info("peername"), exc)  # fmt: skip
         if not self.handshake.done():
             self.handshake.set_exception(exc or ConnectionError("closed during the handshake"))
         if not self.closed.done():
