@@ -50,6 +50,22 @@ def deserialize(data: bytes) -> dict:
     return _layer().deserialize(data)
 
 
+def snapshot_text(stored: bytes) -> str:
+    """The v1 text of a match's snapshot as its commits keep it (the last state message).
+    A runner of an earlier release kept the text itself (a JSON object: "{", never how a
+    msgpack map starts): during a rolling upgrade it is read as it is."""
+    if stored[:1] == b"{":
+        return stored.decode()
+    return deserialize(stored)["text"]
+
+
+def first_snapshot(*, title, state: dict, players: int) -> bytes:
+    """A match's initial state, kept as its commits keep every later one (init_match)."""
+    text = protocol.state(tick=state.get("tick", 0), snapshot=title.snapshot(state),
+                          acks=[0] * players)  # fmt: skip
+    return serialize(STATE, text, epoch=0)
+
+
 def publish(*, public_id: str, event: str, text: str) -> None:
     """From sync code: ``text`` verbatim to every socket of the match; ``event`` picks the
     consumer's handler. One PUBLISH, not ``async_to_sync(group_send)``, which would start an

@@ -6,7 +6,9 @@ hash tag ``{m:<id>}`` (one slot on a Redis Cluster).
 
     m:{id}:meta      hash   title, public_id, tick_hz, players, bots (set once, at begin)
     m:{id}:state     hash   state (JSON), tick, epoch, status, result, snapshot (the last
-                            encoded state message), absent (slots whose socket dropped)
+                            state's group message as published: realtime.groups.snapshot_text
+                            reads its text), acks (per slot, the last input seq applied),
+                            absent (slots whose socket dropped)
     m:{id}:lease     string the runner's token, with a TTL the runner renews every tick
     m:{id}:epoch     int    fencing epoch, +1 at every lease acquisition
     m:{id}:inputs    list   pending inputs and presence changes, JSON, pushed by the gateway
@@ -56,7 +58,7 @@ from functools import cache
 
 import redis
 
-from realtime import protocol, redisconn
+from realtime import redisconn
 
 FINISHED_INDEX = "matches:finished"
 DISPATCH_MARK_MS = 3000
@@ -141,7 +143,8 @@ return 0
 """
 
 # The fenced write of one tick: only the lease holder of the current epoch may write, and
-# the same call renews the lease and publishes the tick's message (one round trip per tick).
+# the same call renews the lease and publishes the tick's message (one round trip per tick),
+# which it also keeps as the snapshot: the state's text crosses to Redis once.
 # Returns 1 written, 0 lease lost, -1 stale epoch, -2 stop requested (state not written), 2
 # written and a keyframe asked for (KEYS[7], taken).
 COMMIT = """
@@ -150,7 +153,7 @@ if redis.call('GET', KEYS[2]) ~= ARGV[2] then return -1 end
 if redis.call('EXISTS', KEYS[4]) == 1 then return -2 end
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
 redis.call('HSET', KEYS[3], 'state', ARGV[4], 'tick', ARGV[5], 'epoch', ARGV[2],
-           'status', ARGV[6], 'snapshot', ARGV[9], 'absent', ARGV[13])
+           'status', ARGV[6], 'snapshot', ARGV[8], 'acks', ARGV[9], 'absent', ARGV[13])
 if ARGV[6] == 'finished' then
   redis.call('HSET', KEYS[3], 'result', ARGV[10])
   redis.call('ZADD', KEYS[5], ARGV[11], ARGV[12])
@@ -421,8 +424,9 @@ class Meta:
         )
 
 
-def init_match(*, meta: Meta, state: dict, snapshot: dict) -> bool:
-    """Write a match's metadata and initial state once; False if it was there already."""
+def init_match(*, meta: Meta, state: dict, snapshot: bytes) -> bool:
+    """Write a match's metadata and initial state once; False if it was there already.
+    ``snapshot``: its state message as the commits keep it (``groups.first_snapshot``)."""
     r = client()
     written = r.hsetnx(key(meta.match_id, "state"), "state", json.dumps(state))
     if not written:
@@ -441,9 +445,7 @@ def init_match(*, meta: Meta, state: dict, snapshot: dict) -> bool:
     pipe.hset(
         key(meta.match_id, "state"),
         mapping={"tick": state.get("tick", 0), "epoch": 0, "status": "running",
-                 # Encoded as the runner encodes every tick: the gateway sends it verbatim.
-                 "snapshot": protocol.state(tick=state.get("tick", 0), snapshot=snapshot,
-                                            acks=[0] * meta.players)},
+                 "snapshot": snapshot, "acks": json.dumps([0] * meta.players)},
     )  # fmt: skip
     pipe.execute()
     return True
@@ -462,9 +464,15 @@ def load_state(match_id: int) -> dict | None:
         "result": json.loads(out["result"]) if "result" in out else None,
         # slot -> wall time its socket dropped (JSON keys are strings)
         "absent": {int(k): v for k, v in json.loads(out.get("absent", b"{}")).items()},
-        # per slot, the last input seq applied (the last state message says it)
-        "acks": json.loads(out["snapshot"]).get("acks", []) if "snapshot" in out else [],
+        # per slot, the last input seq applied (as the last state message says)
+        "acks": json.loads(out["acks"]) if "acks" in out else _acks_of_old(out),
     }
+
+
+def _acks_of_old(saved: dict) -> list:
+    """The acks of a state an earlier release's runner kept: in its snapshot text only."""
+    snapshot = saved.get("snapshot", b"")
+    return json.loads(snapshot).get("acks", []) if snapshot[:1] == b"{" else []
 
 
 def push_presence(*, match_id: int, slot: int, connected: bool, at: float | None = None) -> None:

@@ -181,7 +181,7 @@ class MatchRunner:
             self.scripts.commit,
             self._commit_keys,
             [self.token, self.epoch, self.lease_ms, _dumps(state), state["tick"],
-             "finished" if finished else "running", self._channel, published, text,
+             "finished" if finished else "running", self._channel, published, _dumps(self.acks),
              result_json, time.time(), self.match_id, _dumps(self.absent),
              _dumps(entries) if entries else "", applied_at],
         ))  # fmt: skip

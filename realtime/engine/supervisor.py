@@ -37,7 +37,8 @@ def begin(match_id: int) -> None:
         bots=tuple(p.slot for p in participations if p.is_bot),
     )
     initial = title.initial_state(players=meta.players, seed=match.seed, settings=match.settings)
-    store.init_match(meta=meta, state=initial, snapshot=title.snapshot(initial))
+    snapshot = groups.first_snapshot(title=title, state=initial, players=meta.players)
+    store.init_match(meta=meta, state=initial, snapshot=snapshot)
     store.mark_dispatched(match.pk)
     dispatch.run_match(match.pk)
 

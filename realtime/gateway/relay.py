@@ -87,7 +87,7 @@ async def snapshot(
     commands = (_keyframe_ask(seat), read) if ask_keyframe else (read,)
     raw, tick, status = (await _redis().pipe.commands(*commands))[-1]
     return (
-        raw.decode() if raw else None,
+        groups.snapshot_text(raw) if raw else None,
         int(tick) if tick is not None else None,
         status.decode() if status else None,
     )

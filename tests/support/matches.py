@@ -8,7 +8,7 @@ from django.utils import timezone
 from matches import services
 from matches.models import Match
 from matches.titles import get_title
-from realtime import store
+from realtime import groups, store
 
 
 def redis_match(
@@ -24,7 +24,8 @@ def redis_match(
     state = game.initial_state(
         players=players, seed=seed, settings=game.validate_settings(settings or {})
     )
-    store.init_match(meta=meta, state=state, snapshot=game.snapshot(state))
+    snapshot = groups.first_snapshot(title=game, state=state, players=players)
+    store.init_match(meta=meta, state=state, snapshot=snapshot)
     return meta
 
 

@@ -23,7 +23,8 @@ def figures_process() -> str:
 
 def last_state(match_id: int) -> dict:
     """The state message the gateway sends a socket that joins now."""
-    return json.loads(store.client().hget(store.key(match_id, "state"), "snapshot"))
+    stored = store.client().hget(store.key(match_id, "state"), "snapshot")
+    return json.loads(groups.snapshot_text(stored))
 
 
 class AdvanceTests(SimpleTestCase):
@@ -38,6 +39,24 @@ class AdvanceTests(SimpleTestCase):
         self.assertEqual(saved["tick"], 3)
         self.assertEqual(saved["state"]["tick"], 3)
         self.assertEqual(saved["epoch"], runner.epoch)
+
+    def test_the_published_message_is_kept_as_the_snapshot_with_the_acks_beside_it(self):
+        runner = running()
+        r = store.client()
+        pubsub = r.pubsub(ignore_subscribe_messages=True)
+        pubsub.subscribe(groups.channel(groups.group_name("t1")))
+        self.addCleanup(pubsub.close)
+        queue_input(match_id=1, slot=0, payload={"dir": 1}, seq=4)
+        runner.advance()
+        published = None
+        for _ in range(50):
+            if (message := pubsub.get_message(timeout=0.1)) is not None:
+                published = message["data"]
+                break
+        stored = r.hget(store.key(1, "state"), "snapshot")
+        self.assertEqual(stored, published)
+        self.assertEqual(json.loads(groups.snapshot_text(stored))["acks"], [4, 0])
+        self.assertEqual(store.load_state(1)["acks"], [4, 0])
 
     def test_a_tick_is_published_once_to_the_match_group_encoded_as_a_state_message(self):
         runner = running()
@@ -213,7 +232,7 @@ class PresenceTests(SimpleTestCase):
         runner.advance()
         self.assertEqual(runner.state["tick"], 1)
         self.assertEqual(store.load_state(1)["absent"].keys(), {1})
-        snapshot = json.loads(store.client().hget(store.key(1, "state"), "snapshot"))
+        snapshot = last_state(1)
         self.assertEqual(snapshot["paused"], [1])
         store.push_presence(match_id=1, slot=1, connected=True)
         runner.advance()

@@ -4,7 +4,7 @@ import json
 
 from django.test import SimpleTestCase, override_settings
 
-from realtime import store
+from realtime import groups, store
 from realtime.engine.match import MatchRunner, Outcome
 from tests.support.matches import queue_input, redis_match
 from tests.support.stack import flush_redis
@@ -18,7 +18,8 @@ def running(match_id: int = 1) -> MatchRunner:
 
 
 def acks(match_id: int = 1) -> list[int]:
-    return json.loads(store.client().hget(store.key(match_id, "state"), "snapshot"))["acks"]
+    stored = store.client().hget(store.key(match_id, "state"), "snapshot")
+    return json.loads(groups.snapshot_text(stored))["acks"]
 
 
 def paddle(runner: MatchRunner, slot: int = 0) -> float:

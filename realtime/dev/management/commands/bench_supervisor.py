@@ -10,7 +10,7 @@ from django.core.management import BaseCommand, CommandError, call_command
 
 from matches.models import Match
 from matches.titles import get_title
-from realtime import store
+from realtime import groups, store
 from realtime.dev import devredis
 from realtime.engine import supervisor
 
@@ -64,7 +64,7 @@ class Command(BaseCommand):
     def _populate(self, ids: list[int]) -> None:
         title = get_title("pong")
         state = title.initial_state(players=2, seed=1, settings=title.validate_settings({}))
-        snapshot = title.snapshot(state)
+        snapshot = groups.first_snapshot(title=title, state=state, players=2)
         Match.objects.filter(pk__gte=BASE_ID).delete()
         Match.objects.bulk_create(
             [Match(pk=match_id, title="pong", rules_version=title.version,

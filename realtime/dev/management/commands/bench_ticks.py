@@ -14,7 +14,7 @@ from django.core.management import BaseCommand, CommandError
 
 from config.celery import app
 from matches.titles import get_title
-from realtime import store
+from realtime import groups, store
 from realtime.dev import devredis
 from realtime.engine import dispatch
 from realtime.engine.stats import TickStats, percentile
@@ -52,7 +52,8 @@ class Command(BaseCommand):
                 meta = store.Meta(match_id=match_id, public_id=f"bench{i}", title="pong",
                                   tick_hz=title.tick_hz, players=2, bots=(0, 1))  # fmt: skip
                 state = title.initial_state(players=2, seed=i, settings=game_settings)
-                store.init_match(meta=meta, state=state, snapshot=title.snapshot(state))
+                snapshot = groups.first_snapshot(title=title, state=state, players=2)
+                store.init_match(meta=meta, state=state, snapshot=snapshot)
                 if compact:  # what a compact socket's join does (realtime.gateway.relay)
                     store.client().set(store.key(match_id, "keyframe"), 1,
                                        px=store.KEYFRAME_ASK_TTL_MS)  # fmt: skip
