@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import http.cookiejar
 import json
+import logging
 import random
 import time
 import urllib.request
@@ -21,6 +22,8 @@ import orjson
 from matches.titles import wire, wirecodec
 from realtime.dev.loadtest import backoff, policies, wsclient
 from realtime.engine.stats import percentile
+
+log = logging.getLogger(__name__)
 
 BUCKET_MS = 0.5
 BUCKETS = 4000  # 0 .. 2 s
@@ -212,6 +215,10 @@ class BotClient:
                 return True
             code = conn.close_code
             why = str(code) if code is not None else f"none_{conn.ended_by}"
+            if code is None:  # the server never does this on purpose: the addresses, for its logs
+                log.warning(
+                    "socket %s lost without a close frame: %r", conn.addresses(), conn.lost_by
+                )
             self._count(self.window.closes, why)
             return backoff.is_final(code)
         finally:

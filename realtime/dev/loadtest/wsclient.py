@@ -76,6 +76,7 @@ class Connection(asyncio.Protocol):
         # Without a close frame, what ended it: "eof" (the server shut TCP), "reset", or this
         # end's "protocol_violation" or "client_error" (a bug of the load tool: logged).
         self.ended_by: str | None = None
+        self.lost_by: Exception | None = None  # the error a lost connection came with
         self.close_sent = False
         self.fragments: list[bytes] = []
         self.fragment_binary = False
@@ -103,12 +104,7 @@ class Connection(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         if self.close_code is None and self.ended_by is None:
             self.ended_by = "eof" if exc is None else "reset"
-            if exc is not None and not self.handshaking:
-                # The server's side never does this on purpose: when and which socket, to
-                # find in its logs (the soak counts these as unexpected closes).
-                log.warning("socket %s -> %s lost without a close frame: %r",
-                            self.transport.get_extra_info("sockname"),
-                            self.transport.get_extra_info("peername"), exc)  # fmt: skip
+            self.lost_by = exc
         if not self.handshake.done():
             self.handshake.set_exception(exc or ConnectionError("closed during the handshake"))
         if not self.closed.done():
@@ -125,6 +121,13 @@ class Connection(asyncio.Protocol):
         if not self.close_sent:
             self.close_sent = True
             self.transport.write(client_frame(OP_CLOSE, struct.pack("!H", code)))
+
+    def addresses(self) -> str:
+        """`local -> server`, to find a lost socket in the server's logs."""
+        if self.transport is None:
+            return "(not connected)"
+        info = self.transport.get_extra_info
+        return f"{info('sockname')} -> {info('peername')}"
 
     def abort(self) -> None:
         if self.transport is not None:

@@ -103,6 +103,19 @@ class WsClientTests(SimpleTestCase):
 
         self.assertEqual(asyncio.run(with_server(handler, scenario)), (None, "eof"))
 
+    def test_a_dropped_socket_still_names_both_of_its_addresses(self):
+        async def handler(ws):
+            ws.transport.close()
+
+        async def scenario(url):
+            conn = await wsclient.connect(url, origin="http://o", headers={}, on_message=Received())
+            await conn.closed
+            return url, conn.addresses()
+
+        url, addresses = asyncio.run(with_server(handler, scenario))
+        port = url.rsplit(":", 1)[1].split("/")[0]
+        self.assertRegex(addresses, rf"^\('127\.0\.0\.1', \d+\) -> \('127\.0\.0\.1', {port}\)$")
+
     def test_a_callback_that_raises_ends_the_socket_as_a_logged_client_error(self):
         async def handler(ws):
             await ws.send("boom")
